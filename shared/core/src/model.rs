@@ -1,0 +1,505 @@
+//! The domain model: validated identifiers, money in integer minor units, and the snapshots and
+//! records that the use cases read and write. Parsing into these types is where bad input stops.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// Why a value could not become one of the model's validated types.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    #[error("shop domain must be a *.myshopify.com host, got {0:?}")]
+    ShopDomain(String),
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+    #[error("{field} is not a valid amount: {value:?}")]
+    Amount { field: &'static str, value: String },
+    #[error("currency must be a three-letter ISO 4217 code, got {0:?}")]
+    Currency(String),
+}
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident, $field:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a non-empty identifier.
+            pub fn new(value: impl Into<String>) -> Result<Self, ModelError> {
+                let value = value.into();
+                if value.trim().is_empty() {
+                    return Err(ModelError::Empty { field: $field });
+                }
+                Ok(Self(value))
+            }
+            /// The identifier as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl TryFrom<String> for $name {
+            type Error = ModelError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::new(value)
+            }
+        }
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+string_id!(
+    /// The token that identifies a checkout within a shop (Shopify's `token`).
+    CheckoutToken,
+    "checkout token"
+);
+string_id!(
+    /// The token that identifies a cart within a shop; a checkout carries its cart's token.
+    CartToken,
+    "cart token"
+);
+string_id!(
+    /// A platform's delivery id for one webhook (`X-Shopify-Webhook-Id`), the dedupe key.
+    WebhookId,
+    "webhook id"
+);
+string_id!(
+    /// A platform's order id.
+    OrderId,
+    "order id"
+);
+
+/// A shop's permanent domain (`example.myshopify.com`), the tenant key. It only ever comes from a
+/// verified source: a signed webhook's header, a signed link or a verified session token.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ShopDomain(String);
+
+impl ShopDomain {
+    /// Accepts `name.myshopify.com` where the name is lowercase letters, digits and hyphens.
+    pub fn parse(value: &str) -> Result<Self, ModelError> {
+        let value = value.trim().to_ascii_lowercase();
+        let name = value
+            .strip_suffix(".myshopify.com")
+            .ok_or_else(|| ModelError::ShopDomain(value.clone()))?;
+        let valid = !name.is_empty()
+            && name.len() <= 60
+            && !name.starts_with('-')
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if valid { Ok(Self(value)) } else { Err(ModelError::ShopDomain(value)) }
+    }
+    /// The domain as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl TryFrom<String> for ShopDomain {
+    type Error = ModelError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+impl From<ShopDomain> for String {
+    fn from(value: ShopDomain) -> Self {
+        value.0
+    }
+}
+impl fmt::Display for ShopDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An ISO 4217 currency code, upper case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency(String);
+
+impl Currency {
+    /// Accepts three ASCII letters, in any case.
+    pub fn parse(value: &str) -> Result<Self, ModelError> {
+        if value.len() == 3 && value.chars().all(|c| c.is_ascii_alphabetic()) {
+            Ok(Self(value.to_ascii_uppercase()))
+        } else {
+            Err(ModelError::Currency(value.to_owned()))
+        }
+    }
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// How many minor units the currency has (ISO 4217 exponent).
+    pub fn exponent(&self) -> u32 {
+        match self.0.as_str() {
+            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+            | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+            "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+            _ => 2,
+        }
+    }
+}
+impl TryFrom<String> for Currency {
+    type Error = ModelError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+impl From<Currency> for String {
+    fn from(value: Currency) -> Self {
+        value.0
+    }
+}
+
+/// An amount of money: integer minor units (cents) and the currency. Never a float.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: Currency,
+}
+
+impl Money {
+    /// Parses a decimal string such as `"379.69"` into minor units of `currency`, exactly.
+    pub fn parse(field: &'static str, value: &str, currency: &Currency) -> Result<Self, ModelError> {
+        let bad = || ModelError::Amount { field, value: value.to_owned() };
+        let exponent = currency.exponent() as usize;
+        let (negative, digits) = match value.trim().strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, value.trim()),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        if whole.is_empty()
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || !fraction.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(bad());
+        }
+        // Extra fractional digits must be zeros: "10.500" is fine for USD, "10.505" is not.
+        let (kept, dropped) = fraction.split_at(fraction.len().min(exponent));
+        if !dropped.bytes().all(|b| b == b'0') {
+            return Err(bad());
+        }
+        let padded = format!("{whole}{kept:0<exponent$}");
+        let minor: i64 = padded.parse().map_err(|_| bad())?;
+        Ok(Self { minor: if negative { -minor } else { minor }, currency: currency.clone() })
+    }
+
+    /// Formats the amount for people, e.g. `USD 379.69`.
+    pub fn display(&self) -> String {
+        let exponent = self.currency.exponent();
+        if exponent == 0 {
+            return format!("{} {}", self.currency.as_str(), self.minor);
+        }
+        let scale = 10_i64.pow(exponent);
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        format!(
+            "{} {sign}{}.{:0width$}",
+            self.currency.as_str(),
+            abs / scale as u64,
+            abs % scale as u64,
+            width = exponent as usize
+        )
+    }
+}
+
+/// One line of a cart or checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineItem {
+    pub title: String,
+    pub variant_title: Option<String>,
+    pub variant_id: Option<u64>,
+    pub product_id: Option<u64>,
+    pub quantity: u32,
+    pub unit_price: Money,
+    pub image_url: Option<String>,
+}
+
+/// How to reach a shopper, as far as the checkout tells.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Contact {
+    /// Lower-cased email address.
+    pub email: Option<String>,
+    /// Phone number in E.164.
+    pub phone: Option<String>,
+    pub first_name: Option<String>,
+    pub accepts_email_marketing: bool,
+    pub accepts_sms_marketing: bool,
+}
+
+impl Contact {
+    /// A stable, non-reversible key for this contact within a shop (used in keys and logs instead
+    /// of the address itself). `None` when there is no email.
+    pub fn email_key(&self, shop: &ShopDomain) -> Option<ContactKey> {
+        self.email.as_deref().map(|email| ContactKey::for_email(shop, email))
+    }
+}
+
+/// A hash of a shop and a contact address: how contacts are keyed and logged, never the raw address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ContactKey(String);
+
+impl ContactKey {
+    /// The key of an email address at a shop (case-insensitive).
+    pub fn for_email(shop: &ShopDomain, email: &str) -> Self {
+        let digest = Sha256::digest(format!("{}\n{}", shop.as_str(), email.trim().to_lowercase()));
+        Self(hex::encode(&digest[..16]))
+    }
+    /// Rebuilds a key from its stored text.
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where the shopper is, for time zones and conditions.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Region {
+    pub country_code: Option<String>,
+    pub province_code: Option<String>,
+}
+
+/// A checkout as the platform last described it, normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutSnapshot {
+    pub token: CheckoutToken,
+    pub cart_token: Option<CartToken>,
+    pub contact: Contact,
+    pub locale: Option<String>,
+    pub region: Region,
+    pub line_items: Vec<LineItem>,
+    pub subtotal: Money,
+    pub total: Money,
+    /// Where the shopper resumes this checkout (Shopify's `abandoned_checkout_url`).
+    pub restore_url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// A storefront cart (no contact of its own; it links to a checkout by its token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartSnapshot {
+    pub token: CartToken,
+    pub line_items: Vec<LineItem>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An order, as much of it as recovery needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSnapshot {
+    pub id: OrderId,
+    pub checkout_token: Option<CheckoutToken>,
+    pub cart_token: Option<CartToken>,
+    pub email: Option<String>,
+    pub total: Money,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where a checkout's recovery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutStatus {
+    /// Not bought yet: recovery may go on.
+    Open,
+    /// The platform reports the checkout completed.
+    Completed,
+    /// An order was matched to it.
+    Converted,
+    /// The platform deleted it.
+    Deleted,
+}
+
+impl CheckoutStatus {
+    /// The name stored and shown for this status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Completed => "completed",
+            Self::Converted => "converted",
+            Self::Deleted => "deleted",
+        }
+    }
+}
+
+/// The check that is currently scheduled for a checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArmedCheck {
+    pub step: u32,
+    /// Bumped each time the same step is re-armed, so that every schedule has its own name.
+    pub generation: u32,
+    pub at: DateTime<Utc>,
+}
+
+/// How an order ended a checkout's recovery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversion {
+    pub order_id: OrderId,
+    pub at: DateTime<Utc>,
+    pub total: Money,
+    /// A message was sent inside the attribution window before the order.
+    pub recovered: bool,
+}
+
+/// Everything Reclaim keeps about one checkout (the `CHK#…/STATE` item).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutRecord {
+    pub shop: ShopDomain,
+    pub snapshot: CheckoutSnapshot,
+    pub status: CheckoutStatus,
+    pub armed: Option<ArmedCheck>,
+    /// The last time the shopper did anything with this checkout or its cart.
+    pub last_activity_at: DateTime<Utc>,
+    pub conversion: Option<Conversion>,
+    /// Optimistic-concurrency version: every write requires the version it read.
+    pub version: u64,
+}
+
+impl CheckoutRecord {
+    /// A new record for a checkout seen for the first time.
+    pub fn new(shop: ShopDomain, snapshot: CheckoutSnapshot) -> Self {
+        let status = if snapshot.completed_at.is_some() {
+            CheckoutStatus::Completed
+        } else {
+            CheckoutStatus::Open
+        };
+        Self {
+            shop,
+            last_activity_at: snapshot.updated_at,
+            snapshot,
+            status,
+            armed: None,
+            conversion: None,
+            version: 0,
+        }
+    }
+
+    /// The key of the shopper's email at this shop, if there is one.
+    pub fn contact_key(&self) -> Option<ContactKey> {
+        self.snapshot.contact.email_key(&self.shop)
+    }
+
+    /// Whether recovery could reach anyone about this checkout.
+    pub fn is_recoverable(&self) -> bool {
+        self.status == CheckoutStatus::Open
+            && self.snapshot.contact.email.is_some()
+            && !self.snapshot.line_items.is_empty()
+    }
+}
+
+/// One recovery message, claimed before it is sent (the `CHK#…/MSG#{step}` item).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRecord {
+    pub step: u32,
+    pub channel: Channel,
+    pub claimed_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub provider_id: Option<String>,
+    pub failure: Option<String>,
+    pub clicked_at: Option<DateTime<Utc>>,
+}
+
+/// A channel a message can go out on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Sms,
+    Push,
+}
+
+impl Channel {
+    /// The name used in stats and stored records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Sms => "sms",
+            Self::Push => "push",
+        }
+    }
+}
+
+/// What a contact has asked for at a shop (the `CONTACT#…/STATE` item).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContactState {
+    pub email_suppressed: Option<Suppression>,
+}
+
+/// Why and when a contact stopped receiving a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    pub reason: SuppressionReason,
+    pub at: DateTime<Utc>,
+}
+
+/// The reasons a contact is suppressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuppressionReason {
+    Unsubscribed,
+    Bounced,
+    Complained,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd() -> Currency {
+        Currency::parse("usd").unwrap()
+    }
+
+    #[test]
+    fn money_parses_exactly() {
+        let cases = [("379.69", 37969), ("0.5", 50), ("12", 1200), ("10.500", 1050), ("-3.20", -320)];
+        for (text, minor) in cases {
+            assert_eq!(Money::parse("total", text, &usd()).unwrap().minor, minor, "{text}");
+        }
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(Money::parse("total", "1200", &jpy).unwrap().minor, 1200);
+        assert_eq!(Money::parse("total", "12", &jpy).unwrap().display(), "JPY 12");
+    }
+
+    #[test]
+    fn money_refuses_garbage() {
+        for text in ["", "abc", "1.2.3", "10.505", "1e3", ".5", " "] {
+            assert!(Money::parse("total", text, &usd()).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn money_displays_minor_units() {
+        assert_eq!(Money::parse("t", "379.69", &usd()).unwrap().display(), "USD 379.69");
+        assert_eq!(Money::parse("t", "0.05", &usd()).unwrap().display(), "USD 0.05");
+    }
+
+    #[test]
+    fn shop_domain_only_myshopify() {
+        assert!(ShopDomain::parse("Demo-Store.myshopify.com").is_ok());
+        for bad in ["evil.com", "myshopify.com", ".myshopify.com", "a.b.myshopify.com", "x.myshopify.com.evil.com"] {
+            assert!(ShopDomain::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn contact_key_is_case_insensitive_and_per_shop() {
+        let a = ShopDomain::parse("a.myshopify.com").unwrap();
+        let b = ShopDomain::parse("b.myshopify.com").unwrap();
+        assert_eq!(ContactKey::for_email(&a, "Bob@X.com"), ContactKey::for_email(&a, "bob@x.com"));
+        assert_ne!(ContactKey::for_email(&a, "bob@x.com"), ContactKey::for_email(&b, "bob@x.com"));
+        assert!(!ContactKey::for_email(&a, "bob@x.com").as_str().contains('@'));
+    }
+}

@@ -1,0 +1,48 @@
+//! Platforms whose webhooks Reclaim understands. Each platform module verifies a delivery's
+//! signature over the raw body and parses the payload into one [`PlatformEvent`], the only shape
+//! the use cases see.
+
+pub mod shopify;
+
+use crate::model::{CartSnapshot, CheckoutSnapshot, CheckoutToken, OrderSnapshot, ShopDomain, WebhookId};
+
+/// What a webhook told us, normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlatformEvent {
+    /// A checkout was created or changed.
+    CheckoutUpserted(CheckoutSnapshot),
+    /// A checkout was deleted.
+    CheckoutDeleted(CheckoutToken),
+    /// A storefront cart was created or changed.
+    CartUpserted(CartSnapshot),
+    /// An order was placed (or paid).
+    OrderPlaced(OrderSnapshot),
+    /// A topic Reclaim does not act on.
+    Ignored { topic: String },
+}
+
+/// A verified, parsed delivery: who sent it, its dedupe id, and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedDelivery {
+    pub shop: ShopDomain,
+    pub webhook_id: WebhookId,
+    pub topic: String,
+    pub event: PlatformEvent,
+}
+
+/// Why a delivery was refused. Each maps to one HTTP status in [`crate::web`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("missing or invalid signature")]
+    BadSignature,
+    #[error("missing header {0}")]
+    MissingHeader(&'static str),
+    #[error("invalid header {name}: {reason}")]
+    InvalidHeader { name: &'static str, reason: String },
+    #[error("malformed payload: {0}")]
+    MalformedPayload(String),
+    #[error("body larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("unknown platform {0:?}")]
+    UnknownPlatform(String),
+}

@@ -1,0 +1,131 @@
+//! Ports: what the use cases need from the outside world, as traits. `reclaim-aws` implements
+//! them on DynamoDB, EventBridge Scheduler and SES; unit tests implement them in memory.
+//!
+//! Every method returns a `Send` future so that the use cases run on any multi-threaded executor.
+
+use crate::model::{
+    CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, MessageRecord, ShopDomain,
+    Suppression, WebhookId,
+};
+use crate::rules::RecoverySettings;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::future::Future;
+
+/// A failure of an adapter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortError {
+    /// A conditional write lost a race: someone else changed the item first.
+    #[error("concurrent modification")]
+    Conflict,
+    /// The provider refused this particular request (for example an address it will not send to).
+    #[error("rejected by provider: {0}")]
+    Rejected(String),
+    /// The dependency failed or could not be reached.
+    #[error("dependency unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Result of an adapter call.
+pub type PortResult<T> = Result<T, PortError>;
+
+/// How claiming a message ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// This caller owns the send.
+    Claimed,
+    /// The step was claimed before: never send it again.
+    AlreadyClaimed,
+    /// The checkout is no longer open (an order landed in between): do not send.
+    CheckoutClosed,
+}
+
+/// Persistence for checkouts, carts, messages, contacts, settings, dedupe and stats.
+pub trait Store: Send + Sync {
+    /// Records a webhook delivery id; `false` when it was seen before.
+    fn claim_delivery(&self, shop: &ShopDomain, id: &WebhookId, expires_at: DateTime<Utc>) -> impl Future<Output = PortResult<bool>> + Send;
+    /// Forgets a delivery id so that the platform's retry is processed (after a failure).
+    fn release_delivery(&self, shop: &ShopDomain, id: &WebhookId) -> impl Future<Output = PortResult<()>> + Send;
+    /// Reads a checkout with a strongly consistent read.
+    fn load_checkout(&self, shop: &ShopDomain, token: &CheckoutToken) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
+    /// Writes a checkout if its stored version is still `record.version` (0: not stored yet);
+    /// the stored version becomes `record.version + 1`. [`PortError::Conflict`] otherwise.
+    fn save_checkout(&self, record: &CheckoutRecord) -> impl Future<Output = PortResult<()>> + Send;
+    /// Finds the checkout of a cart.
+    fn find_checkout_by_cart(&self, shop: &ShopDomain, cart: &CartToken) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
+    /// Finds the most recently active open checkout of a contact.
+    fn find_open_checkout_by_contact(&self, shop: &ShopDomain, contact: &ContactKey) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
+    /// Stores a cart unless a newer one is stored; `false` when the stored one was newer.
+    fn save_cart(&self, shop: &ShopDomain, cart: &CartSnapshot, expires_at: DateTime<Utc>) -> impl Future<Output = PortResult<bool>> + Send;
+    /// All messages claimed for a checkout.
+    fn messages(&self, shop: &ShopDomain, token: &CheckoutToken) -> impl Future<Output = PortResult<Vec<MessageRecord>>> + Send;
+    /// Claims a step's message, only if it was never claimed and the checkout is still open.
+    fn claim_message(&self, shop: &ShopDomain, token: &CheckoutToken, message: &MessageRecord) -> impl Future<Output = PortResult<ClaimOutcome>> + Send;
+    /// Records what became of a claimed message.
+    fn update_message(&self, shop: &ShopDomain, token: &CheckoutToken, message: &MessageRecord) -> impl Future<Output = PortResult<()>> + Send;
+    /// Records the first click on a step's message; `false` when it was clicked before or never sent.
+    fn record_click(&self, shop: &ShopDomain, token: &CheckoutToken, step: u32, at: DateTime<Utc>) -> impl Future<Output = PortResult<bool>> + Send;
+    /// What a contact asked for at a shop.
+    fn contact(&self, shop: &ShopDomain, key: &ContactKey) -> impl Future<Output = PortResult<ContactState>> + Send;
+    /// Stops email to a contact at a shop.
+    fn suppress_email(&self, shop: &ShopDomain, key: &ContactKey, suppression: &Suppression) -> impl Future<Output = PortResult<()>> + Send;
+    /// A shop's settings, if it saved any.
+    fn load_settings(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<Option<RecoverySettings>>> + Send;
+    /// Saves a shop's (validated) settings.
+    fn save_settings(&self, shop: &ShopDomain, settings: &RecoverySettings) -> impl Future<Output = PortResult<()>> + Send;
+    /// Adds to a shop's daily counters.
+    fn add_to_stats(&self, shop: &ShopDomain, day: NaiveDate, shard: u8, counters: &[(String, i64)]) -> impl Future<Output = PortResult<()>> + Send;
+    /// A shop's counters summed over the days `from..=to`.
+    fn stats(&self, shop: &ShopDomain, from: NaiveDate, to: NaiveDate) -> impl Future<Output = PortResult<BTreeMap<String, i64>>> + Send;
+}
+
+/// The input a scheduled check carries to `recovery-check`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckInput {
+    pub shop: ShopDomain,
+    pub checkout: CheckoutToken,
+    pub step: u32,
+    pub generation: u32,
+}
+
+/// A one-time check to schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduledCheck {
+    /// Deterministic: the same (shop, checkout, step, generation) always gives the same name.
+    pub name: String,
+    pub at: DateTime<Utc>,
+    pub input: CheckInput,
+}
+
+/// One-time schedules that fire `recovery-check`.
+pub trait Scheduler: Send + Sync {
+    /// Creates the schedule; an existing schedule of the same name counts as success.
+    fn arm(&self, check: &ScheduledCheck) -> impl Future<Output = PortResult<()>> + Send;
+    /// Deletes the schedule; a missing one counts as success.
+    fn cancel(&self, name: &str) -> impl Future<Output = PortResult<()>> + Send;
+}
+
+/// An email ready to go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingEmail {
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+    /// RFC 8058 one-click unsubscribe URL, sent as `List-Unsubscribe` with `List-Unsubscribe-Post`.
+    pub unsubscribe_url: String,
+    /// Tags for delivery events (shop, step), never personal data.
+    pub tags: Vec<(String, String)>,
+}
+
+/// Sends email; returns the provider's message id.
+pub trait Mailer: Send + Sync {
+    fn send(&self, email: &OutgoingEmail) -> impl Future<Output = PortResult<String>> + Send;
+}
+
+/// The time.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}

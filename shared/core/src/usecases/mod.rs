@@ -1,0 +1,177 @@
+//! Use cases: what Reclaim does when a webhook arrives, a check fires, an order lands or a shopper
+//! follows a link. Each is an async function generic over [`Ports`], so the same code runs on
+//! AWS, in the local stack and against in-memory fakes.
+
+mod check;
+mod ingest;
+mod links;
+mod orders;
+#[cfg(test)]
+mod tests;
+
+pub use check::{CheckOutcome, run_check};
+pub use ingest::{IngestOutcome, ingest_webhook};
+pub use links::{LinkTarget, follow_restore_link, unsubscribe, verify_unsubscribe};
+pub use orders::{OrderOutcome, record_order};
+
+use crate::links::{LinkError, LinkSigner};
+use crate::model::{CheckoutRecord, CheckoutToken, ShopDomain};
+use crate::platform::DeliveryError;
+use crate::platform::shopify::WebhookSecrets;
+use crate::ports::{CheckInput, Clock, Mailer, PortError, ScheduledCheck, Scheduler, Store};
+use crate::render::RenderError;
+use crate::rules::RecoverySettings;
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+
+/// How long personal data is kept without activity.
+pub const PERSONAL_DATA_TTL: Duration = Duration::days(90);
+/// How long a webhook delivery id is remembered for dedupe.
+pub const DELIVERY_DEDUPE_TTL: Duration = Duration::days(7);
+
+/// Deployment settings the use cases need (secrets come from the environment / SSM).
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub webhook_secrets: WebhookSecrets,
+    pub links: LinkSigner,
+    /// Where `/r/…` and `/u/…` are served, e.g. `https://abc.execute-api.us-east-1.amazonaws.com`.
+    pub public_base_url: String,
+    /// The `From` address of recovery email, e.g. `Reclaim <recover@example.com>`.
+    pub sender: String,
+}
+
+/// Everything a use case can reach.
+pub trait Ports: Send + Sync {
+    type Store: Store;
+    type Scheduler: Scheduler;
+    type Mailer: Mailer;
+    type Clock: Clock;
+    fn store(&self) -> &Self::Store;
+    fn scheduler(&self) -> &Self::Scheduler;
+    fn mailer(&self) -> &Self::Mailer;
+    fn clock(&self) -> &Self::Clock;
+    fn config(&self) -> &Config;
+}
+
+/// The plain bundle of adapters that implements [`Ports`].
+#[derive(Debug, Clone)]
+pub struct Services<S, Sch, M, C> {
+    pub store: S,
+    pub scheduler: Sch,
+    pub mailer: M,
+    pub clock: C,
+    pub config: Config,
+}
+
+impl<S: Store, Sch: Scheduler, M: Mailer, C: Clock> Ports for Services<S, Sch, M, C> {
+    type Store = S;
+    type Scheduler = Sch;
+    type Mailer = M;
+    type Clock = C;
+    fn store(&self) -> &S {
+        &self.store
+    }
+    fn scheduler(&self) -> &Sch {
+        &self.scheduler
+    }
+    fn mailer(&self) -> &M {
+        &self.mailer
+    }
+    fn clock(&self) -> &C {
+        &self.clock
+    }
+    fn config(&self) -> &Config {
+        &self.config
+    }
+}
+
+/// Why a use case failed. [`crate::web::error_reply`] maps each to a response.
+#[derive(Debug, thiserror::Error)]
+pub enum UseCaseError {
+    #[error(transparent)]
+    Delivery(#[from] DeliveryError),
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Port(#[from] PortError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+/// The name of the schedule for a checkout's step: a hash, so it is deterministic, fits the
+/// scheduler's 64-character limit and carries no personal data.
+pub fn schedule_name(shop: &ShopDomain, checkout: &CheckoutToken, step: u32, generation: u32) -> String {
+    let digest = Sha256::digest(format!("{shop}\n{checkout}\n{step}\n{generation}"));
+    format!("rc-{}", hex::encode(&digest[..20]))
+}
+
+/// Creates the schedule for `step` at `at` and returns what to record as armed.
+async fn arm<P: Ports>(
+    ports: &P,
+    record: &CheckoutRecord,
+    step: u32,
+    generation: u32,
+    at: DateTime<Utc>,
+) -> Result<crate::model::ArmedCheck, PortError> {
+    let input = CheckInput { shop: record.shop.clone(), checkout: record.snapshot.token.clone(), step, generation };
+    let name = schedule_name(&input.shop, &input.checkout, step, generation);
+    ports.scheduler().arm(&ScheduledCheck { name, at, input }).await?;
+    Ok(crate::model::ArmedCheck { step, generation, at })
+}
+
+/// Deletes the armed schedule of a record, if any (a missing schedule is fine).
+async fn disarm<P: Ports>(ports: &P, record: &CheckoutRecord) -> Result<(), PortError> {
+    if let Some(armed) = &record.armed {
+        let name = schedule_name(&record.shop, &record.snapshot.token, armed.step, armed.generation);
+        ports.scheduler().cancel(&name).await?;
+    }
+    Ok(())
+}
+
+/// Reads a shop's settings, or the defaults.
+async fn settings_of<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<RecoverySettings, PortError> {
+    Ok(ports.store().load_settings(shop).await?.unwrap_or_default())
+}
+
+/// How many times a read-modify-write is retried after losing a race.
+const MAX_ATTEMPTS: usize = 5;
+
+/// Re-reads and re-applies `change` until the conditional write wins. `change` returns `None`
+/// when there is nothing to write. Returns the record as written (or as found).
+async fn update_checkout<P, F>(
+    ports: &P,
+    shop: &ShopDomain,
+    token: &CheckoutToken,
+    mut change: F,
+) -> Result<Option<CheckoutRecord>, PortError>
+where
+    P: Ports,
+    F: FnMut(CheckoutRecord) -> Option<CheckoutRecord> + Send,
+{
+    for _ in 0..MAX_ATTEMPTS {
+        let Some(current) = ports.store().load_checkout(shop, token).await? else {
+            return Ok(None);
+        };
+        let Some(changed) = change(current.clone()) else {
+            return Ok(Some(current));
+        };
+        match ports.store().save_checkout(&changed).await {
+            Ok(()) => return Ok(Some(CheckoutRecord { version: changed.version + 1, ..changed })),
+            Err(PortError::Conflict) => continue,
+            Err(other) => return Err(other),
+        }
+    }
+    Err(PortError::Conflict)
+}
+
+/// Adds counters to today's stats for a shop, on a shard chosen by the checkout so that one busy
+/// shop does not hammer a single item.
+async fn count<P: Ports>(ports: &P, shop: &ShopDomain, checkout: &CheckoutToken, counters: &[(String, i64)]) -> Result<(), PortError> {
+    let shard = Sha256::digest(checkout.as_str().as_bytes())[0] % STATS_SHARDS;
+    ports.store().add_to_stats(shop, ports.clock().now().date_naive(), shard, counters).await
+}
+
+/// How many stats items a shop's day is spread over.
+pub const STATS_SHARDS: u8 = 4;

@@ -1,0 +1,78 @@
+//! Record an order: find its checkout (checkout token, then cart token, then contact), mark it
+//! converted, cancel what is armed, and attribute the revenue when a message came first.
+
+use super::{Ports, UseCaseError, count, disarm, settings_of, update_checkout};
+use crate::model::{CheckoutRecord, CheckoutStatus, ContactKey, Conversion, OrderSnapshot, ShopDomain};
+use crate::ports::Store;
+use serde::Serialize;
+
+/// What an order did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "order", rename_all = "snake_case")]
+pub enum OrderOutcome {
+    /// Matched and converted; `recovered` when a message was sent inside the attribution window.
+    Converted { recovered: bool },
+    /// The checkout was converted before (e.g. `orders/paid` after `orders/create`).
+    AlreadyConverted,
+    /// No checkout of ours matches.
+    Unmatched,
+}
+
+/// Finds the checkout an order came from.
+async fn find_checkout<P: Ports>(ports: &P, shop: &ShopDomain, order: &OrderSnapshot) -> Result<Option<CheckoutRecord>, UseCaseError> {
+    let store = ports.store();
+    if let Some(token) = &order.checkout_token {
+        if let Some(record) = store.load_checkout(shop, token).await? {
+            return Ok(Some(record));
+        }
+    }
+    if let Some(cart) = &order.cart_token {
+        if let Some(record) = store.find_checkout_by_cart(shop, cart).await? {
+            return Ok(Some(record));
+        }
+    }
+    if let Some(email) = &order.email {
+        return Ok(store.find_open_checkout_by_contact(shop, &ContactKey::for_email(shop, email)).await?);
+    }
+    Ok(None)
+}
+
+/// Records an order.
+pub async fn record_order<P: Ports>(ports: &P, shop: &ShopDomain, order: &OrderSnapshot) -> Result<OrderOutcome, UseCaseError> {
+    let Some(found) = find_checkout(ports, shop, order).await? else {
+        tracing::info!(%shop, "order matches no checkout");
+        return Ok(OrderOutcome::Unmatched);
+    };
+    let token = found.snapshot.token.clone();
+    let history = ports.store().messages(shop, &token).await?;
+    let window = settings_of(ports, shop).await?.attribution_window();
+    let recovered = history
+        .iter()
+        .filter_map(|m| m.sent_at)
+        .any(|sent| sent <= order.created_at && order.created_at - sent <= window);
+    let mut before = None;
+    update_checkout(ports, shop, &token, |mut record| {
+        if record.conversion.is_some() {
+            return None;
+        }
+        before = Some(record.clone());
+        record.status = CheckoutStatus::Converted;
+        record.armed = None;
+        record.conversion =
+            Some(Conversion { order_id: order.id.clone(), at: order.created_at, total: order.total.clone(), recovered });
+        Some(record)
+    })
+    .await?;
+    let Some(before) = before else {
+        return Ok(OrderOutcome::AlreadyConverted);
+    };
+    disarm(ports, &before).await?;
+    let mut counters = vec![("converted".to_owned(), 1)];
+    if recovered {
+        counters.push(("recovered.orders".to_owned(), 1));
+        counters.push((format!("recovered.revenue.{}", order.total.currency.as_str()), order.total.minor));
+    }
+    count(ports, shop, &token, &counters).await?;
+    tracing::info!(%shop, recovered, "order recorded");
+    Ok(OrderOutcome::Converted { recovered })
+}

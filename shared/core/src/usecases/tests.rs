@@ -1,0 +1,300 @@
+//! Use-case tests against in-memory ports: the flow of one cart without AWS.
+
+use super::*;
+use crate::clock::ManualClock;
+use crate::model::*;
+use crate::platform::shopify::sign_webhook;
+use crate::ports::*;
+use chrono::{NaiveDate, TimeZone};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct MemoryStore {
+    deliveries: Mutex<Vec<String>>,
+    checkouts: Mutex<HashMap<String, CheckoutRecord>>,
+    messages: Mutex<BTreeMap<(String, u32), MessageRecord>>,
+    contacts: Mutex<HashMap<String, ContactState>>,
+    stats: Mutex<BTreeMap<String, i64>>,
+    /// Runs between reading a checkout and claiming a message, to simulate a racing order.
+    before_claim: Mutex<Option<Box<dyn FnOnce(&MemoryStore) + Send>>>,
+}
+
+impl Store for MemoryStore {
+    async fn claim_delivery(&self, _: &ShopDomain, id: &WebhookId, _: DateTime<Utc>) -> PortResult<bool> {
+        let mut seen = self.deliveries.lock().unwrap();
+        if seen.contains(&id.to_string()) {
+            return Ok(false);
+        }
+        seen.push(id.to_string());
+        Ok(true)
+    }
+    async fn release_delivery(&self, _: &ShopDomain, id: &WebhookId) -> PortResult<()> {
+        self.deliveries.lock().unwrap().retain(|d| d != id.as_str());
+        Ok(())
+    }
+    async fn load_checkout(&self, _: &ShopDomain, token: &CheckoutToken) -> PortResult<Option<CheckoutRecord>> {
+        Ok(self.checkouts.lock().unwrap().get(token.as_str()).cloned())
+    }
+    async fn save_checkout(&self, record: &CheckoutRecord) -> PortResult<()> {
+        let mut all = self.checkouts.lock().unwrap();
+        let stored_version = all.get(record.snapshot.token.as_str()).map_or(0, |r| r.version);
+        if stored_version != record.version {
+            return Err(PortError::Conflict);
+        }
+        all.insert(record.snapshot.token.to_string(), CheckoutRecord { version: record.version + 1, ..record.clone() });
+        Ok(())
+    }
+    async fn find_checkout_by_cart(&self, _: &ShopDomain, cart: &CartToken) -> PortResult<Option<CheckoutRecord>> {
+        Ok(self.checkouts.lock().unwrap().values().find(|r| r.snapshot.cart_token.as_ref() == Some(cart)).cloned())
+    }
+    async fn find_open_checkout_by_contact(&self, _: &ShopDomain, key: &ContactKey) -> PortResult<Option<CheckoutRecord>> {
+        Ok(self.checkouts.lock().unwrap().values().find(|r| r.contact_key().as_ref() == Some(key)).cloned())
+    }
+    async fn save_cart(&self, _: &ShopDomain, _: &CartSnapshot, _: DateTime<Utc>) -> PortResult<bool> {
+        Ok(true)
+    }
+    async fn messages(&self, _: &ShopDomain, token: &CheckoutToken) -> PortResult<Vec<MessageRecord>> {
+        Ok(self.messages.lock().unwrap().iter().filter(|((t, _), _)| t == token.as_str()).map(|(_, m)| m.clone()).collect())
+    }
+    async fn claim_message(&self, _: &ShopDomain, token: &CheckoutToken, message: &MessageRecord) -> PortResult<ClaimOutcome> {
+        if let Some(hook) = self.before_claim.lock().unwrap().take() {
+            hook(self);
+        }
+        if self.checkouts.lock().unwrap().get(token.as_str()).is_none_or(|r| r.status != CheckoutStatus::Open) {
+            return Ok(ClaimOutcome::CheckoutClosed);
+        }
+        let mut all = self.messages.lock().unwrap();
+        let key = (token.to_string(), message.step);
+        if all.contains_key(&key) {
+            return Ok(ClaimOutcome::AlreadyClaimed);
+        }
+        all.insert(key, message.clone());
+        Ok(ClaimOutcome::Claimed)
+    }
+    async fn update_message(&self, _: &ShopDomain, token: &CheckoutToken, message: &MessageRecord) -> PortResult<()> {
+        self.messages.lock().unwrap().insert((token.to_string(), message.step), message.clone());
+        Ok(())
+    }
+    async fn record_click(&self, _: &ShopDomain, token: &CheckoutToken, step: u32, at: DateTime<Utc>) -> PortResult<bool> {
+        let mut all = self.messages.lock().unwrap();
+        match all.get_mut(&(token.to_string(), step)) {
+            Some(m) if m.clicked_at.is_none() => {
+                m.clicked_at = Some(at);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+    async fn contact(&self, _: &ShopDomain, key: &ContactKey) -> PortResult<ContactState> {
+        Ok(self.contacts.lock().unwrap().get(key.as_str()).cloned().unwrap_or_default())
+    }
+    async fn suppress_email(&self, _: &ShopDomain, key: &ContactKey, s: &Suppression) -> PortResult<()> {
+        self.contacts.lock().unwrap().entry(key.as_str().to_owned()).or_default().email_suppressed = Some(s.clone());
+        Ok(())
+    }
+    async fn load_settings(&self, _: &ShopDomain) -> PortResult<Option<crate::rules::RecoverySettings>> {
+        Ok(None)
+    }
+    async fn save_settings(&self, _: &ShopDomain, _: &crate::rules::RecoverySettings) -> PortResult<()> {
+        Ok(())
+    }
+    async fn add_to_stats(&self, _: &ShopDomain, _: NaiveDate, _: u8, counters: &[(String, i64)]) -> PortResult<()> {
+        let mut stats = self.stats.lock().unwrap();
+        for (name, amount) in counters {
+            *stats.entry(name.clone()).or_default() += amount;
+        }
+        Ok(())
+    }
+    async fn stats(&self, _: &ShopDomain, _: NaiveDate, _: NaiveDate) -> PortResult<BTreeMap<String, i64>> {
+        Ok(self.stats.lock().unwrap().clone())
+    }
+}
+
+#[derive(Default)]
+struct MemoryScheduler(Mutex<BTreeMap<String, ScheduledCheck>>);
+
+impl Scheduler for MemoryScheduler {
+    async fn arm(&self, check: &ScheduledCheck) -> PortResult<()> {
+        self.0.lock().unwrap().entry(check.name.clone()).or_insert_with(|| check.clone());
+        Ok(())
+    }
+    async fn cancel(&self, name: &str) -> PortResult<()> {
+        self.0.lock().unwrap().remove(name);
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct MemoryMailer(Mutex<Vec<OutgoingEmail>>);
+
+impl Mailer for MemoryMailer {
+    async fn send(&self, email: &OutgoingEmail) -> PortResult<String> {
+        let mut sent = self.0.lock().unwrap();
+        sent.push(email.clone());
+        Ok(format!("msg-{}", sent.len()))
+    }
+}
+
+type TestPorts = Services<MemoryStore, MemoryScheduler, MemoryMailer, ManualClock>;
+
+const SECRET: &[u8] = b"unit-test-secret";
+
+fn start() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 4, 1, 9, 0, 0).unwrap()
+}
+
+fn ports() -> TestPorts {
+    Services {
+        store: MemoryStore::default(),
+        scheduler: MemoryScheduler::default(),
+        mailer: MemoryMailer::default(),
+        clock: ManualClock::starting_at(start()),
+        config: Config {
+            webhook_secrets: crate::platform::shopify::WebhookSecrets::new(SECRET, None),
+            links: crate::links::LinkSigner::new(b"links-secret-links-secret-links!"),
+            public_base_url: "https://reclaim.test".into(),
+            sender: "Reclaim <r@example.com>".into(),
+        },
+    }
+}
+
+fn checkout_body(updated_minutes: i64) -> String {
+    serde_json::json!({
+        "token": "chk-1", "cart_token": "cart-1", "email": "Ada@Example.com", "currency": "USD",
+        "created_at": start().to_rfc3339(),
+        "updated_at": (start() + chrono::Duration::minutes(updated_minutes)).to_rfc3339(),
+        "total_price": "20.00", "subtotal_price": "20.00",
+        "abandoned_checkout_url": "https://shop-a.myshopify.com/1/checkouts/chk-1/recover",
+        "line_items": [{"title": "Mug", "variant_id": 7, "quantity": 2, "price": "10.00"}]
+    })
+    .to_string()
+}
+
+async fn deliver(ports: &TestPorts, topic: &str, id: &str, body: &str) -> Result<IngestOutcome, UseCaseError> {
+    let signature = sign_webhook(SECRET, body.as_bytes());
+    let headers: HashMap<&str, &str> = [
+        ("x-shopify-topic", topic),
+        ("x-shopify-hmac-sha256", signature.as_str()),
+        ("x-shopify-shop-domain", "shop-a.myshopify.com"),
+        ("x-shopify-webhook-id", id),
+    ]
+    .into();
+    ingest_webhook(ports, "shopify", |name| headers.get(name).copied(), body.as_bytes()).await
+}
+
+/// Fires every schedule due now, like the scheduler (and the local pump) does.
+async fn fire_due(ports: &TestPorts) -> Vec<CheckOutcome> {
+    let now = ports.clock.now();
+    let due: Vec<ScheduledCheck> = ports.scheduler.0.lock().unwrap().values().filter(|c| c.at <= now).cloned().collect();
+    let mut outcomes = Vec::new();
+    for check in due {
+        ports.scheduler.0.lock().unwrap().remove(&check.name);
+        outcomes.push(run_check(ports, &check.input).await.unwrap());
+    }
+    outcomes
+}
+
+#[tokio::test]
+async fn a_stalled_checkout_gets_each_step_once_then_stops() {
+    let p = ports();
+    assert_eq!(deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap(), IngestOutcome::Accepted);
+    assert_eq!(p.scheduler.0.lock().unwrap().len(), 1);
+    for hours in [1, 24, 72] {
+        p.clock.advance(chrono::Duration::hours(hours) - (p.clock.now() - start()));
+        fire_due(&p).await;
+        assert_eq!(p.mailer.0.lock().unwrap().len() as i64, [1, 24, 72].iter().position(|h| *h == hours).unwrap() as i64 + 1);
+    }
+    p.clock.advance(chrono::Duration::days(30));
+    fire_due(&p).await;
+    let sent = p.mailer.0.lock().unwrap();
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[0].to, "ada@example.com");
+    assert!(sent[0].text.contains("https://reclaim.test/r/"));
+    assert!(p.scheduler.0.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn duplicates_and_stale_updates_change_nothing() {
+    let p = ports();
+    deliver(&p, "checkouts/update", "w2", &checkout_body(10)).await.unwrap();
+    assert_eq!(deliver(&p, "checkouts/update", "w2", &checkout_body(10)).await.unwrap(), IngestOutcome::Duplicate);
+    assert_eq!(deliver(&p, "checkouts/update", "w1", &checkout_body(5)).await.unwrap(), IngestOutcome::Stale);
+    let record = p.store.checkouts.lock().unwrap()["chk-1"].clone();
+    assert_eq!(record.snapshot.updated_at, start() + chrono::Duration::minutes(10));
+    assert_eq!(p.scheduler.0.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_order_between_the_check_and_the_claim_stops_the_send() {
+    let p = ports();
+    deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+    p.clock.advance(chrono::Duration::hours(2));
+    *p.store.before_claim.lock().unwrap() = Some(Box::new(|store: &MemoryStore| {
+        store.checkouts.lock().unwrap().get_mut("chk-1").unwrap().status = CheckoutStatus::Converted;
+    }));
+    let outcomes = fire_due(&p).await;
+    assert_eq!(outcomes, vec![CheckOutcome::Stopped { reason: crate::rules::StopReason::Converted }]);
+    assert!(p.mailer.0.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_order_after_a_message_is_recovered_revenue() {
+    let p = ports();
+    deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+    p.clock.advance(chrono::Duration::hours(1));
+    fire_due(&p).await;
+    let order = serde_json::json!({"id": 99, "checkout_token": "chk-1", "currency": "USD", "total_price": "20.00",
+        "created_at": (start() + chrono::Duration::hours(3)).to_rfc3339()}).to_string();
+    deliver(&p, "orders/create", "w9", &order).await.unwrap();
+    deliver(&p, "orders/paid", "w10", &order).await.unwrap();
+    let stats = p.store.stats.lock().unwrap().clone();
+    assert_eq!(stats.get("recovered.orders"), Some(&1));
+    assert_eq!(stats.get("recovered.revenue.USD"), Some(&2000));
+    assert_eq!(stats.get("converted"), Some(&1));
+    assert!(p.scheduler.0.lock().unwrap().is_empty(), "armed follow-up must be cancelled");
+    p.clock.advance(chrono::Duration::days(3));
+    fire_due(&p).await;
+    assert_eq!(p.mailer.0.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn unsubscribe_stops_the_sequence() {
+    let p = ports();
+    deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+    p.clock.advance(chrono::Duration::hours(1));
+    fire_due(&p).await;
+    let url = p.mailer.0.lock().unwrap()[0].unsubscribe_url.clone();
+    unsubscribe(&p, url.rsplit('/').next().unwrap()).await.unwrap();
+    p.clock.advance(chrono::Duration::days(5));
+    fire_due(&p).await;
+    assert_eq!(p.mailer.0.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn restore_link_redirects_to_the_shop_only() {
+    let p = ports();
+    deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+    p.clock.advance(chrono::Duration::hours(1));
+    fire_due(&p).await;
+    let text = p.mailer.0.lock().unwrap()[0].text.clone();
+    let token = text.split("/r/").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let target = follow_restore_link(&p, &token).await.unwrap();
+    assert_eq!(target.location, "https://shop-a.myshopify.com/1/checkouts/chk-1/recover");
+    assert_eq!(p.store.stats.lock().unwrap().get("clicks.step0"), Some(&1));
+}
+
+#[test]
+fn foreign_restore_urls_fall_back_to_a_cart_permalink() {
+    let shop = ShopDomain::parse("shop-a.myshopify.com").unwrap();
+    let body = checkout_body(0);
+    let crate::platform::PlatformEvent::CheckoutUpserted(mut snapshot) = crate::platform::shopify::parse_event("checkouts/create", body.as_bytes()).unwrap() else { panic!() };
+    for evil in ["https://evil.example/x", "http://shop-a.myshopify.com/x", "https://shop-a.myshopify.com.evil.example/", "javascript:alert(1)", "https://shop-a.myshopify.com:8443/x"] {
+        snapshot.restore_url = Some(evil.into());
+        assert_eq!(restore_location_for_test(&shop, &snapshot), "https://shop-a.myshopify.com/cart/7:2", "{evil}");
+    }
+}
+
+fn restore_location_for_test(shop: &ShopDomain, snapshot: &CheckoutSnapshot) -> String {
+    super::links::restore_location(shop, snapshot)
+}
