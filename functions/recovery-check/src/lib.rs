@@ -1,1 +1,12 @@
-//! stub
+//! The `recovery-check` function: the target of every EventBridge Scheduler schedule. Its input
+//! is the schedule's JSON ([`CheckInput`]); it runs [`run_check`]. Errors are returned so that the
+//! scheduler retries and finally dead-letters the event; a send is never repeated because the
+//! claim is written first.
+
+use reclaim_core::ports::CheckInput;
+use reclaim_core::usecases::{CheckOutcome, Ports, UseCaseError, run_check};
+
+/// Handles one fired schedule.
+pub async fn handle<P: Ports>(ports: &P, input: &CheckInput) -> Result<CheckOutcome, UseCaseError> {
+    run_check(ports, input).await
+}

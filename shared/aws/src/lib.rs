@@ -1,1 +1,18 @@
-//! stub
+//! # reclaim-aws — Reclaim's ports on AWS
+//!
+//! The adapters behind [`reclaim_core::ports`]: [`DynamoStore`] (one DynamoDB table, keys as in
+//! `docs/architecture.md`), [`AwsScheduler`] (EventBridge Scheduler one-time schedules) and
+//! [`SesMailer`] (SES v2 raw MIME with one-click unsubscribe headers). [`App::from_env`] builds
+//! every client once per cold start from the environment that `template.yaml` sets; pointing
+//! `AWS_ENDPOINT_URL` at an emulator is the only difference between AWS and the local stack.
+
+mod app;
+mod dynamo;
+mod error;
+mod scheduler;
+mod ses;
+
+pub use app::{App, AwsServices, FromEnv, MissingVariable, Settings, build_services, init_tracing, services_from_config};
+pub use dynamo::DynamoStore;
+pub use scheduler::{AwsScheduler, SchedulerTarget};
+pub use ses::{SesMailer, build_mime};

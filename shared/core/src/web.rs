@@ -55,6 +55,19 @@ impl Reply {
         }
     }
 
+    /// The response as an [`http::Response`], for any HTTP framework.
+    pub fn into_http(self) -> http::Response<String> {
+        let mut builder = http::Response::builder().status(self.status);
+        for (name, value) in self.headers {
+            builder = builder.header(name, value);
+        }
+        builder.body(self.body).unwrap_or_else(|_| {
+            let mut fallback = http::Response::new(String::new());
+            *fallback.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            fallback
+        })
+    }
+
     /// A 302 to `location`, never cached and never leaking the token as a referrer.
     pub fn redirect(location: &str) -> Self {
         Self {

@@ -1,0 +1,20 @@
+//! # reclaim-local — the local stack
+//!
+//! Runs Reclaim on one machine with AWS emulated by moto, using the very same handlers and
+//! adapters as the Lambda functions:
+//!
+//! - [`emulator`]: starts moto (from the project's venv) on a free port, tied to this process;
+//! - [`stack`]: the SDK configuration for the emulator, the resources `template.yaml` declares
+//!   (table, indexes, TTL, schedule group, sender identity), and the services built on them;
+//! - [`gateway`]: the functions' HTTP handlers behind axum on 127.0.0.1;
+//! - [`pump`]: fires due EventBridge Scheduler schedules (moto stores them but never fires them);
+//! - [`outbox`]: reads what the emulator "sent" and writes each email to a file;
+//! - [`demo`]: a demo store of shoppers replayed through the whole recovery flow.
+
+pub mod demo;
+pub mod emulator;
+pub mod fixtures;
+pub mod gateway;
+pub mod outbox;
+pub mod pump;
+pub mod stack;

@@ -1,0 +1,135 @@
+//! The local stack: an SDK configuration aimed at the emulator, the resources that
+//! `template.yaml` declares (created idempotently), and the services built on them.
+
+use anyhow::Context;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
+};
+use reclaim_aws::{AwsServices, Settings, services_from_config};
+use reclaim_core::clock::AnyClock;
+
+/// The services as the local stack runs them: AWS adapters on the emulator, with a clock that
+/// is either real (the demo) or manual (tests).
+pub type LocalServices = AwsServices<AnyClock>;
+
+/// The names of the local resources and secrets.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    pub endpoint: String,
+    pub table: String,
+    pub schedule_group: String,
+    pub sender: String,
+    pub shopify_secret: String,
+    pub link_secret: String,
+    /// Where the local gateway answers, for links in emails.
+    pub public_base_url: String,
+}
+
+impl LocalConfig {
+    /// Local defaults for an emulator at `endpoint` and a gateway at `public_base_url`.
+    pub fn new(endpoint: &str, public_base_url: &str) -> Self {
+        Self {
+            endpoint: endpoint.to_owned(),
+            table: "reclaim-local".into(),
+            schedule_group: "reclaim-local".into(),
+            sender: "Reclaim Demo <recover@reclaim.example>".into(),
+            shopify_secret: "local-shopify-api-secret".into(),
+            link_secret: "local-link-signing-secret-0123456789".into(),
+            public_base_url: public_base_url.to_owned(),
+        }
+    }
+
+    /// The same settings the functions read from their environment.
+    pub fn settings(&self) -> Settings {
+        let lookup = |name: &str| -> Option<String> {
+            Some(match name {
+                "TABLE_NAME" => self.table.clone(),
+                "SCHEDULE_GROUP" => self.schedule_group.clone(),
+                "SCHEDULER_ROLE_ARN" => "arn:aws:iam::123456789012:role/reclaim-scheduler".into(),
+                "CHECK_FUNCTION_ARN" => "arn:aws:lambda:us-east-1:123456789012:function:reclaim-recovery-check".into(),
+                "SHOPIFY_API_SECRET" => self.shopify_secret.clone(),
+                "LINK_SIGNING_SECRET" => self.link_secret.clone(),
+                "PUBLIC_BASE_URL" => self.public_base_url.clone(),
+                "SENDER_EMAIL" => self.sender.clone(),
+                _ => return None,
+            })
+        };
+        Settings::from_lookup(lookup).expect("local settings are complete")
+    }
+}
+
+/// An SDK configuration for the emulator: dummy credentials, us-east-1, one attempt (the
+/// emulator's 500s would otherwise trigger slow retries).
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "local-emulator"))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .load()
+        .await
+}
+
+/// Creates the table (keys, both indexes, TTL), the schedule group and the sender identity.
+/// Existing resources are left as they are.
+pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig) -> anyhow::Result<()> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let attribute = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
+    let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    let index = |name: &str, pk: &str| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(pk, KeyType::Hash).expect("key"))
+            .key_schema(key("activity", KeyType::Range).expect("key"))
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .build()
+    };
+    let created = dynamodb
+        .create_table()
+        .table_name(&config.table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute("pk")?)
+        .attribute_definitions(attribute("sk")?)
+        .attribute_definitions(attribute("cart_key")?)
+        .attribute_definitions(attribute("contact_key")?)
+        .attribute_definitions(attribute("activity")?)
+        .key_schema(key("pk", KeyType::Hash)?)
+        .key_schema(key("sk", KeyType::Range)?)
+        .global_secondary_indexes(index(reclaim_aws::DynamoStore::CART_INDEX, "cart_key")?)
+        .global_secondary_indexes(index(reclaim_aws::DynamoStore::CONTACT_INDEX, "contact_key")?)
+        .send()
+        .await;
+    match created {
+        Ok(_) => {
+            dynamodb
+                .update_time_to_live()
+                .table_name(&config.table)
+                .time_to_live_specification(TimeToLiveSpecification::builder().attribute_name("expires_at").enabled(true).build()?)
+                .send()
+                .await
+                .context("enabling TTL")?;
+        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
+        Err(e) => return Err(anyhow::Error::new(e).context("creating the table")),
+    }
+    let scheduler = aws_sdk_scheduler::Client::new(sdk);
+    match scheduler.create_schedule_group().name(&config.schedule_group).send().await {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => {}
+        Err(e) => return Err(anyhow::Error::new(e).context("creating the schedule group")),
+    }
+    let sesv2 = aws_sdk_sesv2::Client::new(sdk);
+    let domain = config.sender.rsplit('@').next().unwrap_or_default().trim_end_matches('>');
+    match sesv2.create_email_identity().email_identity(domain).send().await {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => {}
+        Err(e) => return Err(anyhow::Error::new(e).context("verifying the sender identity")),
+    }
+    Ok(())
+}
+
+/// Builds the services on the emulator.
+pub async fn services(config: &LocalConfig, clock: AnyClock) -> LocalServices {
+    services_from_config(&sdk_config(&config.endpoint).await, config.settings(), clock)
+}

@@ -1,0 +1,402 @@
+//! [`Store`] on one DynamoDB table. Keys (see `docs/architecture.md`):
+//!
+//! | pk | sk | item |
+//! | --- | --- | --- |
+//! | `CHK#{shop}#{checkout}` | `STATE` | the checkout record, versioned; GSI keys for cart and contact |
+//! | `CHK#{shop}#{checkout}` | `MSG#{step}` | a message claim and what became of it |
+//! | `CART#{shop}#{cart}` | `STATE` | the latest cart snapshot |
+//! | `CONTACT#{shop}#{hash}` | `STATE` | suppression of a contact at a shop |
+//! | `DELIVERY#{shop}#{id}` | `-` | webhook dedupe, TTL'd |
+//! | `SHOP#{shop}` | `SETTINGS` / `STATS#{day}#{shard}` | settings; daily counters |
+//!
+//! The checkout is the partition, so a big shop spreads over many partitions. Records are stored
+//! as one JSON attribute beside the few attributes that conditions and indexes need.
+
+use crate::error::unavailable;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use chrono::{DateTime, NaiveDate, Utc};
+use reclaim_core::model::{
+    CartSnapshot, CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey, ContactState, MessageRecord, ShopDomain,
+    Suppression, WebhookId,
+};
+use reclaim_core::ports::{ClaimOutcome, PortError, PortResult, Store};
+use reclaim_core::rules::RecoverySettings;
+use reclaim_core::usecases::PERSONAL_DATA_TTL;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, HashMap};
+
+/// Index of checkouts by cart token.
+pub(crate) const CART_INDEX: &str = "by_cart";
+/// Index of checkouts by contact, newest activity first.
+pub(crate) const CONTACT_INDEX: &str = "by_contact";
+
+type Item = HashMap<String, AttributeValue>;
+
+/// DynamoDB adapter.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn checkout_pk(shop: &ShopDomain, token: &CheckoutToken) -> String {
+    format!("CHK#{shop}#{token}")
+}
+
+fn message_sk(step: u32) -> String {
+    format!("MSG#{step:03}")
+}
+
+fn contact_pk(shop: &ShopDomain, key: &ContactKey) -> String {
+    format!("CONTACT#{shop}#{}", key.as_str())
+}
+
+fn json<T: Serialize>(value: &T) -> PortResult<AttributeValue> {
+    serde_json::to_string(value).map(s).map_err(|e| PortError::Rejected(e.to_string()))
+}
+
+fn from_json<T: DeserializeOwned>(item: &Item, attribute: &str) -> PortResult<T> {
+    let text = item.get(attribute).and_then(|v| v.as_s().ok()).ok_or_else(|| PortError::Unavailable(format!("item without {attribute}")))?;
+    serde_json::from_str(text).map_err(|e| PortError::Unavailable(format!("unreadable {attribute}: {e}")))
+}
+
+fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(error: &E) -> bool {
+    error.code() == Some("ConditionalCheckFailedException")
+}
+
+impl DynamoStore {
+    /// Index of checkouts by cart token (key `cart_key`, sort `activity`).
+    pub const CART_INDEX: &'static str = CART_INDEX;
+    /// Index of checkouts by contact (key `contact_key`, sort `activity`).
+    pub const CONTACT_INDEX: &'static str = CONTACT_INDEX;
+
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The underlying client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn key(pk: String, sk: &str) -> Item {
+        HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+    }
+
+    async fn get(&self, pk: String, sk: &str) -> PortResult<Option<Item>> {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map(|out| out.item)
+            .map_err(|e| unavailable("GetItem", e))
+    }
+
+    fn checkout_item(record: &CheckoutRecord) -> PortResult<Item> {
+        let shop = &record.shop;
+        let mut item = Self::key(checkout_pk(shop, &record.snapshot.token), "STATE");
+        item.insert("version".into(), n(record.version + 1));
+        item.insert("status".into(), s(record.status.as_str()));
+        item.insert("record".into(), json(record)?);
+        item.insert("activity".into(), s(record.last_activity_at.to_rfc3339()));
+        item.insert("expires_at".into(), n((record.last_activity_at.max(Utc::now()) + PERSONAL_DATA_TTL).timestamp()));
+        if let Some(cart) = &record.snapshot.cart_token {
+            item.insert("cart_key".into(), s(format!("CART#{shop}#{cart}")));
+        }
+        if let Some(contact) = record.contact_key() {
+            item.insert("contact_key".into(), s(contact_pk(shop, &contact)));
+        }
+        Ok(item)
+    }
+
+    async fn query_index(&self, index: &str, attribute: &str, value: String, open_only: bool) -> PortResult<Option<CheckoutRecord>> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#k = :k")
+            .expression_attribute_names("#k", attribute)
+            .expression_attribute_values(":k", s(value))
+            .scan_index_forward(false);
+        if open_only {
+            query = query
+                .filter_expression("#status = :open")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":open", s(CheckoutStatus::Open.as_str()));
+        }
+        let out = query.send().await.map_err(|e| unavailable("Query", e))?;
+        out.items().first().map(|item| from_json(item, "record")).transpose()
+    }
+}
+
+impl Store for DynamoStore {
+    async fn claim_delivery(&self, shop: &ShopDomain, id: &WebhookId, expires_at: DateTime<Utc>) -> PortResult<bool> {
+        let mut item = Self::key(format!("DELIVERY#{shop}#{id}"), "-");
+        item.insert("expires_at".into(), n(expires_at.timestamp()));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(false),
+            Err(e) => Err(unavailable("PutItem", e)),
+        }
+    }
+
+    async fn release_delivery(&self, shop: &ShopDomain, id: &WebhookId) -> PortResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(format!("DELIVERY#{shop}#{id}"), "-")))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable("DeleteItem", e))
+    }
+
+    async fn load_checkout(&self, shop: &ShopDomain, token: &CheckoutToken) -> PortResult<Option<CheckoutRecord>> {
+        let Some(item) = self.get(checkout_pk(shop, token), "STATE").await? else {
+            return Ok(None);
+        };
+        let mut record: CheckoutRecord = from_json(&item, "record")?;
+        record.version = item.get("version").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+        Ok(Some(record))
+    }
+
+    async fn save_checkout(&self, record: &CheckoutRecord) -> PortResult<()> {
+        let put = self.client.put_item().table_name(&self.table).set_item(Some(Self::checkout_item(record)?));
+        let put = if record.version == 0 {
+            put.condition_expression("attribute_not_exists(pk)")
+        } else {
+            put.condition_expression("#version = :version")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":version", n(record.version))
+        };
+        match put.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Err(PortError::Conflict),
+            Err(e) => Err(unavailable("PutItem", e)),
+        }
+    }
+
+    async fn find_checkout_by_cart(&self, shop: &ShopDomain, cart: &CartToken) -> PortResult<Option<CheckoutRecord>> {
+        self.query_index(CART_INDEX, "cart_key", format!("CART#{shop}#{cart}"), false).await
+    }
+
+    async fn find_open_checkout_by_contact(&self, shop: &ShopDomain, contact: &ContactKey) -> PortResult<Option<CheckoutRecord>> {
+        self.query_index(CONTACT_INDEX, "contact_key", contact_pk(shop, contact), true).await
+    }
+
+    async fn save_cart(&self, shop: &ShopDomain, cart: &CartSnapshot, expires_at: DateTime<Utc>) -> PortResult<bool> {
+        let mut item = Self::key(format!("CART#{shop}#{}", cart.token), "STATE");
+        item.insert("updated_ms".into(), n(cart.updated_at.timestamp_millis()));
+        item.insert("record".into(), json(cart)?);
+        item.insert("expires_at".into(), n(expires_at.timestamp()));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR updated_ms < :new")
+            .expression_attribute_values(":new", n(cart.updated_at.timestamp_millis()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(false),
+            Err(e) => Err(unavailable("PutItem", e)),
+        }
+    }
+
+    async fn messages(&self, shop: &ShopDomain, token: &CheckoutToken) -> PortResult<Vec<MessageRecord>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :msg)")
+            .expression_attribute_values(":pk", s(checkout_pk(shop, token)))
+            .expression_attribute_values(":msg", s("MSG#"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable("Query", e))?;
+        out.items().iter().map(|item| from_json(item, "message")).collect()
+    }
+
+    async fn claim_message(&self, shop: &ShopDomain, token: &CheckoutToken, message: &MessageRecord) -> PortResult<ClaimOutcome> {
+        let pk = checkout_pk(shop, token);
+        let mut item = Self::key(pk.clone(), &message_sk(message.step));
+        item.insert("message".into(), json(message)?);
+        item.insert("expires_at".into(), n((message.claimed_at + PERSONAL_DATA_TTL).timestamp()));
+        let claim = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| PortError::Rejected(e.to_string()))?;
+        let still_open = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(pk, "STATE")))
+            .condition_expression("#status = :open")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":open", s(CheckoutStatus::Open.as_str()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|e| PortError::Rejected(e.to_string()))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(claim).build())
+            .transact_items(TransactWriteItem::builder().condition_check(still_open).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(ClaimOutcome::Claimed),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => {
+                // Which condition failed? Read back rather than trust the reasons' order.
+                let claimed = self.get(checkout_pk(shop, token), &message_sk(message.step)).await?.is_some();
+                Ok(if claimed { ClaimOutcome::AlreadyClaimed } else { ClaimOutcome::CheckoutClosed })
+            }
+            Err(e) => Err(unavailable("TransactWriteItems", e)),
+        }
+    }
+
+    async fn update_message(&self, shop: &ShopDomain, token: &CheckoutToken, message: &MessageRecord) -> PortResult<()> {
+        let mut item = Self::key(checkout_pk(shop, token), &message_sk(message.step));
+        item.insert("message".into(), json(message)?);
+        item.insert("expires_at".into(), n((message.claimed_at + PERSONAL_DATA_TTL).timestamp()));
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map(|_| ()).map_err(|e| unavailable("PutItem", e))
+    }
+
+    async fn record_click(&self, shop: &ShopDomain, token: &CheckoutToken, step: u32, at: DateTime<Utc>) -> PortResult<bool> {
+        for _ in 0..3 {
+            let Some(item) = self.get(checkout_pk(shop, token), &message_sk(step)).await? else {
+                return Ok(false);
+            };
+            let mut message: MessageRecord = from_json(&item, "message")?;
+            if message.clicked_at.is_some() {
+                return Ok(false);
+            }
+            let previous = item.get("message").cloned().unwrap_or_else(|| s(""));
+            message.clicked_at = Some(at);
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(Self::key(checkout_pk(shop, token), &message_sk(step))))
+                .update_expression("SET message = :new")
+                .condition_expression("message = :old")
+                .expression_attribute_values(":new", json(&message)?)
+                .expression_attribute_values(":old", previous)
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(true),
+                Err(e) if e.as_service_error().is_some_and(is_condition_failure) => continue,
+                Err(e) => return Err(unavailable("UpdateItem", e)),
+            }
+        }
+        Err(PortError::Conflict)
+    }
+
+    async fn contact(&self, shop: &ShopDomain, key: &ContactKey) -> PortResult<ContactState> {
+        match self.get(contact_pk(shop, key), "STATE").await? {
+            Some(item) => from_json(&item, "state"),
+            None => Ok(ContactState::default()),
+        }
+    }
+
+    async fn suppress_email(&self, shop: &ShopDomain, key: &ContactKey, suppression: &Suppression) -> PortResult<()> {
+        let mut state = self.contact(shop, key).await?;
+        if state.email_suppressed.is_some() {
+            return Ok(());
+        }
+        state.email_suppressed = Some(suppression.clone());
+        let mut item = Self::key(contact_pk(shop, key), "STATE");
+        item.insert("state".into(), json(&state)?);
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map(|_| ()).map_err(|e| unavailable("PutItem", e))
+    }
+
+    async fn load_settings(&self, shop: &ShopDomain) -> PortResult<Option<RecoverySettings>> {
+        self.get(format!("SHOP#{shop}"), "SETTINGS").await?.map(|item| from_json(&item, "settings")).transpose()
+    }
+
+    async fn save_settings(&self, shop: &ShopDomain, settings: &RecoverySettings) -> PortResult<()> {
+        let mut item = Self::key(format!("SHOP#{shop}"), "SETTINGS");
+        item.insert("settings".into(), json(settings)?);
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map(|_| ()).map_err(|e| unavailable("PutItem", e))
+    }
+
+    async fn add_to_stats(&self, shop: &ShopDomain, day: NaiveDate, shard: u8, counters: &[(String, i64)]) -> PortResult<()> {
+        if counters.is_empty() {
+            return Ok(());
+        }
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(format!("SHOP#{shop}"), &format!("STATS#{day}#{shard}"))));
+        let mut clauses = Vec::new();
+        for (index, (name, amount)) in counters.iter().enumerate() {
+            clauses.push(format!("#c{index} :c{index}"));
+            update = update
+                .expression_attribute_names(format!("#c{index}"), format!("c.{name}"))
+                .expression_attribute_values(format!(":c{index}"), n(amount));
+        }
+        update.update_expression(format!("ADD {}", clauses.join(", "))).send().await.map(|_| ()).map_err(|e| unavailable("UpdateItem", e))
+    }
+
+    async fn stats(&self, shop: &ShopDomain, from: NaiveDate, to: NaiveDate) -> PortResult<BTreeMap<String, i64>> {
+        let mut totals = BTreeMap::new();
+        let mut start_key = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", s(format!("SHOP#{shop}")))
+                .expression_attribute_values(":from", s(format!("STATS#{from}")))
+                .expression_attribute_values(":to", s(format!("STATS#{to}#~")))
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(|e| unavailable("Query", e))?;
+            for item in out.items() {
+                for (name, value) in item {
+                    if let (Some(counter), Ok(amount)) = (name.strip_prefix("c."), value.as_n()) {
+                        *totals.entry(counter.to_owned()).or_insert(0) += amount.parse::<i64>().unwrap_or(0);
+                    }
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) => start_key = Some(key),
+                None => return Ok(totals),
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! [`Mailer`] on SES v2: a multipart (text + HTML) MIME message with RFC 8058 one-click
+//! unsubscribe headers, sent raw so that the headers reach the inbox.
+
+use crate::error::unavailable;
+use aws_sdk_sesv2::Client;
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{EmailContent, MessageTag, RawMessage};
+use mail_builder::MessageBuilder;
+use mail_builder::headers::address::Address;
+use mail_builder::headers::raw::Raw;
+use reclaim_core::ports::{Mailer, OutgoingEmail, PortError, PortResult};
+
+/// SES v2 adapter.
+#[derive(Debug, Clone)]
+pub struct SesMailer {
+    client: Client,
+    configuration_set: Option<String>,
+}
+
+impl SesMailer {
+    pub fn new(client: Client, configuration_set: Option<String>) -> Self {
+        Self { client, configuration_set }
+    }
+}
+
+/// Splits `Name <addr@host>` into its parts; a bare address has no name.
+fn parse_mailbox(mailbox: &str) -> (Option<&str>, &str) {
+    match mailbox.split_once('<') {
+        Some((name, rest)) => {
+            let name = name.trim().trim_matches('"');
+            ((!name.is_empty()).then_some(name), rest.trim_end().trim_end_matches('>').trim())
+        }
+        None => (None, mailbox.trim()),
+    }
+}
+
+/// The MIME bytes of an email, with `List-Unsubscribe` and `List-Unsubscribe-Post`.
+pub fn build_mime(email: &OutgoingEmail) -> Result<Vec<u8>, std::io::Error> {
+    let (from_name, from_address) = parse_mailbox(&email.from);
+    MessageBuilder::new()
+        .from(Address::new_address(from_name, from_address))
+        .to(email.to.as_str())
+        .subject(email.subject.as_str())
+        .header("List-Unsubscribe", Raw::new(format!("<{}>", email.unsubscribe_url)))
+        .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"))
+        .text_body(email.text.as_str())
+        .html_body(email.html.as_str())
+        .write_to_vec()
+}
+
+impl Mailer for SesMailer {
+    async fn send(&self, email: &OutgoingEmail) -> PortResult<String> {
+        let mime = build_mime(email).map_err(|e| PortError::Rejected(e.to_string()))?;
+        let tags = email
+            .tags
+            .iter()
+            .map(|(name, value)| MessageTag::builder().name(name).value(value).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| PortError::Rejected(e.to_string()))?;
+        let raw = RawMessage::builder().data(Blob::new(mime)).build().map_err(|e| PortError::Rejected(e.to_string()))?;
+        let result = self
+            .client
+            .send_email()
+            .content(EmailContent::builder().raw(raw).build())
+            .set_configuration_set_name(self.configuration_set.clone())
+            .set_email_tags(Some(tags))
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(output.message_id.unwrap_or_default()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_message_rejected() || s.is_mail_from_domain_not_verified_exception() || s.is_account_suspended_exception() || s.is_sending_paused_exception()) => {
+                let code = e.as_service_error().map(|s| s.to_string()).unwrap_or_default();
+                tracing::warn!(error = %code, "SES refused the message");
+                Err(PortError::Rejected("provider refused the message".into()))
+            }
+            Err(e) => Err(unavailable("SendEmail", e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mime_carries_both_parts_and_one_click_headers() {
+        let email = OutgoingEmail {
+            from: "Demo Store <recover@example.com>".into(),
+            to: "ada@example.com".into(),
+            subject: "Your cart".into(),
+            html: "<p>Hello</p>".into(),
+            text: "Hello".into(),
+            unsubscribe_url: "https://r.test/u/abc".into(),
+            tags: vec![],
+        };
+        let mime = String::from_utf8(build_mime(&email).unwrap()).unwrap();
+        assert!(mime.contains("List-Unsubscribe: <https://r.test/u/abc>"), "{mime}");
+        assert!(mime.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+        assert!(mime.contains("multipart/alternative"));
+        assert!(mime.contains("text/plain") && mime.contains("text/html"));
+        assert!(mime.contains("\"Demo Store\" <recover@example.com>") || mime.contains("Demo Store <recover@example.com>"));
+    }
+
+    #[test]
+    fn mailboxes_split() {
+        assert_eq!(parse_mailbox("A B <a@b.co>"), (Some("A B"), "a@b.co"));
+        assert_eq!(parse_mailbox("a@b.co"), (None, "a@b.co"));
+    }
+}
