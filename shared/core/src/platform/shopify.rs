@@ -304,8 +304,10 @@ impl RawCheckout {
 
 #[derive(Deserialize)]
 struct RawCart {
-    #[serde(alias = "id", deserialize_with = "required_string_or_number")]
-    token: String,
+    #[serde(default, deserialize_with = "string_or_number")]
+    token: Option<String>,
+    #[serde(default, deserialize_with = "string_or_number")]
+    id: Option<String>,
     #[serde(default)]
     line_items: Vec<RawLineItem>,
     currency: Option<String>,
@@ -316,7 +318,7 @@ impl RawCart {
     fn normalise(self) -> Result<CartSnapshot, NormaliseError> {
         let currency = Currency::parse(self.currency.as_deref().unwrap_or("USD"))?;
         Ok(CartSnapshot {
-            token: CartToken::new(self.token)?,
+            token: CartToken::new(self.token.or(self.id).ok_or(NormaliseError::Missing("cart token"))?)?,
             line_items: self.line_items.into_iter().map(|l| l.normalise(&currency)).collect::<Result<_, _>>()?,
             updated_at: self.updated_at,
         })
