@@ -36,6 +36,7 @@ pub fn router(services: Shared) -> Router {
         .route("/r/{token}", get(links))
         .route("/u/{token}", get(links).post(links))
         .route("/healthz", get(|| async { "ok" }))
+        .fallback(links)
         .layer(DefaultBodyLimit::max(GATEWAY_BODY_LIMIT))
         .with_state(services)
 }
