@@ -1,0 +1,54 @@
+// Cross-checks webhook signatures with Shopify's own @shopify/shopify-api.
+//
+//   node crosscheck.mjs sign      < {"secret": "...", "bodies": ["...", ...]}
+//       -> ["<base64 hmac>", ...]            (the library's own test-helper signer)
+//   node crosscheck.mjs validate  < {"secret": "...", "cases": [{"body", "hmac", "topic", "shop", "webhookId"}]}
+//       -> [{"valid": bool, "reason": "..."}] (shopify.webhooks.validate, as an app would call it)
+import '@shopify/shopify-api/adapters/node';
+import { shopifyApi, ApiVersion } from '@shopify/shopify-api';
+import { getHmac } from '@shopify/shopify-api/test-helpers';
+
+const input = JSON.parse(await new Promise((resolve) => {
+  let data = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk) => { data += chunk; });
+  process.stdin.on('end', () => resolve(data));
+}));
+
+const mode = process.argv[2];
+if (mode === 'sign') {
+  console.log(JSON.stringify(input.bodies.map((body) => getHmac(body, input.secret))));
+} else if (mode === 'validate') {
+  const shopify = shopifyApi({
+    apiKey: 'reclaim-crosscheck',
+    apiSecretKey: input.secret,
+    scopes: ['read_orders'],
+    hostName: 'reclaim.example',
+    apiVersion: ApiVersion.July25 ?? Object.values(ApiVersion)[0],
+    isEmbeddedApp: true,
+    logger: { level: 0, log: () => {} },
+  });
+  const results = [];
+  for (const c of input.cases) {
+    const rawRequest = {
+      method: 'POST',
+      url: '/webhooks/shopify',
+      headers: {
+        'x-shopify-hmac-sha256': c.hmac,
+        'x-shopify-topic': c.topic,
+        'x-shopify-shop-domain': c.shop,
+        'x-shopify-webhook-id': c.webhookId,
+        'x-shopify-api-version': '2026-07',
+        'x-shopify-event-id': 'evt-' + c.webhookId,
+        'x-shopify-triggered-at': new Date().toISOString(),
+        'content-type': 'application/json',
+      },
+    };
+    const result = await shopify.webhooks.validate({ rawBody: c.body, rawRequest, rawResponse: {} });
+    results.push({ valid: result.valid, reason: result.reason ?? null });
+  }
+  console.log(JSON.stringify(results));
+} else {
+  console.error('usage: node crosscheck.mjs sign|validate < input.json');
+  process.exit(2);
+}
