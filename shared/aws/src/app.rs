@@ -104,7 +104,12 @@ impl FromEnv for App {
 /// Structured logs: JSON in Lambda (where `AWS_LAMBDA_FUNCTION_NAME` is set), compact text
 /// elsewhere; the level comes from `RUST_LOG` (default `info`).
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    init_tracing_with_default("info");
+}
+
+/// Like [`init_tracing`], with another level when `RUST_LOG` is not set.
+pub fn init_tracing_with_default(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     let result = if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
         builder.json().without_time().try_init()

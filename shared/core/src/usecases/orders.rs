@@ -4,6 +4,7 @@
 use super::{Ports, UseCaseError, count, disarm, settings_of, update_checkout};
 use crate::model::{CheckoutRecord, CheckoutStatus, ContactKey, Conversion, OrderSnapshot, ShopDomain};
 use crate::ports::Store;
+use chrono::SubsecRound;
 use serde::Serialize;
 
 /// What an order did.
@@ -46,9 +47,10 @@ pub async fn record_order<P: Ports>(ports: &P, shop: &ShopDomain, order: &OrderS
     let token = found.snapshot.token.clone();
     let history = ports.store().messages(shop, &token).await?;
     let window = settings_of(ports, shop).await?.attribution_window();
+    // Platforms stamp orders to the second: compare at that precision.
     let recovered = history
         .iter()
-        .filter_map(|m| m.sent_at)
+        .filter_map(|m| m.sent_at.map(|sent| sent.trunc_subsecs(0)))
         .any(|sent| sent <= order.created_at && order.created_at - sent <= window);
     let mut before = None;
     update_checkout(ports, shop, &token, |mut record| {
