@@ -84,34 +84,76 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
     say(started, "starting the AWS emulator (moto) ...");
     let emulator = Emulator::start(0)?;
     let listener = gateway::bind(0).await?;
-    let config = LocalConfig::new(emulator.endpoint(), &format!("http://{}", listener.local_addr()?));
+    let config = LocalConfig::new(
+        emulator.endpoint(),
+        &format!("http://{}", listener.local_addr()?),
+    );
     stack::create_resources(&stack::sdk_config(&config.endpoint).await, &config).await?;
-    say(started, format!("emulator at {}; table, indexes, schedule group and sender identity created", config.endpoint));
+    say(
+        started,
+        format!(
+            "emulator at {}; table, indexes, schedule group and sender identity created",
+            config.endpoint
+        ),
+    );
     let services = Arc::new(stack::services(&config, AnyClock::System(SystemClock)).await);
     let gateway = gateway::serve(listener, services.clone())?;
     let pump = pump::spawn(services.clone(), std::time::Duration::from_millis(200));
-    say(started, format!("local gateway at {} (the functions' own handlers); scheduler pump running", gateway.url()));
+    say(
+        started,
+        format!(
+            "local gateway at {} (the functions' own handlers); scheduler pump running",
+            gateway.url()
+        ),
+    );
 
     let store: Store_ = serde_json::from_str(fixtures::SHOPPERS).context("shoppers.json")?;
     let shop = ShopDomain::parse(&store.shop)?;
     let delay = Duration::from_std(options.step_delay)?;
     let seconds = |n: i64| format!("{}ms", (delay * n as i32).num_milliseconds());
     let settings = RecoverySettings {
-        steps: [("reminder", 1, "reminder"), ("follow-up", 2, "follow_up"), ("last-chance", 3, "last_chance")]
-            .into_iter()
-            .map(|(name, n, template)| StepSettings { name: name.into(), enabled: true, delay: seconds(n), template: template.into() })
-            .collect(),
+        steps: [
+            ("reminder", 1, "reminder"),
+            ("follow-up", 2, "follow_up"),
+            ("last-chance", 3, "last_chance"),
+        ]
+        .into_iter()
+        .map(|(name, n, template)| StepSettings {
+            name: name.into(),
+            enabled: true,
+            delay: seconds(n),
+            template: template.into(),
+        })
+        .collect(),
         ..RecoverySettings::default()
     };
-    settings.validate().map_err(|errors| anyhow::anyhow!("demo settings invalid: {errors:?}"))?;
+    settings
+        .validate()
+        .map_err(|errors| anyhow::anyhow!("demo settings invalid: {errors:?}"))?;
     services.store.save_settings(&shop, &settings).await?;
-    say(started, format!("demo settings: emails {} / {} / {} after the last activity", seconds(1), seconds(2), seconds(3)));
+    say(
+        started,
+        format!(
+            "demo settings: emails {} / {} / {} after the last activity",
+            seconds(1),
+            seconds(2),
+            seconds(3)
+        ),
+    );
 
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
     let deliver = |topic: &'static str, id: String, body: serde_json::Value| {
-        let (http, url, secret, shop) = (http.clone(), gateway.url(), config.shopify_secret.clone(), store.shop.clone());
+        let (http, url, secret, shop) = (
+            http.clone(),
+            gateway.url(),
+            config.shopify_secret.clone(),
+            store.shop.clone(),
+        );
         async move {
-            let response = fixtures::deliver(&http, &url, &secret, &shop, topic, &id, &body).await?;
+            let response =
+                fixtures::deliver(&http, &url, &secret, &shop, topic, &id, &body).await?;
             if !response.status().is_success() {
                 bail!("{topic} {id}: HTTP {}", response.status());
             }
@@ -136,7 +178,13 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         })
         .collect();
 
-    say(started, format!("replaying {} shoppers' checkouts as signed webhooks ...", specs.len()));
+    say(
+        started,
+        format!(
+            "replaying {} shoppers' checkouts as signed webhooks ...",
+            specs.len()
+        ),
+    );
     for (index, (shopper, spec)) in store.shoppers.iter().zip(&specs).enumerate() {
         let id = |n: u32| format!("demo-{index}-{n}");
         match shopper.behaviour {
@@ -148,31 +196,65 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
                     deliver("checkouts/create", id(1), body),
                 ])
                 .await?;
-                say(started, format!("  {:<7} checkouts/create delivered 3 times at once -> {}", shopper.first_name, outcomes.join(", ")));
+                say(
+                    started,
+                    format!(
+                        "  {:<7} checkouts/create delivered 3 times at once -> {}",
+                        shopper.first_name,
+                        outcomes.join(", ")
+                    ),
+                );
             }
             Behaviour::OutOfOrder => {
-                let older = CheckoutSpec { updated_at: spec.updated_at - Duration::seconds(20), ..spec.clone() };
+                let older = CheckoutSpec {
+                    updated_at: spec.updated_at - Duration::seconds(20),
+                    ..spec.clone()
+                };
                 let newer = deliver("checkouts/update", id(2), fixtures::checkout(spec)).await?;
                 let stale = deliver("checkouts/create", id(1), fixtures::checkout(&older)).await?;
-                say(started, format!("  {:<7} update arrived before create -> {newer}, then {stale}", shopper.first_name));
+                say(
+                    started,
+                    format!(
+                        "  {:<7} update arrived before create -> {newer}, then {stale}",
+                        shopper.first_name
+                    ),
+                );
             }
             _ => {
                 deliver("checkouts/create", id(1), fixtures::checkout(spec)).await?;
             }
         }
         if shopper.behaviour == Behaviour::BuysAtOnce {
-            deliver("orders/create", id(3), fixtures::order(spec, 9000 + index as u64, Utc::now())).await?;
-            say(started, format!("  {:<7} bought straight away", shopper.first_name));
+            deliver(
+                "orders/create",
+                id(3),
+                fixtures::order(spec, 9000 + index as u64, Utc::now()),
+            )
+            .await?;
+            say(
+                started,
+                format!("  {:<7} bought straight away", shopper.first_name),
+            );
         }
     }
 
-    let step0 = |behaviour| store.shoppers.iter().zip(&specs).filter(move |(s, _)| s.behaviour == behaviour);
+    let step0 = |behaviour| {
+        store
+            .shoppers
+            .iter()
+            .zip(&specs)
+            .filter(move |(s, _)| s.behaviour == behaviour)
+    };
     let wait_for_first_email = |email: String| {
         let endpoint = config.endpoint.clone();
         async move {
             let deadline = Instant::now() + options.step_delay * 10;
             loop {
-                let emails: Vec<_> = outbox::sent_emails(&endpoint).await?.into_iter().filter(|e| e.to == email).collect();
+                let emails: Vec<_> = outbox::sent_emails(&endpoint)
+                    .await?
+                    .into_iter()
+                    .filter(|e| e.to == email)
+                    .collect();
                 if let Some(first) = emails.into_iter().next() {
                     return Ok::<_, anyhow::Error>(first);
                 }
@@ -187,20 +269,62 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         let email = wait_for_first_email(spec.email.clone().unwrap_or_default()).await?;
         let link = first_link(&email.text, &format!("{}/r/", gateway.url()))?;
         let response = http.get(&link).send().await?;
-        let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-        say(started, format!("  {:<7} clicked the restore link -> {} {location}", shopper.first_name, response.status().as_u16()));
-        deliver("orders/create", format!("demo-order-{}", spec.token), fixtures::order(spec, 7000 + spec.items[0].2, Utc::now())).await?;
-        say(started, format!("  {:<7} bought after the reminder", shopper.first_name));
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        say(
+            started,
+            format!(
+                "  {:<7} clicked the restore link -> {} {location}",
+                shopper.first_name,
+                response.status().as_u16()
+            ),
+        );
+        deliver(
+            "orders/create",
+            format!("demo-order-{}", spec.token),
+            fixtures::order(spec, 7000 + spec.items[0].2, Utc::now()),
+        )
+        .await?;
+        say(
+            started,
+            format!("  {:<7} bought after the reminder", shopper.first_name),
+        );
     }
     for (shopper, spec) in step0(Behaviour::Unsubscribes) {
         let email = wait_for_first_email(spec.email.clone().unwrap_or_default()).await?;
         let link = first_link(&email.text, &format!("{}/u/", gateway.url()))?;
-        let response = http.post(&link).body("List-Unsubscribe=One-Click").send().await?;
-        say(started, format!("  {:<7} unsubscribed with one click -> {}", shopper.first_name, response.status().as_u16()));
+        let response = http
+            .post(&link)
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .await?;
+        say(
+            started,
+            format!(
+                "  {:<7} unsubscribed with one click -> {}",
+                shopper.first_name,
+                response.status().as_u16()
+            ),
+        );
     }
     for (shopper, spec) in step0(Behaviour::BrowsesAgain) {
-        deliver("carts/update", format!("demo-cart-{}", spec.token), fixtures::cart(spec, Utc::now())).await?;
-        say(started, format!("  {:<7} came back and changed the cart: the next reminder moves later", shopper.first_name));
+        deliver(
+            "carts/update",
+            format!("demo-cart-{}", spec.token),
+            fixtures::cart(spec, Utc::now()),
+        )
+        .await?;
+        say(
+            started,
+            format!(
+                "  {:<7} came back and changed the cart: the next reminder moves later",
+                shopper.first_name
+            ),
+        );
     }
 
     say(started, "waiting for every sequence to finish ...");
@@ -209,7 +333,10 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         // A sequence is over when its record has nothing armed (a check re-arms before it clears).
         let mut armed = 0;
         for spec in &specs {
-            let record = services.store.load_checkout(&shop, &CheckoutToken::new(spec.token.clone())?).await?;
+            let record = services
+                .store
+                .load_checkout(&shop, &CheckoutToken::new(spec.token.clone())?)
+                .await?;
             armed += usize::from(record.is_some_and(|r| r.armed.is_some()));
         }
         if armed == 0 {
@@ -232,19 +359,35 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         shoppers.push(ShopperResult {
             name: shopper.first_name.clone(),
             behaviour: shopper.behaviour,
-            emails: spec.email.as_ref().map_or(0, |e| emails.iter().filter(|m| &m.to == e).count()),
+            emails: spec
+                .email
+                .as_ref()
+                .map_or(0, |e| emails.iter().filter(|m| &m.to == e).count()),
             clicked: messages.iter().any(|m| m.clicked_at.is_some()),
-            status: record.as_ref().map_or("-".into(), |r| r.status.as_str().to_owned()),
-            recovered: record.and_then(|r| r.conversion).is_some_and(|c| c.recovered),
+            status: record
+                .as_ref()
+                .map_or("-".into(), |r| r.status.as_str().to_owned()),
+            recovered: record
+                .and_then(|r| r.conversion)
+                .is_some_and(|c| c.recovered),
         });
     }
     let today = Utc::now().date_naive();
-    let stats = services.store.stats(&shop, today - Duration::days(1), today).await?;
+    let stats = services
+        .store
+        .stats(&shop, today - Duration::days(1), today)
+        .await?;
     say(started, "done");
-    Ok(DemoReport { shoppers, stats, outbox_files })
+    Ok(DemoReport {
+        shoppers,
+        stats,
+        outbox_files,
+    })
 }
 
-async fn futures_all<F: std::future::Future<Output = anyhow::Result<String>> + Send + 'static>(futures: Vec<F>) -> anyhow::Result<Vec<String>> {
+async fn futures_all<F: std::future::Future<Output = anyhow::Result<String>> + Send + 'static>(
+    futures: Vec<F>,
+) -> anyhow::Result<Vec<String>> {
     let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
     let mut results = Vec::new();
     for handle in handles {
@@ -254,14 +397,23 @@ async fn futures_all<F: std::future::Future<Output = anyhow::Result<String>> + S
 }
 
 fn first_link(text: &str, prefix: &str) -> anyhow::Result<String> {
-    let start = text.find(prefix).with_context(|| format!("no {prefix} link in the email"))?;
-    Ok(text[start..].split_whitespace().next().unwrap_or_default().to_owned())
+    let start = text
+        .find(prefix)
+        .with_context(|| format!("no {prefix} link in the email"))?;
+    Ok(text[start..]
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned())
 }
 
 /// Prints the summary table.
 pub fn print_report(report: &DemoReport, outbox: &std::path::Path) {
     println!();
-    println!("{:<8} {:<19} {:>6} {:>8} {:<10} {:>9}", "shopper", "behaviour", "emails", "clicked", "status", "recovered");
+    println!(
+        "{:<8} {:<19} {:>6} {:>8} {:<10} {:>9}",
+        "shopper", "behaviour", "emails", "clicked", "status", "recovered"
+    );
     println!("{}", "-".repeat(66));
     for s in &report.shoppers {
         let behaviour = format!("{:?}", s.behaviour);
@@ -279,15 +431,47 @@ pub fn print_report(report: &DemoReport, outbox: &std::path::Path) {
     let revenue: Vec<String> = report
         .stats
         .iter()
-        .filter_map(|(k, v)| k.strip_prefix("recovered.revenue.").map(|currency| format!("{currency} {}.{:02}", v / 100, v % 100)))
+        .filter_map(|(k, v)| {
+            k.strip_prefix("recovered.revenue.")
+                .map(|currency| format!("{currency} {}.{:02}", v / 100, v % 100))
+        })
         .collect();
     println!();
-    println!("carts abandoned (first reminder sent): {}", stat("abandoned"));
-    println!("emails sent by step:                   {} / {} / {}", stat("sent.step0.email"), stat("sent.step1.email"), stat("sent.step2.email"));
-    println!("restore-link clicks:                   {}", stat("clicks.step0") + stat("clicks.step1") + stat("clicks.step2"));
-    println!("unsubscribes:                          {}", stat("unsubscribes"));
-    println!("orders matched / recovered:            {} / {}", stat("converted"), stat("recovered.orders"));
-    println!("recovered revenue:                     {}", if revenue.is_empty() { "0".into() } else { revenue.join(", ") });
+    println!(
+        "carts abandoned (first reminder sent): {}",
+        stat("abandoned")
+    );
+    println!(
+        "emails sent by step:                   {} / {} / {}",
+        stat("sent.step0.email"),
+        stat("sent.step1.email"),
+        stat("sent.step2.email")
+    );
+    println!(
+        "restore-link clicks:                   {}",
+        stat("clicks.step0") + stat("clicks.step1") + stat("clicks.step2")
+    );
+    println!(
+        "unsubscribes:                          {}",
+        stat("unsubscribes")
+    );
+    println!(
+        "orders matched / recovered:            {} / {}",
+        stat("converted"),
+        stat("recovered.orders")
+    );
+    println!(
+        "recovered revenue:                     {}",
+        if revenue.is_empty() {
+            "0".into()
+        } else {
+            revenue.join(", ")
+        }
+    );
     println!();
-    println!("{} emails rendered to {}/ (open them in a browser)", report.outbox_files.len(), outbox.display());
+    println!(
+        "{} emails rendered to {}/ (open them in a browser)",
+        report.outbox_files.len(),
+        outbox.display()
+    );
 }

@@ -21,7 +21,12 @@ fn respond(reply: Reply) -> Response {
     reply.into_http().map(Body::from)
 }
 
-async fn webhooks(State(services): State<Shared>, Path(platform): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn webhooks(
+    State(services): State<Shared>,
+    Path(platform): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     respond(reclaim_webhooks::handle(services.as_ref(), &platform, &headers, &body).await)
 }
 

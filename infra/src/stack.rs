@@ -3,8 +3,8 @@
 
 use anyhow::Context;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use reclaim_aws::{AwsServices, Settings, services_from_config};
 use reclaim_core::clock::AnyClock;
@@ -47,7 +47,9 @@ impl LocalConfig {
                 "TABLE_NAME" => self.table.clone(),
                 "SCHEDULE_GROUP" => self.schedule_group.clone(),
                 "SCHEDULER_ROLE_ARN" => "arn:aws:iam::123456789012:role/reclaim-scheduler".into(),
-                "CHECK_FUNCTION_ARN" => "arn:aws:lambda:us-east-1:123456789012:function:reclaim-recovery-check".into(),
+                "CHECK_FUNCTION_ARN" => {
+                    "arn:aws:lambda:us-east-1:123456789012:function:reclaim-recovery-check".into()
+                }
                 "SHOPIFY_API_SECRET" => self.shopify_secret.clone(),
                 "LINK_SIGNING_SECRET" => self.link_secret.clone(),
                 "PUBLIC_BASE_URL" => self.public_base_url.clone(),
@@ -65,7 +67,13 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "local-emulator"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "local-emulator",
+        ))
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
         .load()
         .await
@@ -73,16 +81,33 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
 
 /// Creates the table (keys, both indexes, TTL), the schedule group and the sender identity.
 /// Existing resources are left as they are.
-pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig) -> anyhow::Result<()> {
+pub async fn create_resources(
+    sdk: &aws_config::SdkConfig,
+    config: &LocalConfig,
+) -> anyhow::Result<()> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
-    let attribute = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
-    let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+    };
     let index = |name: &str, pk: &str| {
         GlobalSecondaryIndex::builder()
             .index_name(name)
             .key_schema(key(pk, KeyType::Hash).expect("key"))
             .key_schema(key("activity", KeyType::Range).expect("key"))
-            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
             .build()
     };
     let created = dynamodb
@@ -97,7 +122,10 @@ pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
         .global_secondary_indexes(index(reclaim_aws::DynamoStore::CART_INDEX, "cart_key")?)
-        .global_secondary_indexes(index(reclaim_aws::DynamoStore::CONTACT_INDEX, "contact_key")?)
+        .global_secondary_indexes(index(
+            reclaim_aws::DynamoStore::CONTACT_INDEX,
+            "contact_key",
+        )?)
         .send()
         .await;
     match created {
@@ -105,25 +133,51 @@ pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig)
             dynamodb
                 .update_time_to_live()
                 .table_name(&config.table)
-                .time_to_live_specification(TimeToLiveSpecification::builder().attribute_name("expires_at").enabled(true).build()?)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .attribute_name("expires_at")
+                        .enabled(true)
+                        .build()?,
+                )
                 .send()
                 .await
                 .context("enabling TTL")?;
         }
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) => {}
         Err(e) => return Err(anyhow::Error::new(e).context("creating the table")),
     }
     let scheduler = aws_sdk_scheduler::Client::new(sdk);
-    match scheduler.create_schedule_group().name(&config.schedule_group).send().await {
+    match scheduler
+        .create_schedule_group()
+        .name(&config.schedule_group)
+        .send()
+        .await
+    {
         Ok(_) => {}
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conflict_exception()) => {}
         Err(e) => return Err(anyhow::Error::new(e).context("creating the schedule group")),
     }
     let sesv2 = aws_sdk_sesv2::Client::new(sdk);
-    let domain = config.sender.rsplit('@').next().unwrap_or_default().trim_end_matches('>');
-    match sesv2.create_email_identity().email_identity(domain).send().await {
+    let domain = config
+        .sender
+        .rsplit('@')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('>');
+    match sesv2
+        .create_email_identity()
+        .email_identity(domain)
+        .send()
+        .await
+    {
         Ok(_) => {}
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_already_exists_exception()) => {}
         Err(e) => return Err(anyhow::Error::new(e).context("verifying the sender identity")),
     }
     Ok(())
@@ -131,5 +185,9 @@ pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig)
 
 /// Builds the services on the emulator.
 pub async fn services(config: &LocalConfig, clock: AnyClock) -> LocalServices {
-    services_from_config(&sdk_config(&config.endpoint).await, config.settings(), clock)
+    services_from_config(
+        &sdk_config(&config.endpoint).await,
+        config.settings(),
+        clock,
+    )
 }

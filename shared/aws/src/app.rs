@@ -39,7 +39,11 @@ impl Settings {
 
     /// Reads the settings through `lookup` (tests and the local stack pass their own).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, MissingVariable> {
-        let required = |name: &'static str| lookup(name).filter(|v| !v.is_empty()).ok_or(MissingVariable(name));
+        let required = |name: &'static str| {
+            lookup(name)
+                .filter(|v| !v.is_empty())
+                .ok_or(MissingVariable(name))
+        };
         let optional = |name: &str| lookup(name).filter(|v| !v.is_empty());
         Ok(Self {
             table_name: required("TABLE_NAME")?,
@@ -70,7 +74,11 @@ pub async fn build_services<C: Clock>(settings: Settings, clock: C) -> AwsServic
 
 /// Builds every client from an explicit SDK configuration (the local stack points it at the
 /// emulator without touching the process environment).
-pub fn services_from_config<C: Clock>(sdk: &aws_config::SdkConfig, settings: Settings, clock: C) -> AwsServices<C> {
+pub fn services_from_config<C: Clock>(
+    sdk: &aws_config::SdkConfig,
+    settings: Settings,
+    clock: C,
+) -> AwsServices<C> {
     {
         Services {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), settings.table_name),
@@ -83,7 +91,10 @@ pub fn services_from_config<C: Clock>(sdk: &aws_config::SdkConfig, settings: Set
                     dead_letter_arn: settings.schedule_dead_letter_arn,
                 },
             ),
-            mailer: SesMailer::new(aws_sdk_sesv2::Client::new(sdk), settings.ses_configuration_set),
+            mailer: SesMailer::new(
+                aws_sdk_sesv2::Client::new(sdk),
+                settings.ses_configuration_set,
+            ),
             clock,
             config: settings.core,
         }
@@ -109,8 +120,11 @@ pub fn init_tracing() {
 
 /// Like [`init_tracing`], with another level when `RUST_LOG` is not set.
 pub fn init_tracing_with_default(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     let result = if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
         builder.json().without_time().try_init()
     } else {

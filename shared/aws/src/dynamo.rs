@@ -14,11 +14,13 @@
 
 use crate::error::unavailable;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use reclaim_core::model::{
-    CartSnapshot, CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey, ContactState, MessageRecord, ShopDomain,
-    Suppression, WebhookId,
+    CartSnapshot, CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey,
+    ContactState, MessageRecord, ShopDomain, Suppression, WebhookId,
 };
 use reclaim_core::ports::{ClaimOutcome, PortError, PortResult, Store};
 use reclaim_core::rules::RecoverySettings;
@@ -62,12 +64,18 @@ fn contact_pk(shop: &ShopDomain, key: &ContactKey) -> String {
 }
 
 fn json<T: Serialize>(value: &T) -> PortResult<AttributeValue> {
-    serde_json::to_string(value).map(s).map_err(|e| PortError::Rejected(e.to_string()))
+    serde_json::to_string(value)
+        .map(s)
+        .map_err(|e| PortError::Rejected(e.to_string()))
 }
 
 fn from_json<T: DeserializeOwned>(item: &Item, attribute: &str) -> PortResult<T> {
-    let text = item.get(attribute).and_then(|v| v.as_s().ok()).ok_or_else(|| PortError::Unavailable(format!("item without {attribute}")))?;
-    serde_json::from_str(text).map_err(|e| PortError::Unavailable(format!("unreadable {attribute}: {e}")))
+    let text = item
+        .get(attribute)
+        .and_then(|v| v.as_s().ok())
+        .ok_or_else(|| PortError::Unavailable(format!("item without {attribute}")))?;
+    serde_json::from_str(text)
+        .map_err(|e| PortError::Unavailable(format!("unreadable {attribute}: {e}")))
 }
 
 fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(error: &E) -> bool {
@@ -81,7 +89,10 @@ impl DynamoStore {
     pub const CONTACT_INDEX: &'static str = CONTACT_INDEX;
 
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
     /// The table name.
@@ -117,7 +128,10 @@ impl DynamoStore {
         item.insert("status".into(), s(record.status.as_str()));
         item.insert("record".into(), json(record)?);
         item.insert("activity".into(), s(record.last_activity_at.to_rfc3339()));
-        item.insert("expires_at".into(), n((record.last_activity_at.max(Utc::now()) + PERSONAL_DATA_TTL).timestamp()));
+        item.insert(
+            "expires_at".into(),
+            n((record.last_activity_at.max(Utc::now()) + PERSONAL_DATA_TTL).timestamp()),
+        );
         if let Some(cart) = &record.snapshot.cart_token {
             item.insert("cart_key".into(), s(format!("CART#{shop}#{cart}")));
         }
@@ -127,7 +141,13 @@ impl DynamoStore {
         Ok(item)
     }
 
-    async fn query_index(&self, index: &str, attribute: &str, value: String, open_only: bool) -> PortResult<Option<CheckoutRecord>> {
+    async fn query_index(
+        &self,
+        index: &str,
+        attribute: &str,
+        value: String,
+        open_only: bool,
+    ) -> PortResult<Option<CheckoutRecord>> {
         let mut query = self
             .client
             .query()
@@ -144,12 +164,20 @@ impl DynamoStore {
                 .expression_attribute_values(":open", s(CheckoutStatus::Open.as_str()));
         }
         let out = query.send().await.map_err(|e| unavailable("Query", e))?;
-        out.items().first().map(|item| from_json(item, "record")).transpose()
+        out.items()
+            .first()
+            .map(|item| from_json(item, "record"))
+            .transpose()
     }
 }
 
 impl Store for DynamoStore {
-    async fn claim_delivery(&self, shop: &ShopDomain, id: &WebhookId, expires_at: DateTime<Utc>) -> PortResult<bool> {
+    async fn claim_delivery(
+        &self,
+        shop: &ShopDomain,
+        id: &WebhookId,
+        expires_at: DateTime<Utc>,
+    ) -> PortResult<bool> {
         let mut item = Self::key(format!("DELIVERY#{shop}#{id}"), "-");
         item.insert("expires_at".into(), n(expires_at.timestamp()));
         let result = self
@@ -178,17 +206,29 @@ impl Store for DynamoStore {
             .map_err(|e| unavailable("DeleteItem", e))
     }
 
-    async fn load_checkout(&self, shop: &ShopDomain, token: &CheckoutToken) -> PortResult<Option<CheckoutRecord>> {
+    async fn load_checkout(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+    ) -> PortResult<Option<CheckoutRecord>> {
         let Some(item) = self.get(checkout_pk(shop, token), "STATE").await? else {
             return Ok(None);
         };
         let mut record: CheckoutRecord = from_json(&item, "record")?;
-        record.version = item.get("version").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+        record.version = item
+            .get("version")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         Ok(Some(record))
     }
 
     async fn save_checkout(&self, record: &CheckoutRecord) -> PortResult<()> {
-        let put = self.client.put_item().table_name(&self.table).set_item(Some(Self::checkout_item(record)?));
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::checkout_item(record)?));
         let put = if record.version == 0 {
             put.condition_expression("attribute_not_exists(pk)")
         } else {
@@ -198,20 +238,42 @@ impl Store for DynamoStore {
         };
         match put.send().await {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Err(PortError::Conflict),
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => {
+                Err(PortError::Conflict)
+            }
             Err(e) => Err(unavailable("PutItem", e)),
         }
     }
 
-    async fn find_checkout_by_cart(&self, shop: &ShopDomain, cart: &CartToken) -> PortResult<Option<CheckoutRecord>> {
-        self.query_index(CART_INDEX, "cart_key", format!("CART#{shop}#{cart}"), false).await
+    async fn find_checkout_by_cart(
+        &self,
+        shop: &ShopDomain,
+        cart: &CartToken,
+    ) -> PortResult<Option<CheckoutRecord>> {
+        self.query_index(CART_INDEX, "cart_key", format!("CART#{shop}#{cart}"), false)
+            .await
     }
 
-    async fn find_open_checkout_by_contact(&self, shop: &ShopDomain, contact: &ContactKey) -> PortResult<Option<CheckoutRecord>> {
-        self.query_index(CONTACT_INDEX, "contact_key", contact_pk(shop, contact), true).await
+    async fn find_open_checkout_by_contact(
+        &self,
+        shop: &ShopDomain,
+        contact: &ContactKey,
+    ) -> PortResult<Option<CheckoutRecord>> {
+        self.query_index(
+            CONTACT_INDEX,
+            "contact_key",
+            contact_pk(shop, contact),
+            true,
+        )
+        .await
     }
 
-    async fn save_cart(&self, shop: &ShopDomain, cart: &CartSnapshot, expires_at: DateTime<Utc>) -> PortResult<bool> {
+    async fn save_cart(
+        &self,
+        shop: &ShopDomain,
+        cart: &CartSnapshot,
+        expires_at: DateTime<Utc>,
+    ) -> PortResult<bool> {
         let mut item = Self::key(format!("CART#{shop}#{}", cart.token), "STATE");
         item.insert("updated_ms".into(), n(cart.updated_at.timestamp_millis()));
         item.insert("record".into(), json(cart)?);
@@ -232,7 +294,11 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn messages(&self, shop: &ShopDomain, token: &CheckoutToken) -> PortResult<Vec<MessageRecord>> {
+    async fn messages(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+    ) -> PortResult<Vec<MessageRecord>> {
         let out = self
             .client
             .query()
@@ -244,14 +310,25 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(|e| unavailable("Query", e))?;
-        out.items().iter().map(|item| from_json(item, "message")).collect()
+        out.items()
+            .iter()
+            .map(|item| from_json(item, "message"))
+            .collect()
     }
 
-    async fn claim_message(&self, shop: &ShopDomain, token: &CheckoutToken, message: &MessageRecord) -> PortResult<ClaimOutcome> {
+    async fn claim_message(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+        message: &MessageRecord,
+    ) -> PortResult<ClaimOutcome> {
         let pk = checkout_pk(shop, token);
         let mut item = Self::key(pk.clone(), &message_sk(message.step));
         item.insert("message".into(), json(message)?);
-        item.insert("expires_at".into(), n((message.claimed_at + PERSONAL_DATA_TTL).timestamp()));
+        item.insert(
+            "expires_at".into(),
+            n((message.claimed_at + PERSONAL_DATA_TTL).timestamp()),
+        );
         let claim = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -271,30 +348,68 @@ impl Store for DynamoStore {
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(claim).build())
-            .transact_items(TransactWriteItem::builder().condition_check(still_open).build())
+            .transact_items(
+                TransactWriteItem::builder()
+                    .condition_check(still_open)
+                    .build(),
+            )
             .send()
             .await;
         match result {
             Ok(_) => Ok(ClaimOutcome::Claimed),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_transaction_canceled_exception()) =>
+            {
                 // Which condition failed? Read back rather than trust the reasons' order.
-                let claimed = self.get(checkout_pk(shop, token), &message_sk(message.step)).await?.is_some();
-                Ok(if claimed { ClaimOutcome::AlreadyClaimed } else { ClaimOutcome::CheckoutClosed })
+                let claimed = self
+                    .get(checkout_pk(shop, token), &message_sk(message.step))
+                    .await?
+                    .is_some();
+                Ok(if claimed {
+                    ClaimOutcome::AlreadyClaimed
+                } else {
+                    ClaimOutcome::CheckoutClosed
+                })
             }
             Err(e) => Err(unavailable("TransactWriteItems", e)),
         }
     }
 
-    async fn update_message(&self, shop: &ShopDomain, token: &CheckoutToken, message: &MessageRecord) -> PortResult<()> {
+    async fn update_message(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+        message: &MessageRecord,
+    ) -> PortResult<()> {
         let mut item = Self::key(checkout_pk(shop, token), &message_sk(message.step));
         item.insert("message".into(), json(message)?);
-        item.insert("expires_at".into(), n((message.claimed_at + PERSONAL_DATA_TTL).timestamp()));
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map(|_| ()).map_err(|e| unavailable("PutItem", e))
+        item.insert(
+            "expires_at".into(),
+            n((message.claimed_at + PERSONAL_DATA_TTL).timestamp()),
+        );
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable("PutItem", e))
     }
 
-    async fn record_click(&self, shop: &ShopDomain, token: &CheckoutToken, step: u32, at: DateTime<Utc>) -> PortResult<bool> {
+    async fn record_click(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+        step: u32,
+        at: DateTime<Utc>,
+    ) -> PortResult<bool> {
         for _ in 0..3 {
-            let Some(item) = self.get(checkout_pk(shop, token), &message_sk(step)).await? else {
+            let Some(item) = self
+                .get(checkout_pk(shop, token), &message_sk(step))
+                .await?
+            else {
                 return Ok(false);
             };
             let mut message: MessageRecord = from_json(&item, "message")?;
@@ -330,7 +445,12 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn suppress_email(&self, shop: &ShopDomain, key: &ContactKey, suppression: &Suppression) -> PortResult<()> {
+    async fn suppress_email(
+        &self,
+        shop: &ShopDomain,
+        key: &ContactKey,
+        suppression: &Suppression,
+    ) -> PortResult<()> {
         let mut state = self.contact(shop, key).await?;
         if state.email_suppressed.is_some() {
             return Ok(());
@@ -338,20 +458,47 @@ impl Store for DynamoStore {
         state.email_suppressed = Some(suppression.clone());
         let mut item = Self::key(contact_pk(shop, key), "STATE");
         item.insert("state".into(), json(&state)?);
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map(|_| ()).map_err(|e| unavailable("PutItem", e))
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable("PutItem", e))
     }
 
     async fn load_settings(&self, shop: &ShopDomain) -> PortResult<Option<RecoverySettings>> {
-        self.get(format!("SHOP#{shop}"), "SETTINGS").await?.map(|item| from_json(&item, "settings")).transpose()
+        self.get(format!("SHOP#{shop}"), "SETTINGS")
+            .await?
+            .map(|item| from_json(&item, "settings"))
+            .transpose()
     }
 
-    async fn save_settings(&self, shop: &ShopDomain, settings: &RecoverySettings) -> PortResult<()> {
+    async fn save_settings(
+        &self,
+        shop: &ShopDomain,
+        settings: &RecoverySettings,
+    ) -> PortResult<()> {
         let mut item = Self::key(format!("SHOP#{shop}"), "SETTINGS");
         item.insert("settings".into(), json(settings)?);
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map(|_| ()).map_err(|e| unavailable("PutItem", e))
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable("PutItem", e))
     }
 
-    async fn add_to_stats(&self, shop: &ShopDomain, day: NaiveDate, shard: u8, counters: &[(String, i64)]) -> PortResult<()> {
+    async fn add_to_stats(
+        &self,
+        shop: &ShopDomain,
+        day: NaiveDate,
+        shard: u8,
+        counters: &[(String, i64)],
+    ) -> PortResult<()> {
         if counters.is_empty() {
             return Ok(());
         }
@@ -359,7 +506,10 @@ impl Store for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(format!("SHOP#{shop}"), &format!("STATS#{day}#{shard}"))));
+            .set_key(Some(Self::key(
+                format!("SHOP#{shop}"),
+                &format!("STATS#{day}#{shard}"),
+            )));
         let mut clauses = Vec::new();
         for (index, (name, amount)) in counters.iter().enumerate() {
             clauses.push(format!("#c{index} :c{index}"));
@@ -367,10 +517,20 @@ impl Store for DynamoStore {
                 .expression_attribute_names(format!("#c{index}"), format!("c.{name}"))
                 .expression_attribute_values(format!(":c{index}"), n(amount));
         }
-        update.update_expression(format!("ADD {}", clauses.join(", "))).send().await.map(|_| ()).map_err(|e| unavailable("UpdateItem", e))
+        update
+            .update_expression(format!("ADD {}", clauses.join(", ")))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable("UpdateItem", e))
     }
 
-    async fn stats(&self, shop: &ShopDomain, from: NaiveDate, to: NaiveDate) -> PortResult<BTreeMap<String, i64>> {
+    async fn stats(
+        &self,
+        shop: &ShopDomain,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> PortResult<BTreeMap<String, i64>> {
         let mut totals = BTreeMap::new();
         let mut start_key = None;
         loop {
@@ -389,7 +549,8 @@ impl Store for DynamoStore {
             for item in out.items() {
                 for (name, value) in item {
                     if let (Some(counter), Ok(amount)) = (name.strip_prefix("c."), value.as_n()) {
-                        *totals.entry(counter.to_owned()).or_insert(0) += amount.parse::<i64>().unwrap_or(0);
+                        *totals.entry(counter.to_owned()).or_insert(0) +=
+                            amount.parse::<i64>().unwrap_or(0);
                     }
                 }
             }

@@ -12,7 +12,10 @@ mod error;
 mod scheduler;
 mod ses;
 
-pub use app::{App, AwsServices, FromEnv, MissingVariable, Settings, build_services, init_tracing, init_tracing_with_default, services_from_config};
+pub use app::{
+    App, AwsServices, FromEnv, MissingVariable, Settings, build_services, init_tracing,
+    init_tracing_with_default, services_from_config,
+};
 pub use dynamo::DynamoStore;
 pub use scheduler::{AwsScheduler, SchedulerTarget};
 pub use ses::{SesMailer, build_mime};

@@ -96,8 +96,14 @@ impl ShopDomain {
         let valid = !name.is_empty()
             && name.len() <= 60
             && !name.starts_with('-')
-            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if valid { Ok(Self(value)) } else { Err(ModelError::ShopDomain(value)) }
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if valid {
+            Ok(Self(value))
+        } else {
+            Err(ModelError::ShopDomain(value))
+        }
     }
     /// The domain as text.
     pub fn as_str(&self) -> &str {
@@ -142,8 +148,8 @@ impl Currency {
     /// How many minor units the currency has (ISO 4217 exponent).
     pub fn exponent(&self) -> u32 {
         match self.0.as_str() {
-            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-            | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF"
+            | "UGX" | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
             "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
             _ => 2,
         }
@@ -170,8 +176,15 @@ pub struct Money {
 
 impl Money {
     /// Parses a decimal string such as `"379.69"` into minor units of `currency`, exactly.
-    pub fn parse(field: &'static str, value: &str, currency: &Currency) -> Result<Self, ModelError> {
-        let bad = || ModelError::Amount { field, value: value.to_owned() };
+    pub fn parse(
+        field: &'static str,
+        value: &str,
+        currency: &Currency,
+    ) -> Result<Self, ModelError> {
+        let bad = || ModelError::Amount {
+            field,
+            value: value.to_owned(),
+        };
         let exponent = currency.exponent() as usize;
         let (negative, digits) = match value.trim().strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -191,7 +204,10 @@ impl Money {
         }
         let padded = format!("{whole}{kept:0<exponent$}");
         let minor: i64 = padded.parse().map_err(|_| bad())?;
-        Ok(Self { minor: if negative { -minor } else { minor }, currency: currency.clone() })
+        Ok(Self {
+            minor: if negative { -minor } else { minor },
+            currency: currency.clone(),
+        })
     }
 
     /// Formats the amount for people, e.g. `USD 379.69`.
@@ -241,7 +257,9 @@ impl Contact {
     /// A stable, non-reversible key for this contact within a shop (used in keys and logs instead
     /// of the address itself). `None` when there is no email.
     pub fn email_key(&self, shop: &ShopDomain) -> Option<ContactKey> {
-        self.email.as_deref().map(|email| ContactKey::for_email(shop, email))
+        self.email
+            .as_deref()
+            .map(|email| ContactKey::for_email(shop, email))
     }
 }
 
@@ -252,7 +270,11 @@ pub struct ContactKey(String);
 impl ContactKey {
     /// The key of an email address at a shop (case-insensitive).
     pub fn for_email(shop: &ShopDomain, email: &str) -> Self {
-        let digest = Sha256::digest(format!("{}\n{}", shop.as_str(), email.trim().to_lowercase()));
+        let digest = Sha256::digest(format!(
+            "{}\n{}",
+            shop.as_str(),
+            email.trim().to_lowercase()
+        ));
         Self(hex::encode(&digest[..16]))
     }
     /// Rebuilds a key from its stored text.
@@ -464,13 +486,26 @@ mod tests {
 
     #[test]
     fn money_parses_exactly() {
-        let cases = [("379.69", 37969), ("0.5", 50), ("12", 1200), ("10.500", 1050), ("-3.20", -320)];
+        let cases = [
+            ("379.69", 37969),
+            ("0.5", 50),
+            ("12", 1200),
+            ("10.500", 1050),
+            ("-3.20", -320),
+        ];
         for (text, minor) in cases {
-            assert_eq!(Money::parse("total", text, &usd()).unwrap().minor, minor, "{text}");
+            assert_eq!(
+                Money::parse("total", text, &usd()).unwrap().minor,
+                minor,
+                "{text}"
+            );
         }
         let jpy = Currency::parse("JPY").unwrap();
         assert_eq!(Money::parse("total", "1200", &jpy).unwrap().minor, 1200);
-        assert_eq!(Money::parse("total", "12", &jpy).unwrap().display(), "JPY 12");
+        assert_eq!(
+            Money::parse("total", "12", &jpy).unwrap().display(),
+            "JPY 12"
+        );
     }
 
     #[test]
@@ -482,14 +517,26 @@ mod tests {
 
     #[test]
     fn money_displays_minor_units() {
-        assert_eq!(Money::parse("t", "379.69", &usd()).unwrap().display(), "USD 379.69");
-        assert_eq!(Money::parse("t", "0.05", &usd()).unwrap().display(), "USD 0.05");
+        assert_eq!(
+            Money::parse("t", "379.69", &usd()).unwrap().display(),
+            "USD 379.69"
+        );
+        assert_eq!(
+            Money::parse("t", "0.05", &usd()).unwrap().display(),
+            "USD 0.05"
+        );
     }
 
     #[test]
     fn shop_domain_only_myshopify() {
         assert!(ShopDomain::parse("Demo-Store.myshopify.com").is_ok());
-        for bad in ["evil.com", "myshopify.com", ".myshopify.com", "a.b.myshopify.com", "x.myshopify.com.evil.com"] {
+        for bad in [
+            "evil.com",
+            "myshopify.com",
+            ".myshopify.com",
+            "a.b.myshopify.com",
+            "x.myshopify.com.evil.com",
+        ] {
             assert!(ShopDomain::parse(bad).is_err(), "{bad}");
         }
     }
@@ -498,8 +545,18 @@ mod tests {
     fn contact_key_is_case_insensitive_and_per_shop() {
         let a = ShopDomain::parse("a.myshopify.com").unwrap();
         let b = ShopDomain::parse("b.myshopify.com").unwrap();
-        assert_eq!(ContactKey::for_email(&a, "Bob@X.com"), ContactKey::for_email(&a, "bob@x.com"));
-        assert_ne!(ContactKey::for_email(&a, "bob@x.com"), ContactKey::for_email(&b, "bob@x.com"));
-        assert!(!ContactKey::for_email(&a, "bob@x.com").as_str().contains('@'));
+        assert_eq!(
+            ContactKey::for_email(&a, "Bob@X.com"),
+            ContactKey::for_email(&a, "bob@x.com")
+        );
+        assert_ne!(
+            ContactKey::for_email(&a, "bob@x.com"),
+            ContactKey::for_email(&b, "bob@x.com")
+        );
+        assert!(
+            !ContactKey::for_email(&a, "bob@x.com")
+                .as_str()
+                .contains('@')
+        );
     }
 }

@@ -4,8 +4,8 @@
 //! Every method returns a `Send` future so that the use cases run on any multi-threaded executor.
 
 use crate::model::{
-    CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, MessageRecord, ShopDomain,
-    Suppression, WebhookId,
+    CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState,
+    MessageRecord, ShopDomain, Suppression, WebhookId,
 };
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -44,40 +44,114 @@ pub enum ClaimOutcome {
 /// Persistence for checkouts, carts, messages, contacts, settings, dedupe and stats.
 pub trait Store: Send + Sync {
     /// Records a webhook delivery id; `false` when it was seen before.
-    fn claim_delivery(&self, shop: &ShopDomain, id: &WebhookId, expires_at: DateTime<Utc>) -> impl Future<Output = PortResult<bool>> + Send;
+    fn claim_delivery(
+        &self,
+        shop: &ShopDomain,
+        id: &WebhookId,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
     /// Forgets a delivery id so that the platform's retry is processed (after a failure).
-    fn release_delivery(&self, shop: &ShopDomain, id: &WebhookId) -> impl Future<Output = PortResult<()>> + Send;
+    fn release_delivery(
+        &self,
+        shop: &ShopDomain,
+        id: &WebhookId,
+    ) -> impl Future<Output = PortResult<()>> + Send;
     /// Reads a checkout with a strongly consistent read.
-    fn load_checkout(&self, shop: &ShopDomain, token: &CheckoutToken) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
+    fn load_checkout(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+    ) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
     /// Writes a checkout if its stored version is still `record.version` (0: not stored yet);
     /// the stored version becomes `record.version + 1`. [`PortError::Conflict`] otherwise.
-    fn save_checkout(&self, record: &CheckoutRecord) -> impl Future<Output = PortResult<()>> + Send;
+    fn save_checkout(&self, record: &CheckoutRecord)
+    -> impl Future<Output = PortResult<()>> + Send;
     /// Finds the checkout of a cart.
-    fn find_checkout_by_cart(&self, shop: &ShopDomain, cart: &CartToken) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
+    fn find_checkout_by_cart(
+        &self,
+        shop: &ShopDomain,
+        cart: &CartToken,
+    ) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
     /// Finds the most recently active open checkout of a contact.
-    fn find_open_checkout_by_contact(&self, shop: &ShopDomain, contact: &ContactKey) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
+    fn find_open_checkout_by_contact(
+        &self,
+        shop: &ShopDomain,
+        contact: &ContactKey,
+    ) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
     /// Stores a cart unless a newer one is stored; `false` when the stored one was newer.
-    fn save_cart(&self, shop: &ShopDomain, cart: &CartSnapshot, expires_at: DateTime<Utc>) -> impl Future<Output = PortResult<bool>> + Send;
+    fn save_cart(
+        &self,
+        shop: &ShopDomain,
+        cart: &CartSnapshot,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
     /// All messages claimed for a checkout.
-    fn messages(&self, shop: &ShopDomain, token: &CheckoutToken) -> impl Future<Output = PortResult<Vec<MessageRecord>>> + Send;
+    fn messages(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+    ) -> impl Future<Output = PortResult<Vec<MessageRecord>>> + Send;
     /// Claims a step's message, only if it was never claimed and the checkout is still open.
-    fn claim_message(&self, shop: &ShopDomain, token: &CheckoutToken, message: &MessageRecord) -> impl Future<Output = PortResult<ClaimOutcome>> + Send;
+    fn claim_message(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+        message: &MessageRecord,
+    ) -> impl Future<Output = PortResult<ClaimOutcome>> + Send;
     /// Records what became of a claimed message.
-    fn update_message(&self, shop: &ShopDomain, token: &CheckoutToken, message: &MessageRecord) -> impl Future<Output = PortResult<()>> + Send;
+    fn update_message(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+        message: &MessageRecord,
+    ) -> impl Future<Output = PortResult<()>> + Send;
     /// Records the first click on a step's message; `false` when it was clicked before or never sent.
-    fn record_click(&self, shop: &ShopDomain, token: &CheckoutToken, step: u32, at: DateTime<Utc>) -> impl Future<Output = PortResult<bool>> + Send;
+    fn record_click(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+        step: u32,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
     /// What a contact asked for at a shop.
-    fn contact(&self, shop: &ShopDomain, key: &ContactKey) -> impl Future<Output = PortResult<ContactState>> + Send;
+    fn contact(
+        &self,
+        shop: &ShopDomain,
+        key: &ContactKey,
+    ) -> impl Future<Output = PortResult<ContactState>> + Send;
     /// Stops email to a contact at a shop.
-    fn suppress_email(&self, shop: &ShopDomain, key: &ContactKey, suppression: &Suppression) -> impl Future<Output = PortResult<()>> + Send;
+    fn suppress_email(
+        &self,
+        shop: &ShopDomain,
+        key: &ContactKey,
+        suppression: &Suppression,
+    ) -> impl Future<Output = PortResult<()>> + Send;
     /// A shop's settings, if it saved any.
-    fn load_settings(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<Option<RecoverySettings>>> + Send;
+    fn load_settings(
+        &self,
+        shop: &ShopDomain,
+    ) -> impl Future<Output = PortResult<Option<RecoverySettings>>> + Send;
     /// Saves a shop's (validated) settings.
-    fn save_settings(&self, shop: &ShopDomain, settings: &RecoverySettings) -> impl Future<Output = PortResult<()>> + Send;
+    fn save_settings(
+        &self,
+        shop: &ShopDomain,
+        settings: &RecoverySettings,
+    ) -> impl Future<Output = PortResult<()>> + Send;
     /// Adds to a shop's daily counters.
-    fn add_to_stats(&self, shop: &ShopDomain, day: NaiveDate, shard: u8, counters: &[(String, i64)]) -> impl Future<Output = PortResult<()>> + Send;
+    fn add_to_stats(
+        &self,
+        shop: &ShopDomain,
+        day: NaiveDate,
+        shard: u8,
+        counters: &[(String, i64)],
+    ) -> impl Future<Output = PortResult<()>> + Send;
     /// A shop's counters summed over the days `from..=to`.
-    fn stats(&self, shop: &ShopDomain, from: NaiveDate, to: NaiveDate) -> impl Future<Output = PortResult<BTreeMap<String, i64>>> + Send;
+    fn stats(
+        &self,
+        shop: &ShopDomain,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> impl Future<Output = PortResult<BTreeMap<String, i64>>> + Send;
 }
 
 /// The input a scheduled check carries to `recovery-check`.

@@ -77,9 +77,17 @@ fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
-        env.set_auto_escape_callback(|name| if name.ends_with(".html") { AutoEscape::Html } else { AutoEscape::None });
-        env.add_template("email.html", include_str!("../templates/email.html")).expect("html template parses");
-        env.add_template("email.txt", include_str!("../templates/email.txt")).expect("text template parses");
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        env.add_template("email.html", include_str!("../templates/email.html"))
+            .expect("html template parses");
+        env.add_template("email.txt", include_str!("../templates/email.txt"))
+            .expect("text template parses");
         env
     })
 }
@@ -131,7 +139,11 @@ mod tests {
         CheckoutSnapshot {
             token: CheckoutToken::new("t").unwrap(),
             cart_token: None,
-            contact: Contact { email: Some("a@b.co".into()), first_name: Some("Ada".into()), ..Contact::default() },
+            contact: Contact {
+                email: Some("a@b.co".into()),
+                first_name: Some("Ada".into()),
+                ..Contact::default()
+            },
             locale: Some("en".into()),
             region: Region::default(),
             line_items: vec![LineItem {
@@ -140,11 +152,20 @@ mod tests {
                 variant_id: Some(1),
                 product_id: None,
                 quantity: 2,
-                unit_price: Money { minor: 1999, currency: usd.clone() },
+                unit_price: Money {
+                    minor: 1999,
+                    currency: usd.clone(),
+                },
                 image_url: Some("https://cdn.example.com/mug.png".into()),
             }],
-            subtotal: Money { minor: 3998, currency: usd.clone() },
-            total: Money { minor: 3998, currency: usd },
+            subtotal: Money {
+                minor: 3998,
+                currency: usd.clone(),
+            },
+            total: Money {
+                minor: 3998,
+                currency: usd,
+            },
             restore_url: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
@@ -165,7 +186,15 @@ mod tests {
         .unwrap();
         // minijinja's HTML escaping writes `/` as `&#x2f;`, which browsers read back as `/`.
         for part in [&email.html.replace("&#x2f;", "/"), &email.text] {
-            for needle in ["Ada", "Mug", "Large", "USD 19.99", "USD 39.98", "https://r.example/r/TOKEN", "https://r.example/u/UNSUB"] {
+            for needle in [
+                "Ada",
+                "Mug",
+                "Large",
+                "USD 19.99",
+                "USD 39.98",
+                "https://r.example/r/TOKEN",
+                "https://r.example/u/UNSUB",
+            ] {
                 assert!(part.contains(needle), "{needle} missing from {part}");
             }
         }
@@ -175,7 +204,14 @@ mod tests {
     #[test]
     fn html_is_escaped() {
         let c = checkout("<script>alert(1)</script>");
-        let email = render_email(&EmailInput { template: "follow_up", shop_name: "S", checkout: &c, restore_url: "x", unsubscribe_url: "y" }).unwrap();
+        let email = render_email(&EmailInput {
+            template: "follow_up",
+            shop_name: "S",
+            checkout: &c,
+            restore_url: "x",
+            unsubscribe_url: "y",
+        })
+        .unwrap();
         assert!(!email.html.contains("<script>"));
         assert!(email.html.contains("&lt;script&gt;"));
     }
@@ -184,8 +220,26 @@ mod tests {
     fn every_template_renders_and_unknown_is_refused() {
         let c = checkout("Mug");
         for (name, ..) in TEMPLATES {
-            assert!(render_email(&EmailInput { template: name, shop_name: "S", checkout: &c, restore_url: "x", unsubscribe_url: "y" }).is_ok());
+            assert!(
+                render_email(&EmailInput {
+                    template: name,
+                    shop_name: "S",
+                    checkout: &c,
+                    restore_url: "x",
+                    unsubscribe_url: "y"
+                })
+                .is_ok()
+            );
         }
-        assert!(render_email(&EmailInput { template: "nope", shop_name: "S", checkout: &c, restore_url: "x", unsubscribe_url: "y" }).is_err());
+        assert!(
+            render_email(&EmailInput {
+                template: "nope",
+                shop_name: "S",
+                checkout: &c,
+                restore_url: "x",
+                unsubscribe_url: "y"
+            })
+            .is_err()
+        );
     }
 }

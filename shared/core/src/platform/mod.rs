@@ -4,7 +4,9 @@
 
 pub mod shopify;
 
-use crate::model::{CartSnapshot, CheckoutSnapshot, CheckoutToken, OrderSnapshot, ShopDomain, WebhookId};
+use crate::model::{
+    CartSnapshot, CheckoutSnapshot, CheckoutToken, OrderSnapshot, ShopDomain, WebhookId,
+};
 
 /// What a webhook told us, normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]

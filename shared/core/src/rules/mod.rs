@@ -15,9 +15,17 @@ use serde::Serialize;
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
     /// Send this step now.
-    Send { step: u32, channel: Channel, template: String },
+    Send {
+        step: u32,
+        channel: Channel,
+        template: String,
+    },
     /// Check again at `until`.
-    Wait { until: DateTime<Utc>, step: u32, reason: WaitReason },
+    Wait {
+        until: DateTime<Utc>,
+        step: u32,
+        reason: WaitReason,
+    },
     /// The sequence is over for this checkout.
     Stop { reason: StopReason },
 }
@@ -96,16 +104,25 @@ pub fn decide(
     if now - record.snapshot.created_at > settings.max_sequence_age() {
         return stop(StopReason::Expired);
     }
-    let Some((index, step)) =
-        settings.enabled_steps().find(|(index, _)| !already_claimed(history, *index))
+    let Some((index, step)) = settings
+        .enabled_steps()
+        .find(|(index, _)| !already_claimed(history, *index))
     else {
         return stop(StopReason::SequenceComplete);
     };
     let due = record.last_activity_at + step.delay();
     if now < due {
-        return Decision::Wait { until: due, step: index, reason: WaitReason::NotYetDue };
+        return Decision::Wait {
+            until: due,
+            step: index,
+            reason: WaitReason::NotYetDue,
+        };
     }
-    Decision::Send { step: index, channel: Channel::Email, template: step.template.clone() }
+    Decision::Send {
+        step: index,
+        channel: Channel::Email,
+        template: step.template.clone(),
+    }
 }
 
 #[cfg(test)]

@@ -86,8 +86,12 @@ pub struct SettingsError {
 impl RecoverySettings {
     /// Parses settings from JSON and validates them; every problem is listed.
     pub fn from_json(json: &str) -> Result<Self, Vec<SettingsError>> {
-        let settings: Self = serde_json::from_str(json)
-            .map_err(|e| vec![SettingsError { path: "$".into(), reason: e.to_string() }])?;
+        let settings: Self = serde_json::from_str(json).map_err(|e| {
+            vec![SettingsError {
+                path: "$".into(),
+                reason: e.to_string(),
+            }]
+        })?;
         settings.validate()?;
         Ok(settings)
     }
@@ -95,7 +99,12 @@ impl RecoverySettings {
     /// Checks every field; returns all problems, not just the first.
     pub fn validate(&self) -> Result<(), Vec<SettingsError>> {
         let mut errors = Vec::new();
-        let mut error = |path: String, reason: &str| errors.push(SettingsError { path, reason: reason.to_owned() });
+        let mut error = |path: String, reason: &str| {
+            errors.push(SettingsError {
+                path,
+                reason: reason.to_owned(),
+            })
+        };
         if self.steps.is_empty() {
             error("steps".into(), "must have at least one step");
         }
@@ -108,14 +117,20 @@ impl RecoverySettings {
                 error(format!("steps[{index}].name"), "must not be empty");
             }
             if !crate::render::is_known_template(&step.template) {
-                error(format!("steps[{index}].template"), "is not a known template");
+                error(
+                    format!("steps[{index}].template"),
+                    "is not a known template",
+                );
             }
             match parse_delay(&step.delay) {
                 Err(reason) => error(format!("steps[{index}].delay"), &reason),
                 Ok(delay) => {
                     if let Some((before, previous_delay)) = previous.filter(|_| step.enabled) {
                         if delay <= previous_delay {
-                            error(format!("steps[{index}].delay"), &format!("must be later than steps[{before}].delay"));
+                            error(
+                                format!("steps[{index}].delay"),
+                                &format!("must be later than steps[{before}].delay"),
+                            );
                         }
                     }
                     if step.enabled {
@@ -124,17 +139,28 @@ impl RecoverySettings {
                 }
             }
         }
-        for (path, value) in [("attribution_window", &self.attribution_window), ("max_sequence_age", &self.max_sequence_age)] {
+        for (path, value) in [
+            ("attribution_window", &self.attribution_window),
+            ("max_sequence_age", &self.max_sequence_age),
+        ] {
             if let Err(reason) = parse_delay(value) {
                 error(path.into(), &reason);
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// The enabled steps with their index in [`Self::steps`].
     pub fn enabled_steps(&self) -> impl Iterator<Item = (u32, &StepSettings)> {
-        self.steps.iter().enumerate().filter(|(_, s)| s.enabled).map(|(i, s)| (i as u32, s))
+        self.steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.enabled)
+            .map(|(i, s)| (i as u32, s))
     }
 
     /// The attribution window.
@@ -150,7 +176,8 @@ impl RecoverySettings {
 
 /// Parses a positive duration such as `"90s"`, `"30m"`, `"1h"`, `"3days"` (humantime syntax).
 pub fn parse_delay(text: &str) -> Result<Duration, String> {
-    let std = humantime::parse_duration(text).map_err(|e| format!("{e} (use e.g. \"30m\", \"1h\", \"3days\")"))?;
+    let std = humantime::parse_duration(text)
+        .map_err(|e| format!("{e} (use e.g. \"30m\", \"1h\", \"3days\")"))?;
     if std.is_zero() {
         return Err("must be longer than zero".into());
     }

@@ -13,11 +13,19 @@ use serde::Serialize;
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum CheckOutcome {
     /// A message went out (or was claimed and failed at the provider, see `failure`).
-    Sent { step: u32, provider_id: Option<String>, failure: Option<String> },
+    Sent {
+        step: u32,
+        provider_id: Option<String>,
+        failure: Option<String>,
+    },
     /// Another check already claimed this step.
     AlreadySent { step: u32 },
     /// Re-armed for later.
-    Rearmed { step: u32, at: DateTime<Utc>, reason: WaitReason },
+    Rearmed {
+        step: u32,
+        at: DateTime<Utc>,
+        reason: WaitReason,
+    },
     /// The sequence ended.
     Stopped { reason: StopReason },
     /// The schedule is not the one currently armed for the checkout (superseded), or the
@@ -26,12 +34,18 @@ pub enum CheckOutcome {
 }
 
 /// Runs the check described by a schedule's input.
-pub async fn run_check<P: Ports>(ports: &P, input: &CheckInput) -> Result<CheckOutcome, UseCaseError> {
+pub async fn run_check<P: Ports>(
+    ports: &P,
+    input: &CheckInput,
+) -> Result<CheckOutcome, UseCaseError> {
     let store = ports.store();
     let Some(record) = store.load_checkout(&input.shop, &input.checkout).await? else {
         return Ok(CheckOutcome::Superseded);
     };
-    let is_current = record.armed.as_ref().is_some_and(|a| a.step == input.step && a.generation == input.generation);
+    let is_current = record
+        .armed
+        .as_ref()
+        .is_some_and(|a| a.step == input.step && a.generation == input.generation);
     if !is_current {
         return Ok(CheckOutcome::Superseded);
     }
@@ -47,23 +61,52 @@ pub async fn run_check<P: Ports>(ports: &P, input: &CheckInput) -> Result<CheckO
             set_armed(ports, input, None).await?;
             CheckOutcome::Stopped { reason }
         }
-        Decision::Wait { until, step, reason } => {
-            let generation = if step == input.step { input.generation + 1 } else { 0 };
+        Decision::Wait {
+            until,
+            step,
+            reason,
+        } => {
+            let generation = if step == input.step {
+                input.generation + 1
+            } else {
+                0
+            };
             let armed = arm(ports, &record, step, generation, until).await?;
             set_armed(ports, input, Some(armed)).await?;
-            CheckOutcome::Rearmed { step, at: until, reason }
+            CheckOutcome::Rearmed {
+                step,
+                at: until,
+                reason,
+            }
         }
-        Decision::Send { step, channel, template } => {
+        Decision::Send {
+            step,
+            channel,
+            template,
+        } => {
             let outcome = send(ports, &record, step, channel, &template, now).await?;
             if history.is_empty() && matches!(outcome, CheckOutcome::Sent { .. }) {
-                count(ports, &input.shop, &input.checkout, &[("abandoned".to_owned(), 1)]).await?;
+                count(
+                    ports,
+                    &input.shop,
+                    &input.checkout,
+                    &[("abandoned".to_owned(), 1)],
+                )
+                .await?;
             }
             // Arm whatever comes next; the next check decides whether it is due.
             let next = settings.enabled_steps().find(|(index, _)| *index > step);
             let armed = match next {
-                Some((next_step, next_settings)) => {
-                    Some(arm(ports, &record, next_step, 0, record.last_activity_at + next_settings.delay()).await?)
-                }
+                Some((next_step, next_settings)) => Some(
+                    arm(
+                        ports,
+                        &record,
+                        next_step,
+                        0,
+                        record.last_activity_at + next_settings.delay(),
+                    )
+                    .await?,
+                ),
                 None => None,
             };
             set_armed(ports, input, armed).await?;
@@ -86,20 +129,43 @@ async fn send<P: Ports>(
 ) -> Result<CheckOutcome, UseCaseError> {
     let store = ports.store();
     let (shop, checkout) = (&record.shop, &record.snapshot.token);
-    let mut message =
-        MessageRecord { step, channel, claimed_at: now, sent_at: None, provider_id: None, failure: None, clicked_at: None };
+    let mut message = MessageRecord {
+        step,
+        channel,
+        claimed_at: now,
+        sent_at: None,
+        provider_id: None,
+        failure: None,
+        clicked_at: None,
+    };
     match store.claim_message(shop, checkout, &message).await? {
         ClaimOutcome::Claimed => {}
         ClaimOutcome::AlreadyClaimed => return Ok(CheckOutcome::AlreadySent { step }),
-        ClaimOutcome::CheckoutClosed => return Ok(CheckOutcome::Stopped { reason: StopReason::Converted }),
+        ClaimOutcome::CheckoutClosed => {
+            return Ok(CheckOutcome::Stopped {
+                reason: StopReason::Converted,
+            });
+        }
     }
-    let (Some(to), Some(contact_key)) = (record.snapshot.contact.email.clone(), record.contact_key()) else {
-        return Ok(CheckOutcome::Stopped { reason: StopReason::NoContact });
+    let (Some(to), Some(contact_key)) =
+        (record.snapshot.contact.email.clone(), record.contact_key())
+    else {
+        return Ok(CheckOutcome::Stopped {
+            reason: StopReason::NoContact,
+        });
     };
     let config = ports.config();
     let base = config.public_base_url.trim_end_matches('/');
-    let restore_url = format!("{base}/r/{}", config.links.restore(shop, checkout, step, now));
-    let unsubscribe_url = format!("{base}/u/{}", config.links.unsubscribe(shop, checkout, step, &contact_key, now));
+    let restore_url = format!(
+        "{base}/r/{}",
+        config.links.restore(shop, checkout, step, now)
+    );
+    let unsubscribe_url = format!(
+        "{base}/u/{}",
+        config
+            .links
+            .unsubscribe(shop, checkout, step, &contact_key, now)
+    );
     let shop_name = shop_display_name(shop.as_str());
     let rendered = render_email(&EmailInput {
         template,
@@ -115,7 +181,10 @@ async fn send<P: Ports>(
         html: rendered.html,
         text: rendered.text,
         unsubscribe_url,
-        tags: vec![("shop".into(), shop.as_str().replace('.', "_")), ("step".into(), step.to_string())],
+        tags: vec![
+            ("shop".into(), shop.as_str().replace('.', "_")),
+            ("step".into(), step.to_string()),
+        ],
     };
     match ports.mailer().send(&email).await {
         Ok(provider_id) => {
@@ -123,19 +192,36 @@ async fn send<P: Ports>(
             message.provider_id = Some(provider_id);
         }
         // At most once: a failed send is recorded, never retried into a possible duplicate.
-        Err(PortError::Rejected(reason) | PortError::Unavailable(reason)) => message.failure = Some(reason),
+        Err(PortError::Rejected(reason) | PortError::Unavailable(reason)) => {
+            message.failure = Some(reason)
+        }
         Err(PortError::Conflict) => message.failure = Some("conflict".into()),
     }
     store.update_message(shop, checkout, &message).await?;
-    let counter = if message.failure.is_none() { format!("sent.step{step}.{}", channel.as_str()) } else { format!("failed.step{step}") };
+    let counter = if message.failure.is_none() {
+        format!("sent.step{step}.{}", channel.as_str())
+    } else {
+        format!("failed.step{step}")
+    };
     count(ports, shop, checkout, &[(counter, 1)]).await?;
-    Ok(CheckOutcome::Sent { step, provider_id: message.provider_id, failure: message.failure })
+    Ok(CheckOutcome::Sent {
+        step,
+        provider_id: message.provider_id,
+        failure: message.failure,
+    })
 }
 
 /// Records which check is armed now, unless the record moved on meanwhile.
-async fn set_armed<P: Ports>(ports: &P, input: &CheckInput, armed: Option<ArmedCheck>) -> Result<(), PortError> {
+async fn set_armed<P: Ports>(
+    ports: &P,
+    input: &CheckInput,
+    armed: Option<ArmedCheck>,
+) -> Result<(), PortError> {
     update_checkout(ports, &input.shop, &input.checkout, |mut record| {
-        let still_ours = record.armed.as_ref().is_some_and(|a| a.step == input.step && a.generation == input.generation);
+        let still_ours = record
+            .armed
+            .as_ref()
+            .is_some_and(|a| a.step == input.step && a.generation == input.generation);
         still_ours.then(|| {
             record.armed = armed.clone();
             record
@@ -153,7 +239,10 @@ fn shop_display_name(domain: &str) -> String {
         .filter(|w| !w.is_empty())
         .map(|w| {
             let mut chars = w.chars();
-            chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
         })
         .collect::<Vec<_>>()
         .join(" ")

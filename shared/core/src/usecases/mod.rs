@@ -102,7 +102,12 @@ pub enum UseCaseError {
 
 /// The name of the schedule for a checkout's step: a hash, so it is deterministic, fits the
 /// scheduler's 64-character limit and carries no personal data.
-pub fn schedule_name(shop: &ShopDomain, checkout: &CheckoutToken, step: u32, generation: u32) -> String {
+pub fn schedule_name(
+    shop: &ShopDomain,
+    checkout: &CheckoutToken,
+    step: u32,
+    generation: u32,
+) -> String {
     let digest = Sha256::digest(format!("{shop}\n{checkout}\n{step}\n{generation}"));
     format!("rc-{}", hex::encode(&digest[..20]))
 }
@@ -115,23 +120,43 @@ async fn arm<P: Ports>(
     generation: u32,
     at: DateTime<Utc>,
 ) -> Result<crate::model::ArmedCheck, PortError> {
-    let input = CheckInput { shop: record.shop.clone(), checkout: record.snapshot.token.clone(), step, generation };
+    let input = CheckInput {
+        shop: record.shop.clone(),
+        checkout: record.snapshot.token.clone(),
+        step,
+        generation,
+    };
     let name = schedule_name(&input.shop, &input.checkout, step, generation);
-    ports.scheduler().arm(&ScheduledCheck { name, at, input }).await?;
-    Ok(crate::model::ArmedCheck { step, generation, at })
+    ports
+        .scheduler()
+        .arm(&ScheduledCheck { name, at, input })
+        .await?;
+    Ok(crate::model::ArmedCheck {
+        step,
+        generation,
+        at,
+    })
 }
 
 /// Deletes the armed schedule of a record, if any (a missing schedule is fine).
 async fn disarm<P: Ports>(ports: &P, record: &CheckoutRecord) -> Result<(), PortError> {
     if let Some(armed) = &record.armed {
-        let name = schedule_name(&record.shop, &record.snapshot.token, armed.step, armed.generation);
+        let name = schedule_name(
+            &record.shop,
+            &record.snapshot.token,
+            armed.step,
+            armed.generation,
+        );
         ports.scheduler().cancel(&name).await?;
     }
     Ok(())
 }
 
 /// Reads a shop's settings, or the defaults.
-async fn settings_of<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<RecoverySettings, PortError> {
+async fn settings_of<P: Ports>(
+    ports: &P,
+    shop: &ShopDomain,
+) -> Result<RecoverySettings, PortError> {
     Ok(ports.store().load_settings(shop).await?.unwrap_or_default())
 }
 
@@ -158,7 +183,12 @@ where
             return Ok(Some(current));
         };
         match ports.store().save_checkout(&changed).await {
-            Ok(()) => return Ok(Some(CheckoutRecord { version: changed.version + 1, ..changed })),
+            Ok(()) => {
+                return Ok(Some(CheckoutRecord {
+                    version: changed.version + 1,
+                    ..changed
+                }));
+            }
             Err(PortError::Conflict) => continue,
             Err(other) => return Err(other),
         }
@@ -168,9 +198,17 @@ where
 
 /// Adds counters to today's stats for a shop, on a shard chosen by the checkout so that one busy
 /// shop does not hammer a single item.
-async fn count<P: Ports>(ports: &P, shop: &ShopDomain, checkout: &CheckoutToken, counters: &[(String, i64)]) -> Result<(), PortError> {
+async fn count<P: Ports>(
+    ports: &P,
+    shop: &ShopDomain,
+    checkout: &CheckoutToken,
+    counters: &[(String, i64)],
+) -> Result<(), PortError> {
     let shard = Sha256::digest(checkout.as_str().as_bytes())[0] % STATS_SHARDS;
-    ports.store().add_to_stats(shop, ports.clock().now().date_naive(), shard, counters).await
+    ports
+        .store()
+        .add_to_stats(shop, ports.clock().now().date_naive(), shard, counters)
+        .await
 }
 
 /// How many stats items a shop's day is spread over.

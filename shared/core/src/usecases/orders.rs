@@ -2,7 +2,9 @@
 //! converted, cancel what is armed, and attribute the revenue when a message came first.
 
 use super::{Ports, UseCaseError, count, disarm, settings_of, update_checkout};
-use crate::model::{CheckoutRecord, CheckoutStatus, ContactKey, Conversion, OrderSnapshot, ShopDomain};
+use crate::model::{
+    CheckoutRecord, CheckoutStatus, ContactKey, Conversion, OrderSnapshot, ShopDomain,
+};
 use crate::ports::Store;
 use chrono::SubsecRound;
 use serde::Serialize;
@@ -20,7 +22,11 @@ pub enum OrderOutcome {
 }
 
 /// Finds the checkout an order came from.
-async fn find_checkout<P: Ports>(ports: &P, shop: &ShopDomain, order: &OrderSnapshot) -> Result<Option<CheckoutRecord>, UseCaseError> {
+async fn find_checkout<P: Ports>(
+    ports: &P,
+    shop: &ShopDomain,
+    order: &OrderSnapshot,
+) -> Result<Option<CheckoutRecord>, UseCaseError> {
     let store = ports.store();
     if let Some(token) = &order.checkout_token {
         if let Some(record) = store.load_checkout(shop, token).await? {
@@ -33,13 +39,19 @@ async fn find_checkout<P: Ports>(ports: &P, shop: &ShopDomain, order: &OrderSnap
         }
     }
     if let Some(email) = &order.email {
-        return Ok(store.find_open_checkout_by_contact(shop, &ContactKey::for_email(shop, email)).await?);
+        return Ok(store
+            .find_open_checkout_by_contact(shop, &ContactKey::for_email(shop, email))
+            .await?);
     }
     Ok(None)
 }
 
 /// Records an order.
-pub async fn record_order<P: Ports>(ports: &P, shop: &ShopDomain, order: &OrderSnapshot) -> Result<OrderOutcome, UseCaseError> {
+pub async fn record_order<P: Ports>(
+    ports: &P,
+    shop: &ShopDomain,
+    order: &OrderSnapshot,
+) -> Result<OrderOutcome, UseCaseError> {
     let Some(found) = find_checkout(ports, shop, order).await? else {
         tracing::info!(%shop, "order matches no checkout");
         return Ok(OrderOutcome::Unmatched);
@@ -60,8 +72,12 @@ pub async fn record_order<P: Ports>(ports: &P, shop: &ShopDomain, order: &OrderS
         before = Some(record.clone());
         record.status = CheckoutStatus::Converted;
         record.armed = None;
-        record.conversion =
-            Some(Conversion { order_id: order.id.clone(), at: order.created_at, total: order.total.clone(), recovered });
+        record.conversion = Some(Conversion {
+            order_id: order.id.clone(),
+            at: order.created_at,
+            total: order.total.clone(),
+            recovered,
+        });
         Some(record)
     })
     .await?;
@@ -72,7 +88,10 @@ pub async fn record_order<P: Ports>(ports: &P, shop: &ShopDomain, order: &OrderS
     let mut counters = vec![("converted".to_owned(), 1)];
     if recovered {
         counters.push(("recovered.orders".to_owned(), 1));
-        counters.push((format!("recovered.revenue.{}", order.total.currency.as_str()), order.total.minor));
+        counters.push((
+            format!("recovered.revenue.{}", order.total.currency.as_str()),
+            order.total.minor,
+        ));
     }
     count(ports, shop, &token, &counters).await?;
     tracing::info!(%shop, recovered, "order recorded");

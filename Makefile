@@ -1,0 +1,64 @@
+# Reclaim — the README's commands. Each target installs what it needs into the project's own
+# folders (.venv for Python tools, tests/node/node_modules for the npm cross-check).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+CARGO ?= cargo
+export AWS_REGION ?= us-east-1
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help demo test test-rust lint-template fmt-check bench build deploy venv node-deps clean
+
+help: ## List the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: infra/requirements.txt
+	@echo "==> installing moto, cfn-lint and the SAM CLI into $(VENV)"
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PIP) install --quiet --disable-pip-version-check -r infra/requirements.txt
+	@touch $@
+
+venv: $(VENV)/.installed ## Install the Python tools (moto, cfn-lint, sam) into .venv
+
+tests/node/node_modules/.installed: tests/node/package.json tests/node/package-lock.json
+	@echo "==> installing @shopify/shopify-api into tests/node"
+	@npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-deps: tests/node/node_modules/.installed ## Install Shopify's npm library for the signature cross-check
+
+demo: venv ## Run the demo store through the whole recovery flow on the local stack
+	$(CARGO) run --quiet -p reclaim-local --bin reclaim -- demo
+
+test: venv node-deps fmt-check lint-template test-rust ## Every test: unit, property, emulator, cross-check, template lint
+
+test-rust:
+	$(CARGO) test --workspace --all-targets
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+lint-template: venv ## cfn-lint and sam validate --lint on template.yaml
+	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/sam validate --lint --template template.yaml
+
+bench: ## Criterion benchmarks of the hot path and decide()
+	$(CARGO) bench -p reclaim-core --bench hot_path
+
+$(VENV)/.build-tools: infra/requirements-build.txt $(VENV)/.installed
+	@$(PIP) install --quiet --disable-pip-version-check -r infra/requirements-build.txt
+	@touch $@
+
+build: $(VENV)/.build-tools ## Build deployable arm64 Lambda artefacts (sam build with cargo-lambda)
+	rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build --beta-features --template template.yaml
+
+deploy: build ## Deploy to your AWS account (asks for the parameters the first time)
+	$(VENV)/bin/sam deploy --guided --config-file infra/samconfig.toml
+
+clean:
+	rm -rf target .aws-sam tests/node/node_modules
