@@ -141,25 +141,19 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         ),
     );
 
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
+    let client = DemoClient {
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?,
+        gateway: gateway.url(),
+        endpoint: config.endpoint.clone(),
+        secret: config.shopify_secret.clone(),
+        shop: store.shop.clone(),
+        patience: options.step_delay * 10,
+    };
     let deliver = |topic: &'static str, id: String, body: serde_json::Value| {
-        let (http, url, secret, shop) = (
-            http.clone(),
-            gateway.url(),
-            config.shopify_secret.clone(),
-            store.shop.clone(),
-        );
-        async move {
-            let response =
-                fixtures::deliver(&http, &url, &secret, &shop, topic, &id, &body).await?;
-            if !response.status().is_success() {
-                bail!("{topic} {id}: HTTP {}", response.status());
-            }
-            let outcome: serde_json::Value = response.json().await?;
-            Ok(outcome["status"].as_str().unwrap_or_default().to_owned())
-        }
+        let client = client.clone();
+        async move { client.deliver(topic, &id, &body).await }
     };
     let now = Utc::now();
     let specs: Vec<CheckoutSpec> = store
@@ -238,93 +232,16 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         }
     }
 
-    let step0 = |behaviour| {
-        store
-            .shoppers
-            .iter()
-            .zip(&specs)
-            .filter(move |(s, _)| s.behaviour == behaviour)
-    };
-    let wait_for_first_email = |email: String| {
-        let endpoint = config.endpoint.clone();
-        async move {
-            let deadline = Instant::now() + options.step_delay * 10;
-            loop {
-                let emails: Vec<_> = outbox::sent_emails(&endpoint)
-                    .await?
-                    .into_iter()
-                    .filter(|e| e.to == email)
-                    .collect();
-                if let Some(first) = emails.into_iter().next() {
-                    return Ok::<_, anyhow::Error>(first);
-                }
-                if Instant::now() > deadline {
-                    bail!("no first email for {email}");
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            }
-        }
-    };
-    for (shopper, spec) in step0(Behaviour::ClicksAndBuys) {
-        let email = wait_for_first_email(spec.email.clone().unwrap_or_default()).await?;
-        let link = first_link(&email.text, &format!("{}/r/", gateway.url()))?;
-        let response = http.get(&link).send().await?;
-        let location = response
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        say(
-            started,
-            format!(
-                "  {:<7} clicked the restore link -> {} {location}",
-                shopper.first_name,
-                response.status().as_u16()
-            ),
-        );
-        deliver(
-            "orders/create",
-            format!("demo-order-{}", spec.token),
-            fixtures::order(spec, 7000 + spec.items[0].2, Utc::now()),
-        )
-        .await?;
-        say(
-            started,
-            format!("  {:<7} bought after the reminder", shopper.first_name),
-        );
+    // Shoppers who react to their first email do so concurrently, as soon as it arrives.
+    let mut reactions = Vec::new();
+    for (shopper, spec) in store.shoppers.iter().zip(&specs) {
+        let (client, shopper, spec) = (client.clone(), shopper.clone(), spec.clone());
+        reactions.push(tokio::spawn(async move {
+            client.react(&shopper, &spec, started).await
+        }));
     }
-    for (shopper, spec) in step0(Behaviour::Unsubscribes) {
-        let email = wait_for_first_email(spec.email.clone().unwrap_or_default()).await?;
-        let link = first_link(&email.text, &format!("{}/u/", gateway.url()))?;
-        let response = http
-            .post(&link)
-            .body("List-Unsubscribe=One-Click")
-            .send()
-            .await?;
-        say(
-            started,
-            format!(
-                "  {:<7} unsubscribed with one click -> {}",
-                shopper.first_name,
-                response.status().as_u16()
-            ),
-        );
-    }
-    for (shopper, spec) in step0(Behaviour::BrowsesAgain) {
-        deliver(
-            "carts/update",
-            format!("demo-cart-{}", spec.token),
-            fixtures::cart(spec, Utc::now()),
-        )
-        .await?;
-        say(
-            started,
-            format!(
-                "  {:<7} came back and changed the cart: the next reminder moves later",
-                shopper.first_name
-            ),
-        );
+    for reaction in reactions {
+        reaction.await??;
     }
 
     say(started, "waiting for every sequence to finish ...");
@@ -383,6 +300,137 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         stats,
         outbox_files,
     })
+}
+
+/// The demo's view of the stack: it talks to the gateway over HTTP like Shopify and shoppers do.
+#[derive(Clone)]
+struct DemoClient {
+    http: reqwest::Client,
+    gateway: String,
+    endpoint: String,
+    secret: String,
+    shop: String,
+    patience: std::time::Duration,
+}
+
+impl DemoClient {
+    /// Delivers a signed webhook and returns the outcome's status.
+    async fn deliver(
+        &self,
+        topic: &str,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<String> {
+        let response = fixtures::deliver(
+            &self.http,
+            &self.gateway,
+            &self.secret,
+            &self.shop,
+            topic,
+            id,
+            body,
+        )
+        .await?;
+        if !response.status().is_success() {
+            bail!("{topic} {id}: HTTP {}", response.status());
+        }
+        let outcome: serde_json::Value = response.json().await?;
+        Ok(outcome["status"].as_str().unwrap_or_default().to_owned())
+    }
+
+    async fn first_email(&self, to: &str) -> anyhow::Result<outbox::SentEmail> {
+        let deadline = Instant::now() + self.patience;
+        loop {
+            if let Some(first) = outbox::sent_emails(&self.endpoint)
+                .await?
+                .into_iter()
+                .find(|e| e.to == to)
+            {
+                return Ok(first);
+            }
+            if Instant::now() > deadline {
+                bail!("no first email for {to}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// What a shopper does once the first reminder is out.
+    async fn react(
+        &self,
+        shopper: &Shopper,
+        spec: &CheckoutSpec,
+        started: Instant,
+    ) -> anyhow::Result<()> {
+        let name = &shopper.first_name;
+        match shopper.behaviour {
+            Behaviour::ClicksAndBuys => {
+                let email = self
+                    .first_email(spec.email.as_deref().unwrap_or_default())
+                    .await?;
+                let link = first_link(&email.text, &format!("{}/r/", self.gateway))?;
+                let response = self.http.get(&link).send().await?;
+                let location = response
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                say(
+                    started,
+                    format!(
+                        "  {name:<7} clicked the restore link -> {} {location}",
+                        response.status().as_u16()
+                    ),
+                );
+                let order = fixtures::order(spec, 7000 + spec.items[0].2, Utc::now());
+                self.deliver(
+                    "orders/create",
+                    &format!("demo-order-{}", spec.token),
+                    &order,
+                )
+                .await?;
+                say(started, format!("  {name:<7} bought after the reminder"));
+            }
+            Behaviour::Unsubscribes => {
+                let email = self
+                    .first_email(spec.email.as_deref().unwrap_or_default())
+                    .await?;
+                let link = first_link(&email.text, &format!("{}/u/", self.gateway))?;
+                let response = self
+                    .http
+                    .post(&link)
+                    .body("List-Unsubscribe=One-Click")
+                    .send()
+                    .await?;
+                say(
+                    started,
+                    format!(
+                        "  {name:<7} unsubscribed with one click -> {}",
+                        response.status().as_u16()
+                    ),
+                );
+            }
+            Behaviour::BrowsesAgain => {
+                self.first_email(spec.email.as_deref().unwrap_or_default())
+                    .await?;
+                self.deliver(
+                    "carts/update",
+                    &format!("demo-cart-{}", spec.token),
+                    &fixtures::cart(spec, Utc::now()),
+                )
+                .await?;
+                say(
+                    started,
+                    format!(
+                        "  {name:<7} came back and changed the cart: the next reminder moves later"
+                    ),
+                );
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 async fn futures_all<F: std::future::Future<Output = anyhow::Result<String>> + Send + 'static>(

@@ -6,7 +6,7 @@ use reclaim_local::demo::{Behaviour, DemoOptions, run};
 async fn the_demo_store_recovers_what_it_should_and_nothing_more() {
     let outbox = std::env::temp_dir().join(format!("reclaim-demo-test-{}", std::process::id()));
     let report = run(&DemoOptions {
-        step_delay: std::time::Duration::from_millis(1500),
+        step_delay: std::time::Duration::from_millis(2500),
         outbox: outbox.clone(),
     })
     .await

@@ -1,1 +1,98 @@
-fn main() {}
+//! Benchmarks of the budgets in DESIGN.md §6: the webhook hot path (verify + parse + normalise a
+//! 10 KB checkout, no I/O) and `decide()`.
+
+use chrono::{Duration, TimeZone, Utc};
+use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_group, criterion_main};
+use reclaim_core::model::{CheckoutRecord, ContactState, ShopDomain};
+use reclaim_core::platform::PlatformEvent;
+use reclaim_core::platform::shopify::{WebhookSecrets, sign_webhook, verify_and_parse};
+use reclaim_core::rules::{RecoverySettings, StepSettings, decide};
+
+/// The project's checkout fixture, grown to about 10 KB with more line items.
+fn checkout_10kb() -> Vec<u8> {
+    let mut checkout: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../infra/fixtures/shopify/checkout.json"
+    ))
+    .unwrap();
+    let item = checkout["line_items"][0].clone();
+    while serde_json::to_vec(&checkout).unwrap().len() < 10 * 1024 {
+        checkout["line_items"]
+            .as_array_mut()
+            .unwrap()
+            .push(item.clone());
+    }
+    serde_json::to_vec(&checkout).unwrap()
+}
+
+fn hot_path(c: &mut Criterion) {
+    let body = checkout_10kb();
+    let secrets = WebhookSecrets::new(&b"bench-secret"[..], Some(b"previous-secret".to_vec()));
+    let signature = sign_webhook(b"bench-secret", &body);
+    let headers = [
+        ("x-shopify-topic", "checkouts/update"),
+        ("x-shopify-hmac-sha256", signature.as_str()),
+        ("x-shopify-shop-domain", "demo-store.myshopify.com"),
+        (
+            "x-shopify-webhook-id",
+            "b7c1d2e3-0000-4000-8000-000000000001",
+        ),
+    ];
+    let mut group = c.benchmark_group("webhook");
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.bench_function(
+        format!("verify+parse+normalise {} B checkout", body.len()),
+        |b| {
+            b.iter(|| {
+                let header = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+                let delivery = verify_and_parse(&secrets, header, black_box(&body)).unwrap();
+                black_box(delivery)
+            })
+        },
+    );
+    group.finish();
+}
+
+fn decisions(c: &mut Criterion) {
+    let body = checkout_10kb();
+    let PlatformEvent::CheckoutUpserted(snapshot) =
+        reclaim_core::platform::shopify::parse_event("checkouts/update", &body).unwrap()
+    else {
+        unreachable!()
+    };
+    let record = CheckoutRecord::new(
+        ShopDomain::parse("demo-store.myshopify.com").unwrap(),
+        snapshot,
+    );
+    let settings = RecoverySettings {
+        steps: ["30m", "4h", "1day", "3days", "6days"]
+            .iter()
+            .enumerate()
+            .map(|(i, delay)| StepSettings {
+                name: format!("step {i}"),
+                enabled: true,
+                delay: (*delay).into(),
+                template: "reminder".into(),
+            })
+            .collect(),
+        ..RecoverySettings::default()
+    };
+    let contact = ContactState::default();
+    let start = Utc.with_ymd_and_hms(2026, 11, 20, 14, 20, 0).unwrap();
+    let mut group = c.benchmark_group("rules");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("decide (5-step sequence)", |b| {
+        let mut minutes = 0;
+        b.iter_batched(
+            || {
+                minutes = (minutes + 37) % (7 * 24 * 60);
+                start + Duration::minutes(minutes)
+            },
+            |now| black_box(decide(black_box(&record), &[], &contact, &settings, now)),
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, hot_path, decisions);
+criterion_main!(benches);
