@@ -202,8 +202,15 @@ impl Money {
         if !dropped.bytes().all(|b| b == b'0') {
             return Err(bad());
         }
-        let padded = format!("{whole}{kept:0<exponent$}");
-        let minor: i64 = padded.parse().map_err(|_| bad())?;
+        let mut digits = whole
+            .bytes()
+            .chain(kept.bytes())
+            .chain(std::iter::repeat_n(b'0', exponent - kept.len()));
+        let minor = digits
+            .try_fold(0_i64, |acc, digit| {
+                acc.checked_mul(10)?.checked_add(i64::from(digit - b'0'))
+            })
+            .ok_or_else(bad)?;
         Ok(Self {
             minor: if negative { -minor } else { minor },
             currency: currency.clone(),

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
+use std::borrow::Cow;
 
 /// The largest body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -212,14 +213,18 @@ struct RawCustomer {
 }
 
 #[derive(Deserialize)]
-struct RawLineItem {
-    title: Option<String>,
-    presentment_title: Option<String>,
-    variant_title: Option<String>,
+struct RawLineItem<'a> {
+    #[serde(borrow)]
+    title: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    presentment_title: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    variant_title: Option<Cow<'a, str>>,
     variant_id: Option<u64>,
     product_id: Option<u64>,
     quantity: u32,
-    price: String,
+    #[serde(borrow)]
+    price: Cow<'a, str>,
     image_url: Option<String>,
     #[serde(default)]
     image: Option<RawImage>,
@@ -232,7 +237,7 @@ enum RawImage {
     Object { src: Option<String> },
 }
 
-impl RawLineItem {
+impl RawLineItem<'_> {
     fn normalise(self, currency: &Currency) -> Result<LineItem, ModelError> {
         let image_url = self.image_url.or(match self.image {
             Some(RawImage::Url(url)) => Some(url),
@@ -243,8 +248,11 @@ impl RawLineItem {
             title: self
                 .title
                 .or(self.presentment_title)
-                .unwrap_or_else(|| "Item".to_owned()),
-            variant_title: self.variant_title.filter(|v| !v.is_empty()),
+                .map_or_else(|| "Item".to_owned(), Cow::into_owned),
+            variant_title: self
+                .variant_title
+                .filter(|v| !v.is_empty())
+                .map(Cow::into_owned),
             variant_id: self.variant_id,
             product_id: self.product_id,
             quantity: self.quantity,
@@ -255,7 +263,7 @@ impl RawLineItem {
 }
 
 #[derive(Deserialize)]
-struct RawCheckout {
+struct RawCheckout<'a> {
     #[serde(deserialize_with = "required_string_or_number")]
     token: String,
     #[serde(default, deserialize_with = "string_or_number")]
@@ -270,8 +278,8 @@ struct RawCheckout {
     customer_locale: Option<String>,
     currency: Option<String>,
     presentment_currency: Option<String>,
-    #[serde(default)]
-    line_items: Vec<RawLineItem>,
+    #[serde(default, borrow)]
+    line_items: Vec<RawLineItem<'a>>,
     subtotal_price: Option<String>,
     total_price: Option<String>,
     abandoned_checkout_url: Option<String>,
@@ -283,7 +291,7 @@ struct RawCheckout {
     customer: Option<RawCustomer>,
 }
 
-impl RawCheckout {
+impl RawCheckout<'_> {
     fn normalise(self) -> Result<CheckoutSnapshot, NormaliseError> {
         let currency = Currency::parse(
             self.presentment_currency
@@ -361,18 +369,18 @@ impl RawCheckout {
 }
 
 #[derive(Deserialize)]
-struct RawCart {
+struct RawCart<'a> {
     #[serde(default, deserialize_with = "string_or_number")]
     token: Option<String>,
     #[serde(default, deserialize_with = "string_or_number")]
     id: Option<String>,
-    #[serde(default)]
-    line_items: Vec<RawLineItem>,
+    #[serde(default, borrow)]
+    line_items: Vec<RawLineItem<'a>>,
     currency: Option<String>,
     updated_at: DateTime<Utc>,
 }
 
-impl RawCart {
+impl RawCart<'_> {
     fn normalise(self) -> Result<CartSnapshot, NormaliseError> {
         let currency = Currency::parse(self.currency.as_deref().unwrap_or("USD"))?;
         Ok(CartSnapshot {
@@ -433,17 +441,32 @@ impl RawOrder {
 
 /// Shopify sends some ids as numbers and some as strings; accept both, and treat "" as absent.
 fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        S(String),
-        N(serde_json::Number),
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string or a number")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok((!v.is_empty()).then(|| v.to_owned()))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
     }
-    Ok(match Option::<Raw>::deserialize(d)? {
-        Some(Raw::S(s)) if !s.is_empty() => Some(s),
-        Some(Raw::N(n)) => Some(n.to_string()),
-        _ => None,
-    })
+    d.deserialize_option(Visitor)
 }
 
 fn required_string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
