@@ -1,7 +1,7 @@
 //! The application root: configuration from the environment and the AWS clients, built once per
 //! cold start and shared by every invocation.
 
-use crate::{AwsScheduler, DynamoStore, SchedulerTarget, SesMailer};
+use crate::{AwsScheduler, DynamoStore, EventBridgeBus, SchedulerTarget, SesMailer};
 use reclaim_core::clock::SystemClock;
 use reclaim_core::links::LinkSigner;
 use reclaim_core::platform::shopify::WebhookSecrets;
@@ -9,7 +9,7 @@ use reclaim_core::ports::Clock;
 use reclaim_core::usecases::{Config, Services};
 
 /// The services every function uses, on AWS, with any clock.
-pub type AwsServices<C> = Services<DynamoStore, AwsScheduler, SesMailer, C>;
+pub type AwsServices<C> = Services<DynamoStore, AwsScheduler, SesMailer, EventBridgeBus, C>;
 
 /// The production application: AWS adapters and the system clock.
 pub type App = AwsServices<SystemClock>;
@@ -23,6 +23,8 @@ pub struct Settings {
     pub check_function_arn: String,
     pub schedule_dead_letter_arn: Option<String>,
     pub ses_configuration_set: Option<String>,
+    /// The EventBridge bus domain events go to (`default` unless set).
+    pub event_bus_name: String,
     pub core: Config,
 }
 
@@ -52,6 +54,7 @@ impl Settings {
             check_function_arn: required("CHECK_FUNCTION_ARN")?,
             schedule_dead_letter_arn: optional("SCHEDULE_DLQ_ARN"),
             ses_configuration_set: optional("SES_CONFIGURATION_SET"),
+            event_bus_name: optional("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_owned()),
             core: Config {
                 webhook_secrets: WebhookSecrets::new(
                     required("SHOPIFY_API_SECRET")?.into_bytes(),
@@ -94,6 +97,10 @@ pub fn services_from_config<C: Clock>(
             mailer: SesMailer::new(
                 aws_sdk_sesv2::Client::new(sdk),
                 settings.ses_configuration_set,
+            ),
+            events: EventBridgeBus::new(
+                aws_sdk_eventbridge::Client::new(sdk),
+                settings.event_bus_name,
             ),
             clock,
             config: settings.core,

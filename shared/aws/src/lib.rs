@@ -2,13 +2,15 @@
 //!
 //! The adapters behind [`reclaim_core::ports`]: [`DynamoStore`] (one DynamoDB table, keys as in
 //! `docs/architecture.md`), [`AwsScheduler`] (EventBridge Scheduler one-time schedules) and
-//! [`SesMailer`] (SES v2 raw MIME with one-click unsubscribe headers). [`App::from_env`] builds
+//! [`SesMailer`] (SES v2 raw MIME with one-click unsubscribe headers) and [`EventBridgeBus`]
+//! (domain events on EventBridge). [`App::from_env`] builds
 //! every client once per cold start from the environment that `template.yaml` sets; pointing
 //! `AWS_ENDPOINT_URL` at an emulator is the only difference between AWS and the local stack.
 
 mod app;
 mod dynamo;
 mod error;
+mod events;
 mod scheduler;
 mod ses;
 
@@ -17,5 +19,6 @@ pub use app::{
     init_tracing_with_default, services_from_config,
 };
 pub use dynamo::DynamoStore;
+pub use events::{EVENT_SOURCE, EventBridgeBus};
 pub use scheduler::{AwsScheduler, SchedulerTarget};
 pub use ses::{SesMailer, build_mime};

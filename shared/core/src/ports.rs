@@ -199,6 +199,52 @@ pub trait Mailer: Send + Sync {
     fn send(&self, email: &OutgoingEmail) -> impl Future<Output = PortResult<String>> + Send;
 }
 
+/// Something that happened, published for other systems (analytics, the merchant's own
+/// automations). Carries ids and amounts, never personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DomainEvent {
+    /// A recovery email went out.
+    RecoveryMessageSent {
+        shop: ShopDomain,
+        checkout: CheckoutToken,
+        step: u32,
+        channel: crate::model::Channel,
+    },
+    /// A shopper followed a restore link for the first time.
+    RestoreLinkClicked {
+        shop: ShopDomain,
+        checkout: CheckoutToken,
+        step: u32,
+    },
+    /// An order matched a checkout; `recovered` when a message came first inside the window.
+    CheckoutConverted {
+        shop: ShopDomain,
+        checkout: CheckoutToken,
+        recovered: bool,
+        revenue: crate::model::Money,
+    },
+    /// A contact stopped email from a shop.
+    ContactUnsubscribed { shop: ShopDomain },
+}
+
+impl DomainEvent {
+    /// The event's name, used as the EventBridge detail type.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::RecoveryMessageSent { .. } => "RecoveryMessageSent",
+            Self::RestoreLinkClicked { .. } => "RestoreLinkClicked",
+            Self::CheckoutConverted { .. } => "CheckoutConverted",
+            Self::ContactUnsubscribed { .. } => "ContactUnsubscribed",
+        }
+    }
+}
+
+/// Publishes domain events.
+pub trait EventBus: Send + Sync {
+    fn publish(&self, event: &DomainEvent) -> impl Future<Output = PortResult<()>> + Send;
+}
+
 /// The time.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;

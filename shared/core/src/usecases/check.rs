@@ -1,8 +1,10 @@
 //! Run a scheduled check: reload the checkout, decide, and send at most once per step.
 
-use super::{Ports, UseCaseError, arm, count, settings_of, update_checkout};
+use super::{Ports, UseCaseError, arm, count, publish, settings_of, update_checkout};
 use crate::model::{ArmedCheck, Channel, CheckoutRecord, ContactState, MessageRecord};
-use crate::ports::{CheckInput, ClaimOutcome, Clock, Mailer, OutgoingEmail, PortError, Store};
+use crate::ports::{
+    CheckInput, ClaimOutcome, Clock, DomainEvent, Mailer, OutgoingEmail, PortError, Store,
+};
 use crate::render::{EmailInput, render_email};
 use crate::rules::{Decision, StopReason, WaitReason, decide};
 use chrono::{DateTime, Utc};
@@ -204,6 +206,18 @@ async fn send<P: Ports>(
         format!("failed.step{step}")
     };
     count(ports, shop, checkout, &[(counter, 1)]).await?;
+    if message.failure.is_none() {
+        publish(
+            ports,
+            DomainEvent::RecoveryMessageSent {
+                shop: shop.clone(),
+                checkout: checkout.clone(),
+                step,
+                channel,
+            },
+        )
+        .await;
+    }
     Ok(CheckOutcome::Sent {
         step,
         provider_id: message.provider_id,

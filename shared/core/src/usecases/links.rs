@@ -1,10 +1,10 @@
 //! Follow a restore link (record the click, send the shopper back to their own checkout on the
 //! shop's domain) and unsubscribe (RFC 8058 one-click).
 
-use super::{Ports, UseCaseError, count};
+use super::{Ports, UseCaseError, count, publish};
 use crate::links::LinkKind;
 use crate::model::{CheckoutSnapshot, ShopDomain, Suppression, SuppressionReason};
-use crate::ports::{Clock, Store};
+use crate::ports::{Clock, DomainEvent, Store};
 use url::Url;
 
 /// Where a restore link sends the shopper.
@@ -37,6 +37,12 @@ pub async fn follow_restore_link<P: Ports>(
             &[(format!("clicks.step{}", claims.step), 1)],
         )
         .await?;
+        let event = DomainEvent::RestoreLinkClicked {
+            shop: claims.shop.clone(),
+            checkout: claims.checkout.clone(),
+            step: claims.step,
+        };
+        publish(ports, event).await;
     }
     Ok(LinkTarget {
         location: restore_location(&claims.shop, &record.snapshot),
@@ -103,6 +109,13 @@ pub async fn unsubscribe<P: Ports>(ports: &P, token: &str) -> Result<ShopDomain,
         &[("unsubscribes".to_owned(), 1)],
     )
     .await?;
+    publish(
+        ports,
+        DomainEvent::ContactUnsubscribed {
+            shop: claims.shop.clone(),
+        },
+    )
+    .await;
     tracing::info!(shop = %claims.shop, "contact unsubscribed");
     Ok(claims.shop)
 }

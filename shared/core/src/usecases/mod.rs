@@ -18,7 +18,9 @@ use crate::links::{LinkError, LinkSigner};
 use crate::model::{CheckoutRecord, CheckoutToken, ShopDomain};
 use crate::platform::DeliveryError;
 use crate::platform::shopify::WebhookSecrets;
-use crate::ports::{CheckInput, Clock, Mailer, PortError, ScheduledCheck, Scheduler, Store};
+use crate::ports::{
+    CheckInput, Clock, DomainEvent, EventBus, Mailer, PortError, ScheduledCheck, Scheduler, Store,
+};
 use crate::render::RenderError;
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, Duration, Utc};
@@ -45,28 +47,34 @@ pub trait Ports: Send + Sync {
     type Store: Store;
     type Scheduler: Scheduler;
     type Mailer: Mailer;
+    type Events: EventBus;
     type Clock: Clock;
     fn store(&self) -> &Self::Store;
     fn scheduler(&self) -> &Self::Scheduler;
     fn mailer(&self) -> &Self::Mailer;
+    fn events(&self) -> &Self::Events;
     fn clock(&self) -> &Self::Clock;
     fn config(&self) -> &Config;
 }
 
 /// The plain bundle of adapters that implements [`Ports`].
 #[derive(Debug, Clone)]
-pub struct Services<S, Sch, M, C> {
+pub struct Services<S, Sch, M, E, C> {
     pub store: S,
     pub scheduler: Sch,
     pub mailer: M,
+    pub events: E,
     pub clock: C,
     pub config: Config,
 }
 
-impl<S: Store, Sch: Scheduler, M: Mailer, C: Clock> Ports for Services<S, Sch, M, C> {
+impl<S: Store, Sch: Scheduler, M: Mailer, E: EventBus, C: Clock> Ports
+    for Services<S, Sch, M, E, C>
+{
     type Store = S;
     type Scheduler = Sch;
     type Mailer = M;
+    type Events = E;
     type Clock = C;
     fn store(&self) -> &S {
         &self.store
@@ -76,6 +84,9 @@ impl<S: Store, Sch: Scheduler, M: Mailer, C: Clock> Ports for Services<S, Sch, M
     }
     fn mailer(&self) -> &M {
         &self.mailer
+    }
+    fn events(&self) -> &E {
+        &self.events
     }
     fn clock(&self) -> &C {
         &self.clock
@@ -209,6 +220,14 @@ async fn count<P: Ports>(
         .store()
         .add_to_stats(shop, ports.clock().now().date_naive(), shard, counters)
         .await
+}
+
+/// Publishes an event; a failure is logged and does not fail the use case (the table and the
+/// stats are the record, events are a notification).
+async fn publish<P: Ports>(ports: &P, event: DomainEvent) {
+    if let Err(error) = ports.events().publish(&event).await {
+        tracing::warn!(%error, event = event.name(), "could not publish event");
+    }
 }
 
 /// How many stats items a shop's day is spread over.

@@ -1,11 +1,11 @@
 //! Record an order: find its checkout (checkout token, then cart token, then contact), mark it
 //! converted, cancel what is armed, and attribute the revenue when a message came first.
 
-use super::{Ports, UseCaseError, count, disarm, settings_of, update_checkout};
+use super::{Ports, UseCaseError, count, disarm, publish, settings_of, update_checkout};
 use crate::model::{
     CheckoutRecord, CheckoutStatus, ContactKey, Conversion, OrderSnapshot, ShopDomain,
 };
-use crate::ports::Store;
+use crate::ports::{DomainEvent, Store};
 use chrono::SubsecRound;
 use serde::Serialize;
 
@@ -94,6 +94,16 @@ pub async fn record_order<P: Ports>(
         ));
     }
     count(ports, shop, &token, &counters).await?;
+    publish(
+        ports,
+        DomainEvent::CheckoutConverted {
+            shop: shop.clone(),
+            checkout: token,
+            recovered,
+            revenue: order.total.clone(),
+        },
+    )
+    .await;
     tracing::info!(%shop, recovered, "order recorded");
     Ok(OrderOutcome::Converted { recovered })
 }

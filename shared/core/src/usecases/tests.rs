@@ -252,7 +252,17 @@ impl Mailer for MemoryMailer {
     }
 }
 
-type TestPorts = Services<MemoryStore, MemoryScheduler, MemoryMailer, ManualClock>;
+#[derive(Default)]
+struct MemoryEvents(Mutex<Vec<DomainEvent>>);
+
+impl EventBus for MemoryEvents {
+    async fn publish(&self, event: &DomainEvent) -> PortResult<()> {
+        self.0.lock().unwrap().push(event.clone());
+        Ok(())
+    }
+}
+
+type TestPorts = Services<MemoryStore, MemoryScheduler, MemoryMailer, MemoryEvents, ManualClock>;
 
 const SECRET: &[u8] = b"unit-test-secret";
 
@@ -265,6 +275,7 @@ fn ports() -> TestPorts {
         store: MemoryStore::default(),
         scheduler: MemoryScheduler::default(),
         mailer: MemoryMailer::default(),
+        events: MemoryEvents::default(),
         clock: ManualClock::starting_at(start()),
         config: Config {
             webhook_secrets: crate::platform::shopify::WebhookSecrets::new(SECRET, None),
