@@ -116,6 +116,33 @@ impl TestStack {
         .unwrap()
     }
 
+    /// Posts several signed webhooks at once; returns their statuses in order.
+    pub async fn deliver_concurrently(
+        &self,
+        topic: &'static str,
+        deliveries: Vec<(String, serde_json::Value)>,
+    ) -> Vec<u16> {
+        let tasks: Vec<_> = deliveries
+            .into_iter()
+            .map(|(id, body)| {
+                let (http, url) = (self.http.clone(), self.gateway.url());
+                let (secret, shop) = (self.config.shopify_secret.clone(), self.shop.clone());
+                tokio::spawn(async move {
+                    let response =
+                        fixtures::deliver(&http, &url, &secret, &shop, topic, &id, &body)
+                            .await
+                            .unwrap();
+                    response.status().as_u16()
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.unwrap());
+        }
+        statuses
+    }
+
     /// Moves the clock and fires every schedule due.
     pub async fn advance_and_pump(&self, by: Duration) -> Vec<Fired> {
         self.clock.advance(by);

@@ -169,7 +169,12 @@ async fn five_deliveries_sequential_and_concurrent_make_one_state_one_schedule_o
     let mut update = stack.checkout("chk-dup", Some(email));
     update.updated_at = update.updated_at + Duration::minutes(5);
     let update = fixtures::checkout(&update);
-    let responses = futures_join(&stack, &update).await;
+    let deliveries = (0..5)
+        .map(|_| ("wh-dup-2".to_owned(), update.clone()))
+        .collect();
+    let responses = stack
+        .deliver_concurrently("checkouts/update", deliveries)
+        .await;
     assert!(responses.iter().all(|s| *s == 200), "{responses:?}");
 
     let states: Vec<_> = stack
@@ -189,70 +194,20 @@ async fn five_deliveries_sequential_and_concurrent_make_one_state_one_schedule_o
     assert_eq!(stack.emails_to(email).await.len(), 3, "one email per step");
 }
 
-async fn futures_join(stack: &TestStack, body: &Value) -> Vec<u16> {
-    let mut tasks = Vec::new();
-    for _ in 0..5 {
-        let (http, url, secret, shop, body) = (
-            stack.http.clone(),
-            stack.gateway.url(),
-            stack.config.shopify_secret.clone(),
-            stack.shop.clone(),
-            body.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            fixtures::deliver(
-                &http,
-                &url,
-                &secret,
-                &shop,
-                "checkouts/update",
-                "wh-dup-2",
-                &body,
-            )
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
-        }));
-    }
-    let mut statuses = Vec::new();
-    for task in tasks {
-        statuses.push(task.await.unwrap());
-    }
-    statuses
-}
-
 #[tokio::test]
 async fn concurrent_distinct_updates_keep_the_newest() {
     let stack = TestStack::start("concurrent-updates").await;
-    let mut tasks = Vec::new();
-    for minute in 1..=5 {
-        let mut spec = stack.checkout("chk-race", Some("race@shopper.test"));
-        spec.updated_at = spec.updated_at + Duration::minutes(minute);
-        let (http, url, secret, shop) = (
-            stack.http.clone(),
-            stack.gateway.url(),
-            stack.config.shopify_secret.clone(),
-            stack.shop.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            fixtures::deliver(
-                &http,
-                &url,
-                &secret,
-                &shop,
-                "checkouts/update",
-                &format!("wh-race-{minute}"),
-                &fixtures::checkout(&spec),
-            )
-            .await
-            .unwrap()
-            .status()
-        }));
-    }
-    for task in tasks {
-        assert_eq!(task.await.unwrap(), 200);
-    }
+    let deliveries = (1..=5)
+        .map(|minute| {
+            let mut spec = stack.checkout("chk-race", Some("race@shopper.test"));
+            spec.updated_at = spec.updated_at + Duration::minutes(minute);
+            (format!("wh-race-{minute}"), fixtures::checkout(&spec))
+        })
+        .collect();
+    let statuses = stack
+        .deliver_concurrently("checkouts/update", deliveries)
+        .await;
+    assert_eq!(statuses, [200; 5]);
     let record = stored_record(&stack, "chk-race").await;
     assert_eq!(record["snapshot"]["updated_at"], "2026-06-01T09:05:00Z");
     assert_eq!(stack.schedules().await.len(), 1);

@@ -109,6 +109,33 @@ impl DynamoStore {
         HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
     }
 
+    /// Writes an item unconditionally.
+    async fn put(&self, item: Item) -> PortResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable("PutItem", e))
+    }
+
+    /// The `MSG#{step}` item of a message.
+    fn message_item(
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+        message: &MessageRecord,
+    ) -> PortResult<Item> {
+        let mut item = Self::key(checkout_pk(shop, token), &message_sk(message.step));
+        item.insert("message".into(), json(message)?);
+        item.insert(
+            "expires_at".into(),
+            n((message.claimed_at + PERSONAL_DATA_TTL).timestamp()),
+        );
+        Ok(item)
+    }
+
     async fn get(&self, pk: String, sk: &str) -> PortResult<Option<Item>> {
         self.client
             .get_item()
@@ -323,15 +350,9 @@ impl Store for DynamoStore {
         message: &MessageRecord,
     ) -> PortResult<ClaimOutcome> {
         let pk = checkout_pk(shop, token);
-        let mut item = Self::key(pk.clone(), &message_sk(message.step));
-        item.insert("message".into(), json(message)?);
-        item.insert(
-            "expires_at".into(),
-            n((message.claimed_at + PERSONAL_DATA_TTL).timestamp()),
-        );
         let claim = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(Self::message_item(shop, token, message)?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(|e| PortError::Rejected(e.to_string()))?;
@@ -382,20 +403,8 @@ impl Store for DynamoStore {
         token: &CheckoutToken,
         message: &MessageRecord,
     ) -> PortResult<()> {
-        let mut item = Self::key(checkout_pk(shop, token), &message_sk(message.step));
-        item.insert("message".into(), json(message)?);
-        item.insert(
-            "expires_at".into(),
-            n((message.claimed_at + PERSONAL_DATA_TTL).timestamp()),
-        );
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| unavailable("PutItem", e))
+        let item = Self::message_item(shop, token, message)?;
+        self.put(item).await
     }
 
     async fn record_click(
@@ -458,14 +467,7 @@ impl Store for DynamoStore {
         state.email_suppressed = Some(suppression.clone());
         let mut item = Self::key(contact_pk(shop, key), "STATE");
         item.insert("state".into(), json(&state)?);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| unavailable("PutItem", e))
+        self.put(item).await
     }
 
     async fn load_settings(&self, shop: &ShopDomain) -> PortResult<Option<RecoverySettings>> {
@@ -482,14 +484,7 @@ impl Store for DynamoStore {
     ) -> PortResult<()> {
         let mut item = Self::key(format!("SHOP#{shop}"), "SETTINGS");
         item.insert("settings".into(), json(settings)?);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| unavailable("PutItem", e))
+        self.put(item).await
     }
 
     async fn add_to_stats(
