@@ -47,7 +47,7 @@ fn shopify_api(mode: &str, input: &Value) -> Value {
 fn bodies(stack: &TestStack) -> Vec<String> {
     let mut unicode = stack.checkout("chk-ünï", Some("zoë@shopper.test"));
     unicode.first_name = "Zoë 🌸".into();
-    unicode.updated_at = unicode.updated_at + Duration::minutes(1);
+    unicode.updated_at += Duration::minutes(1);
     vec![
         serde_json::to_string_pretty(&fixtures::checkout(
             &stack.checkout("chk-node-1", Some("node1@shopper.test")),

@@ -167,7 +167,7 @@ async fn five_deliveries_sequential_and_concurrent_make_one_state_one_schedule_o
 
     // The same update, delivered five times at once.
     let mut update = stack.checkout("chk-dup", Some(email));
-    update.updated_at = update.updated_at + Duration::minutes(5);
+    update.updated_at += Duration::minutes(5);
     let update = fixtures::checkout(&update);
     let deliveries = (0..5)
         .map(|_| ("wh-dup-2".to_owned(), update.clone()))
@@ -200,7 +200,7 @@ async fn concurrent_distinct_updates_keep_the_newest() {
     let deliveries = (1..=5)
         .map(|minute| {
             let mut spec = stack.checkout("chk-race", Some("race@shopper.test"));
-            spec.updated_at = spec.updated_at + Duration::minutes(minute);
+            spec.updated_at += Duration::minutes(minute);
             (format!("wh-race-{minute}"), fixtures::checkout(&spec))
         })
         .collect();
@@ -229,7 +229,7 @@ async fn stored_record(stack: &TestStack, token: &str) -> Value {
 async fn out_of_order_updates_leave_the_newer_state() {
     let stack = TestStack::start("out-of-order").await;
     let mut newer = stack.checkout("chk-ooo", Some("ooo@shopper.test"));
-    newer.updated_at = newer.updated_at + Duration::minutes(30);
+    newer.updated_at += Duration::minutes(30);
     newer.items.push(reclaim_local::fixtures::Item(
         "Pen".into(),
         "Blue".into(),

@@ -8,7 +8,9 @@ use crate::model::{
     CartSnapshot, CheckoutSnapshot, CheckoutToken, OrderSnapshot, ShopDomain, WebhookId,
 };
 
-/// What a webhook told us, normalised.
+/// What a webhook told us, normalised. Short-lived (one per delivery), so the size difference
+/// between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlatformEvent {
     /// A checkout was created or changed.

@@ -125,13 +125,13 @@ impl RecoverySettings {
             match parse_delay(&step.delay) {
                 Err(reason) => error(format!("steps[{index}].delay"), &reason),
                 Ok(delay) => {
-                    if let Some((before, previous_delay)) = previous.filter(|_| step.enabled) {
-                        if delay <= previous_delay {
-                            error(
-                                format!("steps[{index}].delay"),
-                                &format!("must be later than steps[{before}].delay"),
-                            );
-                        }
+                    if let Some((before, previous_delay)) = previous.filter(|_| step.enabled)
+                        && delay <= previous_delay
+                    {
+                        error(
+                            format!("steps[{index}].delay"),
+                            &format!("must be later than steps[{before}].delay"),
+                        );
                     }
                     if step.enabled {
                         previous = Some((index, delay));

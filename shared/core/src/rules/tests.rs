@@ -72,6 +72,7 @@ fn suppressed() -> ContactState {
 }
 
 #[test]
+#[allow(clippy::type_complexity)] // a table: (name, record, history, contact, elapsed, expected)
 fn decision_table() {
     let s = RecoverySettings::default();
     let open = || record(CheckoutStatus::Open, Some("a@b.co"));

@@ -28,15 +28,15 @@ async fn find_checkout<P: Ports>(
     order: &OrderSnapshot,
 ) -> Result<Option<CheckoutRecord>, UseCaseError> {
     let store = ports.store();
-    if let Some(token) = &order.checkout_token {
-        if let Some(record) = store.load_checkout(shop, token).await? {
-            return Ok(Some(record));
-        }
+    if let Some(token) = &order.checkout_token
+        && let Some(record) = store.load_checkout(shop, token).await?
+    {
+        return Ok(Some(record));
     }
-    if let Some(cart) = &order.cart_token {
-        if let Some(record) = store.find_checkout_by_cart(shop, cart).await? {
-            return Ok(Some(record));
-        }
+    if let Some(cart) = &order.cart_token
+        && let Some(record) = store.find_checkout_by_cart(shop, cart).await?
+    {
+        return Ok(Some(record));
     }
     if let Some(email) = &order.email {
         return Ok(store

@@ -9,6 +9,9 @@ use chrono::{NaiveDate, TimeZone};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
+/// Code to run just before a claim (simulates a racing writer).
+type ClaimHook = Box<dyn FnOnce(&MemoryStore) + Send>;
+
 #[derive(Default)]
 struct MemoryStore {
     deliveries: Mutex<Vec<String>>,
@@ -17,7 +20,7 @@ struct MemoryStore {
     contacts: Mutex<HashMap<String, ContactState>>,
     stats: Mutex<BTreeMap<String, i64>>,
     /// Runs between reading a checkout and claiming a message, to simulate a racing order.
-    before_claim: Mutex<Option<Box<dyn FnOnce(&MemoryStore) + Send>>>,
+    before_claim: Mutex<Option<ClaimHook>>,
 }
 
 impl Store for MemoryStore {
