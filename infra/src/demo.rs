@@ -84,69 +84,40 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
     say(started, "starting the AWS emulator (moto) ...");
     let emulator = Emulator::start(0)?;
     let listener = gateway::bind(0).await?;
-    let config = LocalConfig::new(
-        emulator.endpoint(),
-        &format!("http://{}", listener.local_addr()?),
-    );
+    let config = LocalConfig::new(emulator.endpoint(), &format!("http://{}", listener.local_addr()?));
     stack::create_resources(&stack::sdk_config(&config.endpoint).await, &config).await?;
     say(
         started,
-        format!(
-            "emulator at {}; table, indexes, schedule group and sender identity created",
-            config.endpoint
-        ),
+        format!("emulator at {}; table, indexes, schedule group and sender identity created", config.endpoint),
     );
     let services = Arc::new(stack::services(&config, AnyClock::System(SystemClock)).await);
     let gateway = gateway::serve(listener, services.clone())?;
     let pump = pump::spawn(services.clone(), std::time::Duration::from_millis(200));
-    say(
-        started,
-        format!(
-            "local gateway at {} (the functions' own handlers); scheduler pump running",
-            gateway.url()
-        ),
-    );
+    say(started, format!("local gateway at {} (the functions' own handlers); scheduler pump running", gateway.url()));
 
     let store: Store_ = serde_json::from_str(fixtures::SHOPPERS).context("shoppers.json")?;
     let shop = ShopDomain::parse(&store.shop)?;
     let delay = Duration::from_std(options.step_delay)?;
     let seconds = |n: i64| format!("{}ms", (delay * n as i32).num_milliseconds());
-    let settings = RecoverySettings {
-        steps: [
-            ("reminder", 1, "reminder"),
-            ("follow-up", 2, "follow_up"),
-            ("last-chance", 3, "last_chance"),
-        ]
-        .into_iter()
-        .map(|(name, n, template)| StepSettings {
-            name: name.into(),
-            enabled: true,
-            delay: seconds(n),
-            template: template.into(),
-        })
-        .collect(),
+    let mut settings = RecoverySettings {
+        steps: [("reminder", 1, "reminder"), ("follow-up", 2, "follow_up"), ("last-chance", 3, "last_chance")]
+            .into_iter()
+            .map(|(name, n, template)| StepSettings::email(name, &seconds(n), template))
+            .collect(),
         ..RecoverySettings::default()
     };
-    settings
-        .validate()
-        .map_err(|errors| anyhow::anyhow!("demo settings invalid: {errors:?}"))?;
-    services.store.save_settings(&shop, &settings).await?;
+    settings.policies.abandonment_cutoff = seconds(1);
+    settings.validate().map_err(|errors| anyhow::anyhow!("demo settings invalid: {errors:?}"))?;
+    services.store.save_settings(&shop, &settings, 0).await?;
     say(
         started,
-        format!(
-            "demo settings: emails {} / {} / {} after the last activity",
-            seconds(1),
-            seconds(2),
-            seconds(3)
-        ),
+        format!("demo settings: emails {} / {} / {} after the last activity", seconds(1), seconds(2), seconds(3)),
     );
 
     let client = DemoClient {
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?,
+        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?,
         gateway: gateway.url(),
-        endpoint: config.endpoint.clone(),
+        outbox: outbox::watch(config.endpoint.clone(), std::time::Duration::from_millis(300)),
         secret: config.shopify_secret.clone(),
         shop: store.shop.clone(),
         patience: options.step_delay * 10,
@@ -172,13 +143,7 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         })
         .collect();
 
-    say(
-        started,
-        format!(
-            "replaying {} shoppers' checkouts as signed webhooks ...",
-            specs.len()
-        ),
-    );
+    say(started, format!("replaying {} shoppers' checkouts as signed webhooks ...", specs.len()));
     for (index, (shopper, spec)) in store.shoppers.iter().zip(&specs).enumerate() {
         let id = |n: u32| format!("demo-{index}-{n}");
         match shopper.behaviour {
@@ -200,18 +165,12 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
                 );
             }
             Behaviour::OutOfOrder => {
-                let older = CheckoutSpec {
-                    updated_at: spec.updated_at - Duration::seconds(20),
-                    ..spec.clone()
-                };
+                let older = CheckoutSpec { updated_at: spec.updated_at - Duration::seconds(20), ..spec.clone() };
                 let newer = deliver("checkouts/update", id(2), fixtures::checkout(spec)).await?;
                 let stale = deliver("checkouts/create", id(1), fixtures::checkout(&older)).await?;
                 say(
                     started,
-                    format!(
-                        "  {:<7} update arrived before create -> {newer}, then {stale}",
-                        shopper.first_name
-                    ),
+                    format!("  {:<7} update arrived before create -> {newer}, then {stale}", shopper.first_name),
                 );
             }
             _ => {
@@ -219,16 +178,8 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
             }
         }
         if shopper.behaviour == Behaviour::BuysAtOnce {
-            deliver(
-                "orders/create",
-                id(3),
-                fixtures::order(spec, 9000 + index as u64, Utc::now()),
-            )
-            .await?;
-            say(
-                started,
-                format!("  {:<7} bought straight away", shopper.first_name),
-            );
+            deliver("orders/create", id(3), fixtures::order(spec, 9000 + index as u64, Utc::now())).await?;
+            say(started, format!("  {:<7} bought straight away", shopper.first_name));
         }
     }
 
@@ -236,9 +187,7 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
     let mut reactions = Vec::new();
     for (shopper, spec) in store.shoppers.iter().zip(&specs) {
         let (client, shopper, spec) = (client.clone(), shopper.clone(), spec.clone());
-        reactions.push(tokio::spawn(async move {
-            client.react(&shopper, &spec, started).await
-        }));
+        reactions.push(tokio::spawn(async move { client.react(&shopper, &spec, started).await }));
     }
     for reaction in reactions {
         reaction.await??;
@@ -250,10 +199,7 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         // A sequence is over when its record has nothing armed (a check re-arms before it clears).
         let mut armed = 0;
         for spec in &specs {
-            let record = services
-                .store
-                .load_checkout(&shop, &CheckoutToken::new(spec.token.clone())?)
-                .await?;
+            let record = services.store.load_checkout(&shop, &CheckoutToken::new(spec.token.clone())?).await?;
             armed += usize::from(record.is_some_and(|r| r.armed.is_some()));
         }
         if armed == 0 {
@@ -276,30 +222,16 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         shoppers.push(ShopperResult {
             name: shopper.first_name.clone(),
             behaviour: shopper.behaviour,
-            emails: spec
-                .email
-                .as_ref()
-                .map_or(0, |e| emails.iter().filter(|m| &m.to == e).count()),
+            emails: spec.email.as_ref().map_or(0, |e| emails.iter().filter(|m| &m.to == e).count()),
             clicked: messages.iter().any(|m| m.clicked_at.is_some()),
-            status: record
-                .as_ref()
-                .map_or("-".into(), |r| r.status.as_str().to_owned()),
-            recovered: record
-                .and_then(|r| r.conversion)
-                .is_some_and(|c| c.recovered),
+            status: record.as_ref().map_or("-".into(), |r| r.status.as_str().to_owned()),
+            recovered: record.and_then(|r| r.conversion).is_some_and(|c| c.recovered),
         });
     }
     let today = Utc::now().date_naive();
-    let stats = services
-        .store
-        .stats(&shop, today - Duration::days(1), today)
-        .await?;
+    let stats = services.store.stats(&shop, today - Duration::days(1), today).await?;
     say(started, "done");
-    Ok(DemoReport {
-        shoppers,
-        stats,
-        outbox_files,
-    })
+    Ok(DemoReport { shoppers, stats, outbox_files })
 }
 
 /// The demo's view of the stack: it talks to the gateway over HTTP like Shopify and shoppers do.
@@ -307,7 +239,8 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
 struct DemoClient {
     http: reqwest::Client,
     gateway: String,
-    endpoint: String,
+    /// The emulator's outbox, polled by one task for every shopper.
+    outbox: tokio::sync::watch::Receiver<Vec<outbox::SentEmail>>,
     secret: String,
     shop: String,
     patience: std::time::Duration,
@@ -315,22 +248,8 @@ struct DemoClient {
 
 impl DemoClient {
     /// Delivers a signed webhook and returns the outcome's status.
-    async fn deliver(
-        &self,
-        topic: &str,
-        id: &str,
-        body: &serde_json::Value,
-    ) -> anyhow::Result<String> {
-        let response = fixtures::deliver(
-            &self.http,
-            &self.gateway,
-            &self.secret,
-            &self.shop,
-            topic,
-            id,
-            body,
-        )
-        .await?;
+    async fn deliver(&self, topic: &str, id: &str, body: &serde_json::Value) -> anyhow::Result<String> {
+        let response = fixtures::deliver(&self.http, &self.gateway, &self.secret, &self.shop, topic, id, body).await?;
         if !response.status().is_success() {
             bail!("{topic} {id}: HTTP {}", response.status());
         }
@@ -339,93 +258,43 @@ impl DemoClient {
     }
 
     async fn first_email(&self, to: &str) -> anyhow::Result<outbox::SentEmail> {
-        let deadline = Instant::now() + self.patience;
-        loop {
-            if let Some(first) = outbox::sent_emails(&self.endpoint)
-                .await?
-                .into_iter()
-                .find(|e| e.to == to)
-            {
-                return Ok(first);
-            }
-            if Instant::now() > deadline {
-                bail!("no first email for {to}");
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let mut outbox = self.outbox.clone();
+        let arrived = outbox.wait_for(|emails| emails.iter().any(|e| e.to == to));
+        match tokio::time::timeout(self.patience, arrived).await {
+            Ok(Ok(emails)) => Ok(emails.iter().find(|e| e.to == to).cloned().expect("waited for it")),
+            _ => bail!("no first email for {to}"),
         }
     }
 
     /// What a shopper does once the first reminder is out.
-    async fn react(
-        &self,
-        shopper: &Shopper,
-        spec: &CheckoutSpec,
-        started: Instant,
-    ) -> anyhow::Result<()> {
+    async fn react(&self, shopper: &Shopper, spec: &CheckoutSpec, started: Instant) -> anyhow::Result<()> {
         let name = &shopper.first_name;
         match shopper.behaviour {
             Behaviour::ClicksAndBuys => {
-                let email = self
-                    .first_email(spec.email.as_deref().unwrap_or_default())
-                    .await?;
+                let email = self.first_email(spec.email.as_deref().unwrap_or_default()).await?;
                 let link = first_link(&email.text, &format!("{}/r/", self.gateway))?;
                 let response = self.http.get(&link).send().await?;
-                let location = response
-                    .headers()
-                    .get("location")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
+                let location =
+                    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
                 say(
                     started,
-                    format!(
-                        "  {name:<7} clicked the restore link -> {} {location}",
-                        response.status().as_u16()
-                    ),
+                    format!("  {name:<7} clicked the restore link -> {} {location}", response.status().as_u16()),
                 );
                 let order = fixtures::order(spec, 7000 + spec.items[0].2, Utc::now());
-                self.deliver(
-                    "orders/create",
-                    &format!("demo-order-{}", spec.token),
-                    &order,
-                )
-                .await?;
+                self.deliver("orders/create", &format!("demo-order-{}", spec.token), &order).await?;
                 say(started, format!("  {name:<7} bought after the reminder"));
             }
             Behaviour::Unsubscribes => {
-                let email = self
-                    .first_email(spec.email.as_deref().unwrap_or_default())
-                    .await?;
+                let email = self.first_email(spec.email.as_deref().unwrap_or_default()).await?;
                 let link = first_link(&email.text, &format!("{}/u/", self.gateway))?;
-                let response = self
-                    .http
-                    .post(&link)
-                    .body("List-Unsubscribe=One-Click")
-                    .send()
-                    .await?;
-                say(
-                    started,
-                    format!(
-                        "  {name:<7} unsubscribed with one click -> {}",
-                        response.status().as_u16()
-                    ),
-                );
+                let response = self.http.post(&link).body("List-Unsubscribe=One-Click").send().await?;
+                say(started, format!("  {name:<7} unsubscribed with one click -> {}", response.status().as_u16()));
             }
             Behaviour::BrowsesAgain => {
-                self.first_email(spec.email.as_deref().unwrap_or_default())
+                self.first_email(spec.email.as_deref().unwrap_or_default()).await?;
+                self.deliver("carts/update", &format!("demo-cart-{}", spec.token), &fixtures::cart(spec, Utc::now()))
                     .await?;
-                self.deliver(
-                    "carts/update",
-                    &format!("demo-cart-{}", spec.token),
-                    &fixtures::cart(spec, Utc::now()),
-                )
-                .await?;
-                say(
-                    started,
-                    format!(
-                        "  {name:<7} came back and changed the cart: the next reminder moves later"
-                    ),
-                );
+                say(started, format!("  {name:<7} came back and changed the cart: the next reminder moves later"));
             }
             _ => {}
         }
@@ -445,14 +314,8 @@ async fn futures_all<F: std::future::Future<Output = anyhow::Result<String>> + S
 }
 
 fn first_link(text: &str, prefix: &str) -> anyhow::Result<String> {
-    let start = text
-        .find(prefix)
-        .with_context(|| format!("no {prefix} link in the email"))?;
-    Ok(text[start..]
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_owned())
+    let start = text.find(prefix).with_context(|| format!("no {prefix} link in the email"))?;
+    Ok(text[start..].split_whitespace().next().unwrap_or_default().to_owned())
 }
 
 /// Prints the summary table.
@@ -480,15 +343,11 @@ pub fn print_report(report: &DemoReport, outbox: &std::path::Path) {
         .stats
         .iter()
         .filter_map(|(k, v)| {
-            k.strip_prefix("recovered.revenue.")
-                .map(|currency| format!("{currency} {}.{:02}", v / 100, v % 100))
+            k.strip_prefix("recovered.revenue.").map(|currency| format!("{currency} {}.{:02}", v / 100, v % 100))
         })
         .collect();
     println!();
-    println!(
-        "carts abandoned (first reminder sent): {}",
-        stat("abandoned")
-    );
+    println!("carts abandoned (first reminder sent): {}", stat("abandoned"));
     println!(
         "emails sent by step:                   {} / {} / {}",
         stat("sent.step0.email"),
@@ -499,27 +358,12 @@ pub fn print_report(report: &DemoReport, outbox: &std::path::Path) {
         "restore-link clicks:                   {}",
         stat("clicks.step0") + stat("clicks.step1") + stat("clicks.step2")
     );
-    println!(
-        "unsubscribes:                          {}",
-        stat("unsubscribes")
-    );
-    println!(
-        "orders matched / recovered:            {} / {}",
-        stat("converted"),
-        stat("recovered.orders")
-    );
+    println!("unsubscribes:                          {}", stat("unsubscribes"));
+    println!("orders matched / recovered:            {} / {}", stat("converted"), stat("recovered.orders"));
     println!(
         "recovered revenue:                     {}",
-        if revenue.is_empty() {
-            "0".into()
-        } else {
-            revenue.join(", ")
-        }
+        if revenue.is_empty() { "0".into() } else { revenue.join(", ") }
     );
     println!();
-    println!(
-        "{} emails rendered to {}/ (open them in a browser)",
-        report.outbox_files.len(),
-        outbox.display()
-    );
+    println!("{} emails rendered to {}/ (open them in a browser)", report.outbox_files.len(), outbox.display());
 }

@@ -17,17 +17,12 @@ pub struct Emulator {
 
 /// The workspace root (where `.venv` and `infra/` are).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("infra lives in the workspace")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("infra lives in the workspace").to_path_buf()
 }
 
 /// The Python that has moto: `$RECLAIM_PYTHON`, else the project's `.venv`.
 fn python() -> PathBuf {
-    std::env::var_os("RECLAIM_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join(".venv/bin/python"))
+    std::env::var_os("RECLAIM_PYTHON").map(PathBuf::from).unwrap_or_else(|| workspace_root().join(".venv/bin/python"))
 }
 
 impl Emulator {
@@ -35,10 +30,7 @@ impl Emulator {
     pub fn start(port: u16) -> anyhow::Result<Self> {
         let python = python();
         if !python.exists() {
-            bail!(
-                "{} not found: run `make venv` (`make demo` and `make test` do it for you)",
-                python.display()
-            );
+            bail!("{} not found: run `make venv` (`make demo` and `make test` do it for you)", python.display());
         }
         let script = workspace_root().join("infra/emulator/moto_guard.py");
         let mut child = Command::new(&python)
@@ -51,21 +43,12 @@ impl Emulator {
             .with_context(|| format!("starting {}", script.display()))?;
         let stdout = child.stdout.take().context("emulator stdout")?;
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .context("reading the emulator's port")?;
-        let Some(port) = line
-            .trim()
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse::<u16>().ok())
-        else {
+        BufReader::new(stdout).read_line(&mut line).context("reading the emulator's port")?;
+        let Some(port) = line.trim().strip_prefix("PORT ").and_then(|p| p.parse::<u16>().ok()) else {
             let _ = child.kill();
             bail!("the emulator did not start (said {line:?}); is moto installed in the venv?");
         };
-        Ok(Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        })
+        Ok(Self { child, endpoint: format!("http://127.0.0.1:{port}") })
     }
 
     /// The emulator's URL, for `AWS_ENDPOINT_URL`.

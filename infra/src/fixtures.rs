@@ -36,8 +36,7 @@ fn time(at: DateTime<Utc>) -> String {
 
 fn cents(price: &str) -> i64 {
     let (whole, fraction) = price.split_once('.').unwrap_or((price, "0"));
-    whole.parse::<i64>().unwrap_or(0) * 100
-        + format!("{fraction:0<2}")[..2].parse::<i64>().unwrap_or(0)
+    whole.parse::<i64>().unwrap_or(0) * 100 + format!("{fraction:0<2}")[..2].parse::<i64>().unwrap_or(0)
 }
 
 fn money(cents: i64) -> String {
@@ -119,20 +118,11 @@ fn merge(target: &mut Value, fields: Value) {
 }
 
 /// The headers Shopify sends with a delivery, signed with `secret`.
-pub fn headers(
-    secret: &str,
-    shop: &str,
-    topic: &str,
-    webhook_id: &str,
-    body: &[u8],
-) -> Vec<(&'static str, String)> {
+pub fn headers(secret: &str, shop: &str, topic: &str, webhook_id: &str, body: &[u8]) -> Vec<(&'static str, String)> {
     vec![
         ("content-type", "application/json".into()),
         ("x-shopify-topic", topic.into()),
-        (
-            "x-shopify-hmac-sha256",
-            sign_webhook(secret.as_bytes(), body),
-        ),
+        ("x-shopify-hmac-sha256", sign_webhook(secret.as_bytes(), body)),
         ("x-shopify-shop-domain", shop.into()),
         ("x-shopify-api-version", "2026-07".into()),
         ("x-shopify-webhook-id", webhook_id.into()),

@@ -46,40 +46,24 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // The demo prints its own story; logs only for warnings unless RUST_LOG asks for more.
-    reclaim_aws::init_tracing_with_default(if matches!(cli.command, Command::Demo { .. }) {
-        "warn"
-    } else {
-        "info"
-    });
+    reclaim_aws::init_tracing_with_default(if matches!(cli.command, Command::Demo { .. }) { "warn" } else { "info" });
     match cli.command {
         Command::Demo { step_delay, outbox } => {
-            let options = demo::DemoOptions {
-                step_delay: std::time::Duration::from_secs_f64(step_delay),
-                outbox,
-            };
+            let options = demo::DemoOptions { step_delay: std::time::Duration::from_secs_f64(step_delay), outbox };
             let report = demo::run(&options).await?;
             demo::print_report(&report, &options.outbox);
         }
         Command::Up { port } => {
             let emulator = Emulator::start(0)?;
             let listener = gateway::bind(port).await?;
-            let config = stack::LocalConfig::new(
-                emulator.endpoint(),
-                &format!("http://{}", listener.local_addr()?),
-            );
+            let config = stack::LocalConfig::new(emulator.endpoint(), &format!("http://{}", listener.local_addr()?));
             stack::create_resources(&stack::sdk_config(&config.endpoint).await, &config).await?;
             let services = Arc::new(stack::services(&config, AnyClock::System(SystemClock)).await);
             let gateway = gateway::serve(listener, services.clone())?;
             let _pump = pump::spawn(services, std::time::Duration::from_millis(500));
             println!("emulator:  {}  (AWS_ENDPOINT_URL)", config.endpoint);
-            println!(
-                "gateway:   {}  (POST /webhooks/shopify, GET /r/{{token}}, GET|POST /u/{{token}})",
-                gateway.url()
-            );
-            println!(
-                "table:     {}   schedule group: {}",
-                config.table, config.schedule_group
-            );
+            println!("gateway:   {}  (POST /webhooks/shopify, GET /r/{{token}}, GET|POST /u/{{token}})", gateway.url());
+            println!("table:     {}   schedule group: {}", config.table, config.schedule_group);
             println!("webhook secret: {}", config.shopify_secret);
             println!("Ctrl-C to stop.");
             tokio::signal::ctrl_c().await?;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use reclaim_core::ports::{CheckInput, Clock};
 use reclaim_core::usecases::CheckOutcome;
+use std::sync::Arc;
 
 /// A schedule that fired, and what the check did.
 #[derive(Debug, Clone)]
@@ -18,97 +19,70 @@ pub struct Fired {
 /// Parses `at(2026-01-01T10:00:00)`.
 pub fn parse_at(expression: &str) -> Option<DateTime<Utc>> {
     let inner = expression.strip_prefix("at(")?.strip_suffix(')')?;
-    NaiveDateTime::parse_from_str(inner, "%Y-%m-%dT%H:%M:%S")
-        .ok()
-        .map(|t| t.and_utc())
+    NaiveDateTime::parse_from_str(inner, "%Y-%m-%dT%H:%M:%S").ok().map(|t| t.and_utc())
 }
 
+/// How many checks the pump runs at once (Lambda runs them concurrently too).
+const CONCURRENT_CHECKS: usize = 4;
+
 /// Fires every schedule of the group that is due at the services' clock. Returns what fired.
-pub async fn pump_once(services: &LocalServices) -> anyhow::Result<Vec<Fired>> {
+pub async fn pump_once(services: &Arc<LocalServices>) -> anyhow::Result<Vec<Fired>> {
     let scheduler = services.scheduler.client();
     let group = services.scheduler.group();
     let now = services.clock.now();
     let mut names = Vec::new();
     let mut token = None;
     loop {
-        let page = scheduler
-            .list_schedules()
-            .group_name(group)
-            .set_next_token(token)
-            .send()
-            .await
-            .context("ListSchedules")?;
-        names.extend(
-            page.schedules()
-                .iter()
-                .filter_map(|s| s.name().map(str::to_owned)),
-        );
+        let page =
+            scheduler.list_schedules().group_name(group).set_next_token(token).send().await.context("ListSchedules")?;
+        names.extend(page.schedules().iter().filter_map(|s| s.name().map(str::to_owned)));
         token = page.next_token;
         if token.is_none() {
             break;
         }
     }
-    let mut fired = Vec::new();
+    let mut due = Vec::new();
     for name in names {
-        let schedule = match scheduler
-            .get_schedule()
-            .name(&name)
-            .group_name(group)
-            .send()
-            .await
-        {
+        let schedule = match scheduler.get_schedule().name(&name).group_name(group).send().await {
             Ok(schedule) => schedule,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                continue;
-            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => continue,
             Err(e) => return Err(anyhow::Error::new(e).context("GetSchedule")),
         };
-        let Some(at) = schedule.schedule_expression().and_then(parse_at) else {
-            continue;
-        };
+        let Some(at) = schedule.schedule_expression().and_then(parse_at) else { continue };
         if at > now {
             continue;
         }
-        let input: CheckInput = serde_json::from_str(
-            schedule
-                .target()
-                .map(|t| t.input().unwrap_or_default())
-                .unwrap_or_default(),
-        )
-        .with_context(|| format!("schedule {name} has no valid input"))?;
+        let input: CheckInput =
+            serde_json::from_str(schedule.target().map(|t| t.input().unwrap_or_default()).unwrap_or_default())
+                .with_context(|| format!("schedule {name} has no valid input"))?;
         // Delete first, so that two pumps never fire the same schedule.
-        match scheduler
-            .delete_schedule()
-            .name(&name)
-            .group_name(group)
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                continue;
-            }
+        match scheduler.delete_schedule().name(&name).group_name(group).send().await {
+            Ok(_) => due.push((name, input)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => continue,
             Err(e) => return Err(anyhow::Error::new(e).context("DeleteSchedule")),
         }
-        let outcome = reclaim_recovery_check::handle(services, &input)
-            .await
-            .with_context(|| format!("recovery-check for {name}"))?;
-        fired.push(Fired { input, outcome });
+    }
+    let mut fired = Vec::new();
+    for batch in due.chunks(CONCURRENT_CHECKS) {
+        let mut running = tokio::task::JoinSet::new();
+        for (name, input) in batch.iter().cloned() {
+            let services = services.clone();
+            running.spawn(async move {
+                let outcome = reclaim_recovery_check::handle(services.as_ref(), &input)
+                    .await
+                    .with_context(|| format!("recovery-check for {name}"))?;
+                Ok::<_, anyhow::Error>(Fired { input, outcome })
+            });
+        }
+        while let Some(result) = running.join_next().await {
+            fired.push(result??);
+        }
     }
     Ok(fired)
 }
 
 /// Runs [`pump_once`] every `interval` until the task is dropped.
-pub fn spawn(
-    services: std::sync::Arc<LocalServices>,
-    interval: std::time::Duration,
-) -> tokio::task::JoinHandle<()> {
+pub fn spawn(services: Arc<LocalServices>, interval: std::time::Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             if let Err(error) = pump_once(&services).await {
@@ -125,10 +99,7 @@ mod tests {
 
     #[test]
     fn at_expressions_parse() {
-        assert_eq!(
-            parse_at("at(2026-01-02T03:04:05)").unwrap().to_rfc3339(),
-            "2026-01-02T03:04:05+00:00"
-        );
+        assert_eq!(parse_at("at(2026-01-02T03:04:05)").unwrap().to_rfc3339(), "2026-01-02T03:04:05+00:00");
         assert!(parse_at("rate(5 minutes)").is_none());
     }
 }

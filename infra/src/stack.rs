@@ -3,8 +3,8 @@
 
 use anyhow::Context;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use reclaim_aws::{AwsServices, Settings, services_from_config};
 use reclaim_core::clock::AnyClock;
@@ -21,6 +21,7 @@ pub struct LocalConfig {
     pub schedule_group: String,
     pub sender: String,
     pub shopify_secret: String,
+    pub shopify_api_key: String,
     pub link_secret: String,
     /// Where the local gateway answers, for links in emails.
     pub public_base_url: String,
@@ -35,6 +36,7 @@ impl LocalConfig {
             schedule_group: "reclaim-local".into(),
             sender: "Reclaim Demo <recover@reclaim.example>".into(),
             shopify_secret: "local-shopify-api-secret".into(),
+            shopify_api_key: "local-shopify-api-key".into(),
             link_secret: "local-link-signing-secret-0123456789".into(),
             public_base_url: public_base_url.to_owned(),
         }
@@ -47,13 +49,12 @@ impl LocalConfig {
                 "TABLE_NAME" => self.table.clone(),
                 "SCHEDULE_GROUP" => self.schedule_group.clone(),
                 "SCHEDULER_ROLE_ARN" => "arn:aws:iam::123456789012:role/reclaim-scheduler".into(),
-                "CHECK_FUNCTION_ARN" => {
-                    "arn:aws:lambda:us-east-1:123456789012:function:reclaim-recovery-check".into()
-                }
+                "CHECK_FUNCTION_ARN" => "arn:aws:lambda:us-east-1:123456789012:function:reclaim-recovery-check".into(),
                 "SHOPIFY_API_SECRET" => self.shopify_secret.clone(),
                 "LINK_SIGNING_SECRET" => self.link_secret.clone(),
                 "PUBLIC_BASE_URL" => self.public_base_url.clone(),
                 "SENDER_EMAIL" => self.sender.clone(),
+                "SHOPIFY_API_KEY" => self.shopify_api_key.clone(),
                 _ => return None,
             })
         };
@@ -81,33 +82,17 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
 
 /// Creates the table (keys, both indexes, TTL), the schedule group and the sender identity.
 /// Existing resources are left as they are.
-pub async fn create_resources(
-    sdk: &aws_config::SdkConfig,
-    config: &LocalConfig,
-) -> anyhow::Result<()> {
+pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig) -> anyhow::Result<()> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-    };
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-    };
+    let attribute =
+        |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
+    let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
     let index = |name: &str, pk: &str| {
         GlobalSecondaryIndex::builder()
             .index_name(name)
             .key_schema(key(pk, KeyType::Hash).expect("key"))
             .key_schema(key("activity", KeyType::Range).expect("key"))
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            )
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
             .build()
     };
     let created = dynamodb
@@ -122,10 +107,7 @@ pub async fn create_resources(
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
         .global_secondary_indexes(index(reclaim_aws::DynamoStore::CART_INDEX, "cart_key")?)
-        .global_secondary_indexes(index(
-            reclaim_aws::DynamoStore::CONTACT_INDEX,
-            "contact_key",
-        )?)
+        .global_secondary_indexes(index(reclaim_aws::DynamoStore::CONTACT_INDEX, "contact_key")?)
         .send()
         .await;
     match created {
@@ -134,50 +116,26 @@ pub async fn create_resources(
                 .update_time_to_live()
                 .table_name(&config.table)
                 .time_to_live_specification(
-                    TimeToLiveSpecification::builder()
-                        .attribute_name("expires_at")
-                        .enabled(true)
-                        .build()?,
+                    TimeToLiveSpecification::builder().attribute_name("expires_at").enabled(true).build()?,
                 )
                 .send()
                 .await
                 .context("enabling TTL")?;
         }
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_in_use_exception()) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
         Err(e) => return Err(anyhow::Error::new(e).context("creating the table")),
     }
     let scheduler = aws_sdk_scheduler::Client::new(sdk);
-    match scheduler
-        .create_schedule_group()
-        .name(&config.schedule_group)
-        .send()
-        .await
-    {
+    match scheduler.create_schedule_group().name(&config.schedule_group).send().await {
         Ok(_) => {}
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_conflict_exception()) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => {}
         Err(e) => return Err(anyhow::Error::new(e).context("creating the schedule group")),
     }
     let sesv2 = aws_sdk_sesv2::Client::new(sdk);
-    let domain = config
-        .sender
-        .rsplit('@')
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches('>');
-    match sesv2
-        .create_email_identity()
-        .email_identity(domain)
-        .send()
-        .await
-    {
+    let domain = config.sender.rsplit('@').next().unwrap_or_default().trim_end_matches('>');
+    match sesv2.create_email_identity().email_identity(domain).send().await {
         Ok(_) => {}
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_already_exists_exception()) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => {}
         Err(e) => return Err(anyhow::Error::new(e).context("verifying the sender identity")),
     }
     Ok(())
@@ -185,9 +143,5 @@ pub async fn create_resources(
 
 /// Builds the services on the emulator.
 pub async fn services(config: &LocalConfig, clock: AnyClock) -> LocalServices {
-    services_from_config(
-        &sdk_config(&config.endpoint).await,
-        config.settings(),
-        clock,
-    )
+    services_from_config(&sdk_config(&config.endpoint).await, config.settings(), clock)
 }

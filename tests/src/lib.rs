@@ -46,34 +46,18 @@ impl TestStack {
     /// A fresh stack: its own table and schedule group, named after the test.
     pub async fn start(name: &str) -> Self {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let unique = format!(
-            "{name}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
+        let unique = format!("{name}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
         let listener = gateway::bind(0).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut config = LocalConfig::new(emulator().endpoint(), &base);
         config.table = format!("t-{unique}");
         config.schedule_group = format!("g-{unique}");
-        stack::create_resources(&stack::sdk_config(&config.endpoint).await, &config)
-            .await
-            .unwrap();
+        stack::create_resources(&stack::sdk_config(&config.endpoint).await, &config).await.unwrap();
         let clock = ManualClock::starting_at(epoch());
         let services = Arc::new(stack::services(&config, AnyClock::Manual(clock.clone())).await);
         let gateway = gateway::serve(listener, services.clone()).unwrap();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self {
-            services,
-            clock,
-            gateway,
-            config,
-            http,
-            shop: "test-shop.myshopify.com".into(),
-        }
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { services, clock, gateway, config, http, shop: "test-shop.myshopify.com".into() }
     }
 
     /// A checkout of this test's shop, created at the epoch.
@@ -84,25 +68,14 @@ impl TestStack {
             cart_token: format!("cart-{token}"),
             email: email.map(str::to_owned),
             first_name: "Robin".into(),
-            items: vec![Item(
-                "Field Notebook".into(),
-                "Grid".into(),
-                55001,
-                2,
-                "12.50".into(),
-            )],
+            items: vec![Item("Field Notebook".into(), "Grid".into(), 55001, 2, "12.50".into())],
             created_at: epoch(),
             updated_at: epoch(),
         }
     }
 
     /// Posts a signed webhook through the gateway.
-    pub async fn deliver(
-        &self,
-        topic: &str,
-        webhook_id: &str,
-        body: &serde_json::Value,
-    ) -> reqwest::Response {
+    pub async fn deliver(&self, topic: &str, webhook_id: &str, body: &serde_json::Value) -> reqwest::Response {
         fixtures::deliver(
             &self.http,
             &self.gateway.url(),
@@ -128,10 +101,7 @@ impl TestStack {
                 let (http, url) = (self.http.clone(), self.gateway.url());
                 let (secret, shop) = (self.config.shopify_secret.clone(), self.shop.clone());
                 tokio::spawn(async move {
-                    let response =
-                        fixtures::deliver(&http, &url, &secret, &shop, topic, &id, &body)
-                            .await
-                            .unwrap();
+                    let response = fixtures::deliver(&http, &url, &secret, &shop, topic, &id, &body).await.unwrap();
                     response.status().as_u16()
                 })
             })
@@ -151,39 +121,21 @@ impl TestStack {
 
     /// Emails the emulator accepted for `to`.
     pub async fn emails_to(&self, to: &str) -> Vec<SentEmail> {
-        outbox::sent_emails(&self.config.endpoint)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.to == to)
-            .collect()
+        outbox::sent_emails(&self.config.endpoint).await.unwrap().into_iter().filter(|e| e.to == to).collect()
     }
 
     /// Every item in this test's table.
     pub async fn items(&self) -> Vec<Item_> {
         let client = self.services.store.client();
-        let out = client
-            .scan()
-            .table_name(&self.config.table)
-            .send()
-            .await
-            .unwrap();
+        let out = client.scan().table_name(&self.config.table).send().await.unwrap();
         out.items.unwrap_or_default()
     }
 
     /// The names of the schedules armed now.
     pub async fn schedules(&self) -> Vec<String> {
         let client = self.services.scheduler.client();
-        let out = client
-            .list_schedules()
-            .group_name(&self.config.schedule_group)
-            .send()
-            .await
-            .unwrap();
-        out.schedules()
-            .iter()
-            .filter_map(|s| s.name().map(str::to_owned))
-            .collect()
+        let out = client.list_schedules().group_name(&self.config.schedule_group).send().await.unwrap();
+        out.schedules().iter().filter_map(|s| s.name().map(str::to_owned)).collect()
     }
 
     /// The shop's counters from the first day of the test to `days` later.
@@ -192,11 +144,7 @@ impl TestStack {
         let shop = reclaim_core::model::ShopDomain::parse(&self.shop).unwrap();
         self.services
             .store
-            .stats(
-                &shop,
-                epoch().date_naive(),
-                (epoch() + Duration::days(days)).date_naive(),
-            )
+            .stats(&shop, epoch().date_naive(), (epoch() + Duration::days(days)).date_naive())
             .await
             .unwrap()
     }
@@ -204,13 +152,6 @@ impl TestStack {
 
 /// The first link in `text` that starts with `prefix`.
 pub fn link(text: &str, prefix: &str) -> String {
-    let start = text
-        .find(prefix)
-        .unwrap_or_else(|| panic!("no {prefix} link in {text}"));
-    text[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .trim_end_matches('>')
-        .to_owned()
+    let start = text.find(prefix).unwrap_or_else(|| panic!("no {prefix} link in {text}"));
+    text[start..].split_whitespace().next().unwrap().trim_end_matches('>').to_owned()
 }

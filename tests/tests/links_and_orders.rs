@@ -7,17 +7,9 @@ use reclaim_local::fixtures;
 use reclaim_tests::{TestStack, epoch, link};
 
 /// Creates a checkout, lets the first email go out and returns its restore link.
-async fn first_email(
-    stack: &TestStack,
-    token: &str,
-    email: &str,
-) -> reclaim_local::outbox::SentEmail {
+async fn first_email(stack: &TestStack, token: &str, email: &str) -> reclaim_local::outbox::SentEmail {
     stack
-        .deliver(
-            "checkouts/create",
-            &format!("wh-{token}"),
-            &fixtures::checkout(&stack.checkout(token, Some(email))),
-        )
+        .deliver("checkouts/create", &format!("wh-{token}"), &fixtures::checkout(&stack.checkout(token, Some(email))))
         .await;
     stack.advance_and_pump(Duration::hours(1)).await;
     stack.emails_to(email).await.remove(0)
@@ -45,11 +37,7 @@ async fn the_restore_link_redirects_to_the_shops_checkout_and_records_one_click(
         );
     }
     assert_eq!(clicks(&stack.items().await), 1);
-    assert_eq!(
-        stack.stats(1).await.get("clicks.step0"),
-        Some(&1),
-        "a second click is not counted twice"
-    );
+    assert_eq!(stack.stats(1).await.get("clicks.step0"), Some(&1), "a second click is not counted twice");
 }
 
 #[tokio::test]
@@ -70,32 +58,20 @@ async fn tampered_expired_and_foreign_links_are_refused_and_record_nothing() {
         contact: None,
         exp,
     };
-    let expired = format!(
-        "{}/r/{}",
-        stack.gateway.url(),
-        signer.sign(&claims((epoch() - Duration::days(1)).timestamp()))
-    );
+    let expired =
+        format!("{}/r/{}", stack.gateway.url(), signer.sign(&claims((epoch() - Duration::days(1)).timestamp())));
     let forged = format!(
         "{}/r/{}",
         stack.gateway.url(),
-        LinkSigner::new(b"someone else's secret entirely")
-            .sign(&claims((epoch() + Duration::days(9)).timestamp()))
+        LinkSigner::new(b"someone else's secret entirely").sign(&claims((epoch() + Duration::days(9)).timestamp()))
     );
-    for (url, status) in [
-        (tampered, 400),
-        (expired, 410),
-        (forged, 400),
-        (format!("{}/r/x/y", stack.gateway.url()), 404),
-    ] {
+    for (url, status) in
+        [(tampered, 400), (expired, 410), (forged, 400), (format!("{}/r/x/y", stack.gateway.url()), 404)]
+    {
         let response = stack.http.get(&url).send().await.unwrap();
         assert_eq!(response.status().as_u16(), status, "{url}");
         assert!(response.headers().get("location").is_none());
-        assert!(
-            response.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/html")
-        );
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     }
     assert_eq!(clicks(&stack.items().await), 0);
 }
@@ -108,17 +84,9 @@ async fn a_restore_url_off_the_shops_domain_is_never_a_redirect_target() {
     stack.deliver("checkouts/create", "wh-evil", &body).await;
     stack.advance_and_pump(Duration::hours(1)).await;
     let email = stack.emails_to("evil@shopper.test").await.remove(0);
-    let response = stack
-        .http
-        .get(link(&email.text, &format!("{}/r/", stack.gateway.url())))
-        .send()
-        .await
-        .unwrap();
+    let response = stack.http.get(link(&email.text, &format!("{}/r/", stack.gateway.url()))).send().await.unwrap();
     assert_eq!(response.status(), 302);
-    assert_eq!(
-        response.headers()["location"],
-        "https://test-shop.myshopify.com/cart/55001:2"
-    );
+    assert_eq!(response.headers()["location"], "https://test-shop.myshopify.com/cart/55001:2");
 }
 
 #[tokio::test]
@@ -131,13 +99,13 @@ async fn one_click_unsubscribe_stops_every_further_email_to_that_contact_at_that
     let page = stack.http.get(&unsubscribe).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("<form method=\"post\""));
-    assert!(
-        !stack
-            .items()
-            .await
-            .iter()
-            .any(|i| i["pk"].as_s().unwrap().starts_with("CONTACT#"))
-    );
+    let suppressed = |items: &[reclaim_tests::Item_]| {
+        items.iter().filter(|i| i["pk"].as_s().unwrap().starts_with("CONTACT#")).any(|i| {
+            let state: serde_json::Value = serde_json::from_str(i["state"].as_s().unwrap()).unwrap();
+            !state["email_suppressed"].is_null()
+        })
+    };
+    assert!(!suppressed(&stack.items().await));
 
     // RFC 8058 one-click: POST with List-Unsubscribe=One-Click.
     let response = stack
@@ -149,6 +117,7 @@ async fn one_click_unsubscribe_stops_every_further_email_to_that_contact_at_that
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    assert!(suppressed(&stack.items().await));
 
     // A later checkout by the same shopper gets nothing either.
     stack
@@ -169,27 +138,16 @@ async fn one_click_unsubscribe_stops_every_further_email_to_that_contact_at_that
 async fn an_order_after_the_check_fell_due_but_before_it_ran_sends_nothing() {
     let stack = TestStack::start("order-race").await;
     let spec = stack.checkout("chk-race", Some("race@shopper.test"));
-    stack
-        .deliver("checkouts/create", "wh-1", &fixtures::checkout(&spec))
-        .await;
+    stack.deliver("checkouts/create", "wh-1", &fixtures::checkout(&spec)).await;
     stack.clock.advance(Duration::hours(2));
     // The schedule is due (it would have fired), the order lands before the check runs.
-    stack
-        .deliver(
-            "orders/create",
-            "wh-2",
-            &fixtures::order(&spec, 901, epoch() + Duration::minutes(90)),
-        )
-        .await;
+    stack.deliver("orders/create", "wh-2", &fixtures::order(&spec, 901, epoch() + Duration::minutes(90))).await;
     stack.advance_and_pump(Duration::seconds(1)).await;
     for _ in 0..4 {
         stack.advance_and_pump(Duration::hours(24)).await;
     }
     assert!(stack.emails_to("race@shopper.test").await.is_empty());
-    assert!(
-        stack.schedules().await.is_empty(),
-        "the armed schedule was deleted"
-    );
+    assert!(stack.schedules().await.is_empty(), "the armed schedule was deleted");
 }
 
 #[tokio::test]
@@ -198,14 +156,11 @@ async fn a_claim_is_refused_once_the_checkout_converted() {
     use reclaim_core::ports::{ClaimOutcome, Store};
     let stack = TestStack::start("claim").await;
     let spec = stack.checkout("chk-claim", Some("claim@shopper.test"));
-    stack
-        .deliver("checkouts/create", "wh-1", &fixtures::checkout(&spec))
-        .await;
-    let (shop, token) = (
-        ShopDomain::parse(&stack.shop).unwrap(),
-        CheckoutToken::new("chk-claim").unwrap(),
-    );
+    stack.deliver("checkouts/create", "wh-1", &fixtures::checkout(&spec)).await;
+    let (shop, token) = (ShopDomain::parse(&stack.shop).unwrap(), CheckoutToken::new("chk-claim").unwrap());
     let message = |step| MessageRecord {
+        variant: None,
+        incentive_percent: None,
         step,
         channel: Channel::Email,
         claimed_at: epoch(),
@@ -215,34 +170,10 @@ async fn a_claim_is_refused_once_the_checkout_converted() {
         clicked_at: None,
     };
     let store = &stack.services.store;
-    assert_eq!(
-        store
-            .claim_message(&shop, &token, &message(0))
-            .await
-            .unwrap(),
-        ClaimOutcome::Claimed
-    );
-    assert_eq!(
-        store
-            .claim_message(&shop, &token, &message(0))
-            .await
-            .unwrap(),
-        ClaimOutcome::AlreadyClaimed
-    );
-    stack
-        .deliver(
-            "orders/create",
-            "wh-2",
-            &fixtures::order(&spec, 902, epoch()),
-        )
-        .await;
-    assert_eq!(
-        store
-            .claim_message(&shop, &token, &message(1))
-            .await
-            .unwrap(),
-        ClaimOutcome::CheckoutClosed
-    );
+    assert_eq!(store.claim_message(&shop, &token, &message(0)).await.unwrap(), ClaimOutcome::Claimed);
+    assert_eq!(store.claim_message(&shop, &token, &message(0)).await.unwrap(), ClaimOutcome::AlreadyClaimed);
+    stack.deliver("orders/create", "wh-2", &fixtures::order(&spec, 902, epoch())).await;
+    assert_eq!(store.claim_message(&shop, &token, &message(1)).await.unwrap(), ClaimOutcome::CheckoutClosed);
 }
 
 #[tokio::test]
@@ -252,23 +183,11 @@ async fn orders_match_by_checkout_then_cart_then_email_and_count_recovered_reven
     let by_cart = stack.checkout("chk-o2", Some("o2@shopper.test"));
     let by_email = stack.checkout("chk-o3", Some("o3@shopper.test"));
     for (i, spec) in [&by_checkout, &by_cart, &by_email].into_iter().enumerate() {
-        stack
-            .deliver(
-                "checkouts/create",
-                &format!("wh-c{i}"),
-                &fixtures::checkout(spec),
-            )
-            .await;
+        stack.deliver("checkouts/create", &format!("wh-c{i}"), &fixtures::checkout(spec)).await;
     }
     stack.advance_and_pump(Duration::hours(1)).await;
     let at = epoch() + Duration::hours(2);
-    stack
-        .deliver(
-            "orders/create",
-            "wh-o1",
-            &fixtures::order(&by_checkout, 1, at),
-        )
-        .await;
+    stack.deliver("orders/create", "wh-o1", &fixtures::order(&by_checkout, 1, at)).await;
     let mut order = fixtures::order(&by_cart, 2, at);
     order["checkout_token"] = serde_json::Value::Null;
     stack.deliver("orders/create", "wh-o2", &order).await;
@@ -277,13 +196,7 @@ async fn orders_match_by_checkout_then_cart_then_email_and_count_recovered_reven
     order["cart_token"] = serde_json::Value::Null;
     stack.deliver("orders/create", "wh-o3", &order).await;
     // orders/paid for the first order again: counted once.
-    stack
-        .deliver(
-            "orders/paid",
-            "wh-o4",
-            &fixtures::order(&by_checkout, 1, at),
-        )
-        .await;
+    stack.deliver("orders/paid", "wh-o4", &fixtures::order(&by_checkout, 1, at)).await;
 
     let stats = stack.stats(1).await;
     assert_eq!(stats.get("converted"), Some(&3));
@@ -294,11 +207,7 @@ async fn orders_match_by_checkout_then_cart_then_email_and_count_recovered_reven
         stack.advance_and_pump(Duration::hours(24)).await;
     }
     for email in ["o1@shopper.test", "o2@shopper.test", "o3@shopper.test"] {
-        assert_eq!(
-            stack.emails_to(email).await.len(),
-            1,
-            "{email}: nothing after the order"
-        );
+        assert_eq!(stack.emails_to(email).await.len(), 1, "{email}: nothing after the order");
     }
 }
 
@@ -306,17 +215,9 @@ async fn orders_match_by_checkout_then_cart_then_email_and_count_recovered_reven
 async fn an_order_outside_the_attribution_window_is_converted_but_not_recovered() {
     let stack = TestStack::start("attribution").await;
     let spec = stack.checkout("chk-late", Some("late@shopper.test"));
-    stack
-        .deliver("checkouts/create", "wh-1", &fixtures::checkout(&spec))
-        .await;
+    stack.deliver("checkouts/create", "wh-1", &fixtures::checkout(&spec)).await;
     stack.advance_and_pump(Duration::hours(1)).await;
-    stack
-        .deliver(
-            "orders/create",
-            "wh-2",
-            &fixtures::order(&spec, 5, epoch() + Duration::days(7)),
-        )
-        .await;
+    stack.deliver("orders/create", "wh-2", &fixtures::order(&spec, 5, epoch() + Duration::days(7))).await;
     let stats = stack.stats(1).await;
     assert_eq!(stats.get("converted"), Some(&1));
     assert_eq!(stats.get("recovered.orders"), None);

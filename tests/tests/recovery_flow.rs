@@ -8,19 +8,9 @@ async fn a_stalled_checkout_gets_one_email_per_step_at_the_configured_delays() {
     let stack = TestStack::start("steps").await;
     let email = "steps@shopper.test";
     let checkout = stack.checkout("chk-steps", Some(email));
-    let response = stack
-        .deliver(
-            "checkouts/create",
-            "wh-steps-1",
-            &reclaim_local::fixtures::checkout(&checkout),
-        )
-        .await;
+    let response = stack.deliver("checkouts/create", "wh-steps-1", &reclaim_local::fixtures::checkout(&checkout)).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        stack.schedules().await.len(),
-        1,
-        "the first check is armed once"
-    );
+    assert_eq!(stack.schedules().await.len(), 1, "the first check is armed once");
 
     // Just before the first delay: nothing.
     stack.advance_and_pump(Duration::minutes(59)).await;
@@ -29,11 +19,7 @@ async fn a_stalled_checkout_gets_one_email_per_step_at_the_configured_delays() {
     stack.advance_and_pump(Duration::minutes(1)).await;
     assert_eq!(stack.emails_to(email).await.len(), 1);
     stack.advance_and_pump(Duration::hours(22)).await;
-    assert_eq!(
-        stack.emails_to(email).await.len(),
-        1,
-        "step 2 is not due before 24 h"
-    );
+    assert_eq!(stack.emails_to(email).await.len(), 1, "step 2 is not due before 24 h");
     stack.advance_and_pump(Duration::hours(1)).await;
     assert_eq!(stack.emails_to(email).await.len(), 2);
     stack.advance_and_pump(Duration::hours(48)).await;
@@ -46,15 +32,9 @@ async fn a_stalled_checkout_gets_one_email_per_step_at_the_configured_delays() {
     let first = &emails[0];
     assert!(first.text.contains("Robin") && first.text.contains("Field Notebook"));
     assert!(first.html.contains("Field Notebook"));
-    assert_eq!(
-        first.list_unsubscribe_post.as_deref(),
-        Some("List-Unsubscribe=One-Click")
-    );
+    assert_eq!(first.list_unsubscribe_post.as_deref(), Some("List-Unsubscribe=One-Click"));
     let unsubscribe = link(&first.text, &format!("{}/u/", stack.gateway.url()));
-    assert_eq!(
-        first.list_unsubscribe.as_deref(),
-        Some(format!("<{unsubscribe}>").as_str())
-    );
+    assert_eq!(first.list_unsubscribe.as_deref(), Some(format!("<{unsubscribe}>").as_str()));
     let stats = stack.stats(20).await;
     assert_eq!(stats.get("sent.step0.email"), Some(&1));
     assert_eq!(stats.get("sent.step2.email"), Some(&1));

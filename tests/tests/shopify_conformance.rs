@@ -20,9 +20,7 @@ fn node_dir() -> PathBuf {
 /// Runs the cross-check script with `input` on stdin and returns its JSON answer.
 fn shopify_api(mode: &str, input: &Value) -> Value {
     assert!(
-        node_dir()
-            .join("node_modules/@shopify/shopify-api")
-            .exists(),
+        node_dir().join("node_modules/@shopify/shopify-api").exists(),
         "@shopify/shopify-api is not installed: run `make test` (or `npm ci --prefix tests/node`)"
     );
     let mut child = Command::new("node")
@@ -33,12 +31,7 @@ fn shopify_api(mode: &str, input: &Value) -> Value {
         .stdout(Stdio::piped())
         .spawn()
         .expect("node runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "crosscheck.mjs {mode} failed");
     serde_json::from_slice(&output.stdout).unwrap()
@@ -49,10 +42,8 @@ fn bodies(stack: &TestStack) -> Vec<String> {
     unicode.first_name = "Zoë 🌸".into();
     unicode.updated_at += Duration::minutes(1);
     vec![
-        serde_json::to_string_pretty(&fixtures::checkout(
-            &stack.checkout("chk-node-1", Some("node1@shopper.test")),
-        ))
-        .unwrap(),
+        serde_json::to_string_pretty(&fixtures::checkout(&stack.checkout("chk-node-1", Some("node1@shopper.test"))))
+            .unwrap(),
         serde_json::to_string(&fixtures::checkout(&unicode)).unwrap(),
     ]
 }
@@ -61,15 +52,8 @@ fn bodies(stack: &TestStack) -> Vec<String> {
 async fn webhooks_signed_by_shopify_api_are_accepted_and_tampered_ones_refused() {
     let stack = TestStack::start("shopify-api-signed").await;
     let bodies = bodies(&stack);
-    let signatures = shopify_api(
-        "sign",
-        &json!({ "secret": stack.config.shopify_secret, "bodies": bodies }),
-    );
-    for (index, (body, signature)) in bodies
-        .iter()
-        .zip(signatures.as_array().unwrap())
-        .enumerate()
-    {
+    let signatures = shopify_api("sign", &json!({ "secret": stack.config.shopify_secret, "bodies": bodies }));
+    for (index, (body, signature)) in bodies.iter().zip(signatures.as_array().unwrap()).enumerate() {
         let signature = signature.as_str().unwrap();
         let post = |body: String| {
             stack
@@ -82,19 +66,8 @@ async fn webhooks_signed_by_shopify_api_are_accepted_and_tampered_ones_refused()
                 .body(body)
                 .send()
         };
-        assert_eq!(
-            post(body.replacen("Field", "Fjeld", 1))
-                .await
-                .unwrap()
-                .status(),
-            401,
-            "tampered body {index}"
-        );
-        assert_eq!(
-            post(body.clone()).await.unwrap().status(),
-            200,
-            "body {index}"
-        );
+        assert_eq!(post(body.replacen("Field", "Fjeld", 1)).await.unwrap().status(), 401, "tampered body {index}");
+        assert_eq!(post(body.clone()).await.unwrap().status(), 200, "body {index}");
     }
     assert_eq!(stack.schedules().await.len(), 2);
 }
@@ -111,12 +84,7 @@ async fn webhooks_signed_by_reclaim_validate_in_shopify_api() {
         cases.push(case(&format!("{body} ")));
     }
     let results = shopify_api("validate", &json!({ "secret": secret, "cases": cases }));
-    let valid: Vec<bool> = results
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["valid"].as_bool().unwrap())
-        .collect();
+    let valid: Vec<bool> = results.as_array().unwrap().iter().map(|r| r["valid"].as_bool().unwrap()).collect();
     assert_eq!(valid, [true, false, true, false]);
 }
 
@@ -124,14 +92,8 @@ async fn webhooks_signed_by_reclaim_validate_in_shopify_api() {
 fn shopifys_published_test_vector_passes() {
     // From @shopify/shopify-api's own webhook validation tests.
     let secrets = WebhookSecrets::new(&b"test_secret_key"[..], None);
-    assert!(secrets.verify(
-        br#"{"foo": "bar"}"#,
-        "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g="
-    ));
-    assert!(!secrets.verify(
-        br#"{"foo": "bar"} "#,
-        "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g="
-    ));
+    assert!(secrets.verify(br#"{"foo": "bar"}"#, "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g="));
+    assert!(!secrets.verify(br#"{"foo": "bar"} "#, "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g="));
 }
 
 /// The team's folder of real Shopify shapes, when it is beside the project.
@@ -140,9 +102,7 @@ fn shared_fixtures() -> Option<PathBuf> {
     if dir.join("test_vectors.json").exists() {
         Some(dir)
     } else {
-        eprintln!(
-            "../shared/fixtures/shopify not found: conformance against the team's real shapes skipped"
-        );
+        eprintln!("../shared/fixtures/shopify not found: conformance against the team's real shapes skipped");
         None
     }
 }
@@ -151,8 +111,7 @@ fn shared_fixtures() -> Option<PathBuf> {
 fn every_webhook_vector_in_the_shared_fixtures_verifies_as_specified() {
     let Some(dir) = shared_fixtures() else { return };
     let vectors: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("test_vectors.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("test_vectors.json")).unwrap()).unwrap();
     for vector in vectors["webhook"].as_array().unwrap() {
         let body = match vector.get("body_file") {
             Some(file) => std::fs::read(dir.join(file.as_str().unwrap())).unwrap(),
@@ -165,10 +124,7 @@ fn every_webhook_vector_in_the_shared_fixtures_verifies_as_specified() {
                 assert_eq!(secrets.sign(&body), expected.as_str().unwrap(), "{id}");
                 assert!(secrets.verify(&body, expected.as_str().unwrap()), "{id}");
             }
-            (None, Some(header)) => assert!(
-                !secrets.verify(&body, header.as_str().unwrap()),
-                "{id} must be rejected"
-            ),
+            (None, Some(header)) => assert!(!secrets.verify(&body, header.as_str().unwrap()), "{id} must be rejected"),
             _ => panic!("vector {id} has no expectation"),
         }
     }
@@ -178,38 +134,23 @@ fn every_webhook_vector_in_the_shared_fixtures_verifies_as_specified() {
 fn the_real_payload_shapes_in_the_shared_fixtures_parse() {
     let Some(dir) = shared_fixtures() else { return };
     let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
-    let PlatformEvent::CheckoutUpserted(checkout) = parse_event(
-        "checkouts/update",
-        &read("rest_abandoned_checkout_2026-07.json"),
-    )
-    .unwrap() else {
+    let PlatformEvent::CheckoutUpserted(checkout) =
+        parse_event("checkouts/update", &read("rest_abandoned_checkout_2026-07.json")).unwrap()
+    else {
         panic!("not a checkout")
     };
     assert_eq!(checkout.line_items.len(), 2);
     assert_eq!(checkout.total.minor, 37969);
     assert_eq!(checkout.total.currency.as_str(), "USD");
-    assert_eq!(
-        checkout.contact.email.as_deref(),
-        Some("bob.norman@mail.example.com")
-    );
-    assert!(
-        checkout
-            .contact
-            .phone
-            .as_deref()
-            .is_some_and(|p| p.starts_with('+'))
-    );
+    assert_eq!(checkout.contact.email.as_deref(), Some("bob.norman@mail.example.com"));
+    assert!(checkout.contact.phone.as_deref().is_some_and(|p| p.starts_with('+')));
     assert_eq!(checkout.region.country_code.as_deref(), Some("US"));
     assert!(checkout.restore_url.is_some());
-    let PlatformEvent::OrderPlaced(order) =
-        parse_event("orders/create", &read("rest_order_2026-07.json")).unwrap()
+    let PlatformEvent::OrderPlaced(order) = parse_event("orders/create", &read("rest_order_2026-07.json")).unwrap()
     else {
         panic!("not an order")
     };
-    assert_eq!(
-        order.cart_token, checkout.cart_token,
-        "orders link to checkouts by cart token"
-    );
+    assert_eq!(order.cart_token, checkout.cart_token, "orders link to checkouts by cart token");
     assert!(order.total.minor > 0);
     // Compliance and customer topics are not acted on by this version, but must be accepted JSON.
     assert!(matches!(

@@ -16,19 +16,9 @@ async fn error_of(response: reqwest::Response) -> (u16, Value) {
 async fn refused_deliveries_answer_json_errors_and_write_nothing() {
     let stack = TestStack::start("refusals").await;
     let url = format!("{}/webhooks/shopify", stack.gateway.url());
-    let body = serde_json::to_vec(&fixtures::checkout(
-        &stack.checkout("chk-r", Some("r@shopper.test")),
-    ))
-    .unwrap();
-    let signed = |body: &[u8]| {
-        fixtures::headers(
-            &stack.config.shopify_secret,
-            &stack.shop,
-            "checkouts/create",
-            "wh-r",
-            body,
-        )
-    };
+    let body = serde_json::to_vec(&fixtures::checkout(&stack.checkout("chk-r", Some("r@shopper.test")))).unwrap();
+    let signed =
+        |body: &[u8]| fixtures::headers(&stack.config.shopify_secret, &stack.shop, "checkouts/create", "wh-r", body);
     let send = |headers: Vec<(&'static str, String)>, body: Vec<u8>| {
         let mut request = stack.http.post(&url);
         for (name, value) in headers {
@@ -38,108 +28,56 @@ async fn refused_deliveries_answer_json_errors_and_write_nothing() {
     };
 
     // Bad signature: signed with another secret.
-    let forged = fixtures::headers(
-        "not-the-secret",
-        &stack.shop,
-        "checkouts/create",
-        "wh-r",
-        &body,
-    );
+    let forged = fixtures::headers("not-the-secret", &stack.shop, "checkouts/create", "wh-r", &body);
     let (status, error) = error_of(send(forged, body.clone()).await.unwrap()).await;
-    assert_eq!(
-        (status, error["error"].as_str()),
-        (401, Some("invalid_signature"))
-    );
+    assert_eq!((status, error["error"].as_str()), (401, Some("invalid_signature")));
     // Missing signature header.
-    let unsigned: Vec<_> = signed(&body)
-        .into_iter()
-        .filter(|(n, _)| *n != "x-shopify-hmac-sha256")
-        .collect();
-    assert_eq!(
-        error_of(send(unsigned, body.clone()).await.unwrap())
-            .await
-            .0,
-        401
-    );
+    let unsigned: Vec<_> = signed(&body).into_iter().filter(|(n, _)| *n != "x-shopify-hmac-sha256").collect();
+    assert_eq!(error_of(send(unsigned, body.clone()).await.unwrap()).await.0, 401);
     // Tampered body: one byte changed after signing.
     let mut tampered = body.clone();
     tampered[10] ^= 1;
-    assert_eq!(
-        error_of(send(signed(&body), tampered).await.unwrap())
-            .await
-            .0,
-        401
-    );
+    assert_eq!(error_of(send(signed(&body), tampered).await.unwrap()).await.0, 401);
     // Missing required headers (signature fine).
-    for missing in [
-        "x-shopify-topic",
-        "x-shopify-shop-domain",
-        "x-shopify-webhook-id",
-    ] {
-        let headers: Vec<_> = signed(&body)
-            .into_iter()
-            .filter(|(n, _)| *n != missing)
-            .collect();
+    for missing in ["x-shopify-topic", "x-shopify-shop-domain", "x-shopify-webhook-id"] {
+        let headers: Vec<_> = signed(&body).into_iter().filter(|(n, _)| *n != missing).collect();
         let (status, error) = error_of(send(headers, body.clone()).await.unwrap()).await;
         assert_eq!(status, 400, "{missing}");
         assert!(error["message"].as_str().unwrap().contains(missing));
     }
     // A shop domain that is not a myshopify.com domain.
-    let foreign = fixtures::headers(
-        &stack.config.shopify_secret,
-        "evil.example.com",
-        "checkouts/create",
-        "wh-r",
-        &body,
-    );
-    assert_eq!(
-        error_of(send(foreign, body.clone()).await.unwrap()).await.0,
-        400
-    );
+    let foreign =
+        fixtures::headers(&stack.config.shopify_secret, "evil.example.com", "checkouts/create", "wh-r", &body);
+    assert_eq!(error_of(send(foreign, body.clone()).await.unwrap()).await.0, 400);
     // Malformed JSON, correctly signed.
     let broken = b"{\"token\": ".to_vec();
     let (status, error) = error_of(send(signed(&broken), broken).await.unwrap()).await;
-    assert_eq!(
-        (status, error["error"].as_str()),
-        (400, Some("malformed_payload"))
-    );
+    assert_eq!((status, error["error"].as_str()), (400, Some("malformed_payload")));
     // Valid JSON without the fields a checkout needs.
     let empty = b"{}".to_vec();
-    assert_eq!(
-        error_of(send(signed(&empty), empty).await.unwrap()).await.0,
-        400
-    );
+    assert_eq!(error_of(send(signed(&empty), empty).await.unwrap()).await.0, 400);
     // Oversize body (over 1 MiB), correctly signed.
     let mut huge = body.clone();
     huge.truncate(huge.len() - 1);
     huge.extend(format!(",\"note\":\"{}\"}}", "x".repeat(1024 * 1024)).into_bytes());
     let (status, error) = error_of(send(signed(&huge), huge).await.unwrap()).await;
-    assert_eq!(
-        (status, error["error"].as_str()),
-        (413, Some("payload_too_large"))
-    );
+    assert_eq!((status, error["error"].as_str()), (413, Some("payload_too_large")));
 
-    assert!(
-        stack.items().await.is_empty(),
-        "a refused delivery writes nothing"
-    );
+    assert!(stack.items().await.is_empty(), "a refused delivery writes nothing");
     assert!(stack.schedules().await.is_empty());
 }
 
 #[tokio::test]
 async fn unknown_topics_are_acknowledged_and_ignored() {
     let stack = TestStack::start("unknown-topic").await;
-    let response = stack
-        .deliver("products/update", "wh-p", &serde_json::json!({"id": 1}))
-        .await;
+    let response = stack.deliver("products/update", "wh-p", &serde_json::json!({"id": 1})).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap()["status"], "ignored");
     assert!(stack.items().await.is_empty());
 }
 
 #[tokio::test]
-async fn five_deliveries_sequential_and_concurrent_make_one_state_one_schedule_one_email_per_step()
-{
+async fn five_deliveries_sequential_and_concurrent_make_one_state_one_schedule_one_email_per_step() {
     let stack = TestStack::start("duplicates").await;
     let email = "dup@shopper.test";
     let body = fixtures::checkout(&stack.checkout("chk-dup", Some(email)));
@@ -147,43 +85,23 @@ async fn five_deliveries_sequential_and_concurrent_make_one_state_one_schedule_o
     for _ in 0..5 {
         let response = stack.deliver("checkouts/create", "wh-dup-1", &body).await;
         assert_eq!(response.status(), 200);
-        statuses.push(
-            response.json::<Value>().await.unwrap()["status"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        statuses.push(response.json::<Value>().await.unwrap()["status"].as_str().unwrap().to_owned());
     }
-    assert_eq!(
-        statuses,
-        [
-            "accepted",
-            "duplicate",
-            "duplicate",
-            "duplicate",
-            "duplicate"
-        ]
-    );
+    assert_eq!(statuses, ["accepted", "duplicate", "duplicate", "duplicate", "duplicate"]);
 
     // The same update, delivered five times at once.
     let mut update = stack.checkout("chk-dup", Some(email));
     update.updated_at += Duration::minutes(5);
     let update = fixtures::checkout(&update);
-    let deliveries = (0..5)
-        .map(|_| ("wh-dup-2".to_owned(), update.clone()))
-        .collect();
-    let responses = stack
-        .deliver_concurrently("checkouts/update", deliveries)
-        .await;
+    let deliveries = (0..5).map(|_| ("wh-dup-2".to_owned(), update.clone())).collect();
+    let responses = stack.deliver_concurrently("checkouts/update", deliveries).await;
     assert!(responses.iter().all(|s| *s == 200), "{responses:?}");
 
     let states: Vec<_> = stack
         .items()
         .await
         .into_iter()
-        .filter(|i| {
-            i["sk"].as_s().unwrap() == "STATE" && i["pk"].as_s().unwrap().starts_with("CHK#")
-        })
+        .filter(|i| i["sk"].as_s().unwrap() == "STATE" && i["pk"].as_s().unwrap().starts_with("CHK#"))
         .collect();
     assert_eq!(states.len(), 1);
     assert_eq!(stack.schedules().await.len(), 1);
@@ -204,9 +122,7 @@ async fn concurrent_distinct_updates_keep_the_newest() {
             (format!("wh-race-{minute}"), fixtures::checkout(&spec))
         })
         .collect();
-    let statuses = stack
-        .deliver_concurrently("checkouts/update", deliveries)
-        .await;
+    let statuses = stack.deliver_concurrently("checkouts/update", deliveries).await;
     assert_eq!(statuses, [200; 5]);
     let record = stored_record(&stack, "chk-race").await;
     assert_eq!(record["snapshot"]["updated_at"], "2026-06-01T09:05:00Z");
@@ -217,10 +133,7 @@ async fn stored_record(stack: &TestStack, token: &str) -> Value {
     let items = stack.items().await;
     let item = items
         .iter()
-        .find(|i| {
-            i["pk"].as_s().unwrap().ends_with(&format!("#{token}"))
-                && i["sk"].as_s().unwrap() == "STATE"
-        })
+        .find(|i| i["pk"].as_s().unwrap().ends_with(&format!("#{token}")) && i["sk"].as_s().unwrap() == "STATE")
         .unwrap();
     serde_json::from_str(item["record"].as_s().unwrap()).unwrap()
 }
@@ -230,32 +143,15 @@ async fn out_of_order_updates_leave_the_newer_state() {
     let stack = TestStack::start("out-of-order").await;
     let mut newer = stack.checkout("chk-ooo", Some("ooo@shopper.test"));
     newer.updated_at += Duration::minutes(30);
-    newer.items.push(reclaim_local::fixtures::Item(
-        "Pen".into(),
-        "Blue".into(),
-        55002,
-        1,
-        "3.00".into(),
-    ));
+    newer.items.push(reclaim_local::fixtures::Item("Pen".into(), "Blue".into(), 55002, 1, "3.00".into()));
     let older = stack.checkout("chk-ooo", Some("ooo@shopper.test"));
 
-    assert_eq!(
-        stack
-            .deliver("checkouts/update", "wh-new", &fixtures::checkout(&newer))
-            .await
-            .status(),
-        200
-    );
-    let response = stack
-        .deliver("checkouts/create", "wh-old", &fixtures::checkout(&older))
-        .await;
+    assert_eq!(stack.deliver("checkouts/update", "wh-new", &fixtures::checkout(&newer)).await.status(), 200);
+    let response = stack.deliver("checkouts/create", "wh-old", &fixtures::checkout(&older)).await;
     assert_eq!(response.json::<Value>().await.unwrap()["status"], "stale");
 
     let record = stored_record(&stack, "chk-ooo").await;
-    assert_eq!(
-        record["snapshot"]["line_items"].as_array().unwrap().len(),
-        2
-    );
+    assert_eq!(record["snapshot"]["line_items"].as_array().unwrap().len(), 2);
     assert_eq!(record["last_activity_at"], "2026-06-01T09:30:00Z");
     // The first step counts from the newer activity.
     stack.advance_and_pump(Duration::minutes(70)).await;
@@ -268,19 +164,11 @@ async fn out_of_order_updates_leave_the_newer_state() {
 async fn cart_activity_pushes_the_next_email_back() {
     let stack = TestStack::start("cart-activity").await;
     let spec = stack.checkout("chk-cart", Some("cart@shopper.test"));
-    stack
-        .deliver("checkouts/create", "wh-c1", &fixtures::checkout(&spec))
-        .await;
+    stack.deliver("checkouts/create", "wh-c1", &fixtures::checkout(&spec)).await;
     let cart = fixtures::cart(&spec, spec.updated_at + Duration::minutes(45));
-    assert_eq!(
-        stack.deliver("carts/update", "wh-c2", &cart).await.status(),
-        200
-    );
+    assert_eq!(stack.deliver("carts/update", "wh-c2", &cart).await.status(), 200);
     stack.advance_and_pump(Duration::hours(1)).await;
-    assert!(
-        stack.emails_to("cart@shopper.test").await.is_empty(),
-        "the cart changed 45 minutes in"
-    );
+    assert!(stack.emails_to("cart@shopper.test").await.is_empty(), "the cart changed 45 minutes in");
     stack.advance_and_pump(Duration::minutes(45)).await;
     assert_eq!(stack.emails_to("cart@shopper.test").await.len(), 1);
 }
@@ -288,13 +176,7 @@ async fn cart_activity_pushes_the_next_email_back() {
 #[tokio::test]
 async fn checkouts_without_email_or_completed_are_never_armed() {
     let stack = TestStack::start("not-recoverable").await;
-    stack
-        .deliver(
-            "checkouts/create",
-            "wh-n1",
-            &fixtures::checkout(&stack.checkout("chk-anon", None)),
-        )
-        .await;
+    stack.deliver("checkouts/create", "wh-n1", &fixtures::checkout(&stack.checkout("chk-anon", None))).await;
     let mut completed = fixtures::checkout(&stack.checkout("chk-done", Some("done@shopper.test")));
     completed["completed_at"] = "2026-06-01T09:00:00Z".into();
     stack.deliver("checkouts/create", "wh-n2", &completed).await;

@@ -13,17 +13,10 @@ pub async fn handle<P: Ports>(ports: &P, method: &Method, path: &str) -> Reply {
         _ => return not_found(),
     };
     let result = match (kind, method) {
-        ("r", &Method::GET) => follow_restore_link(ports, token)
-            .await
-            .map(|target| Reply::redirect(&target.location)),
+        ("r", &Method::GET) => follow_restore_link(ports, token).await.map(|target| Reply::redirect(&target.location)),
         ("u", &Method::GET) => verify_unsubscribe(ports, token).map(|_| confirmation_page()),
         ("u", &Method::POST) => unsubscribe(ports, token).await.map(|_| {
-            Reply::page(
-                200,
-                "You are unsubscribed",
-                "You will not get any more cart reminders from this shop.",
-                "",
-            )
+            Reply::page(200, "You are unsubscribed", "You will not get any more cart reminders from this shop.", "")
         }),
         _ => return not_found(),
     };

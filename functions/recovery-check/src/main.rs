@@ -9,11 +9,9 @@ async fn main() -> Result<(), Error> {
     init_tracing();
     let app = App::from_env().await?;
     let app = &app;
-    run(service_fn(
-        move |event: LambdaEvent<CheckInput>| async move {
-            let outcome = reclaim_recovery_check::handle(app, &event.payload).await?;
-            Ok::<_, Error>(serde_json::to_value(outcome)?)
-        },
-    ))
+    run(service_fn(move |event: LambdaEvent<CheckInput>| async move {
+        let outcome = reclaim_recovery_check::handle(app, &event.payload).await?;
+        Ok::<_, Error>(serde_json::to_value(outcome)?)
+    }))
     .await
 }

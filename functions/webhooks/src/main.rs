@@ -9,11 +9,7 @@ async fn main() -> Result<(), Error> {
     let app = App::from_env().await?;
     let app = &app;
     run(service_fn(move |request: Request| async move {
-        let platform = request
-            .path_parameters_ref()
-            .and_then(|p| p.first("platform"))
-            .unwrap_or_default()
-            .to_owned();
+        let platform = request.path_parameters_ref().and_then(|p| p.first("platform")).unwrap_or_default().to_owned();
         let body: &[u8] = match request.body() {
             Body::Text(text) => text.as_bytes(),
             Body::Binary(bytes) => bytes,

@@ -41,11 +41,7 @@ impl Settings {
 
     /// Reads the settings through `lookup` (tests and the local stack pass their own).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, MissingVariable> {
-        let required = |name: &'static str| {
-            lookup(name)
-                .filter(|v| !v.is_empty())
-                .ok_or(MissingVariable(name))
-        };
+        let required = |name: &'static str| lookup(name).filter(|v| !v.is_empty()).ok_or(MissingVariable(name));
         let optional = |name: &str| lookup(name).filter(|v| !v.is_empty());
         Ok(Self {
             table_name: required("TABLE_NAME")?,
@@ -63,6 +59,8 @@ impl Settings {
                 links: LinkSigner::new(required("LINK_SIGNING_SECRET")?.as_bytes()),
                 public_base_url: required("PUBLIC_BASE_URL")?,
                 sender: required("SENDER_EMAIL")?,
+                shopify_api_key: required("SHOPIFY_API_KEY")?,
+                shopify_api_secret: required("SHOPIFY_API_SECRET")?.into_bytes(),
             },
         })
     }
@@ -77,11 +75,7 @@ pub async fn build_services<C: Clock>(settings: Settings, clock: C) -> AwsServic
 
 /// Builds every client from an explicit SDK configuration (the local stack points it at the
 /// emulator without touching the process environment).
-pub fn services_from_config<C: Clock>(
-    sdk: &aws_config::SdkConfig,
-    settings: Settings,
-    clock: C,
-) -> AwsServices<C> {
+pub fn services_from_config<C: Clock>(sdk: &aws_config::SdkConfig, settings: Settings, clock: C) -> AwsServices<C> {
     {
         Services {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), settings.table_name),
@@ -94,14 +88,8 @@ pub fn services_from_config<C: Clock>(
                     dead_letter_arn: settings.schedule_dead_letter_arn,
                 },
             ),
-            mailer: SesMailer::new(
-                aws_sdk_sesv2::Client::new(sdk),
-                settings.ses_configuration_set,
-            ),
-            events: EventBridgeBus::new(
-                aws_sdk_eventbridge::Client::new(sdk),
-                settings.event_bus_name,
-            ),
+            mailer: SesMailer::new(aws_sdk_sesv2::Client::new(sdk), settings.ses_configuration_set),
+            events: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), settings.event_bus_name),
             clock,
             config: settings.core,
         }
@@ -127,11 +115,8 @@ pub fn init_tracing() {
 
 /// Like [`init_tracing`], with another level when `RUST_LOG` is not set.
 pub fn init_tracing_with_default(level: &str) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     let result = if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
         builder.json().without_time().try_init()
     } else {

@@ -19,10 +19,10 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use reclaim_core::model::{
-    CartSnapshot, CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey,
-    ContactState, MessageRecord, ShopDomain, Suppression, WebhookId,
+    CartSnapshot, CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey, ContactState, MessageRecord,
+    ShopDomain, Suppression, WebhookId,
 };
-use reclaim_core::ports::{ClaimOutcome, PortError, PortResult, Store};
+use reclaim_core::ports::{ClaimOutcome, PortError, PortResult, Store, VersionedSettings};
 use reclaim_core::rules::RecoverySettings;
 use reclaim_core::usecases::PERSONAL_DATA_TTL;
 use serde::Serialize;
@@ -64,9 +64,7 @@ fn contact_pk(shop: &ShopDomain, key: &ContactKey) -> String {
 }
 
 fn json<T: Serialize>(value: &T) -> PortResult<AttributeValue> {
-    serde_json::to_string(value)
-        .map(s)
-        .map_err(|e| PortError::Rejected(e.to_string()))
+    serde_json::to_string(value).map(s).map_err(|e| PortError::Rejected(e.to_string()))
 }
 
 fn from_json<T: DeserializeOwned>(item: &Item, attribute: &str) -> PortResult<T> {
@@ -74,8 +72,11 @@ fn from_json<T: DeserializeOwned>(item: &Item, attribute: &str) -> PortResult<T>
         .get(attribute)
         .and_then(|v| v.as_s().ok())
         .ok_or_else(|| PortError::Unavailable(format!("item without {attribute}")))?;
-    serde_json::from_str(text)
-        .map_err(|e| PortError::Unavailable(format!("unreadable {attribute}: {e}")))
+    serde_json::from_str(text).map_err(|e| PortError::Unavailable(format!("unreadable {attribute}: {e}")))
+}
+
+fn version_of(item: &Item) -> u64 {
+    item.get("version").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
 fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(error: &E) -> bool {
@@ -89,10 +90,7 @@ impl DynamoStore {
     pub const CONTACT_INDEX: &'static str = CONTACT_INDEX;
 
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     /// The table name.
@@ -121,18 +119,57 @@ impl DynamoStore {
             .map_err(|e| unavailable("PutItem", e))
     }
 
-    /// The `MSG#{step}` item of a message.
-    fn message_item(
+    /// Writes an item only if its stored `version` is `expected` (0: only if absent).
+    async fn put_versioned(&self, item: Item, expected: u64) -> PortResult<()> {
+        let put = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        let put = if expected == 0 {
+            put.condition_expression("attribute_not_exists(pk)")
+        } else {
+            put.condition_expression("#version = :version")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":version", n(expected))
+        };
+        match put.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Err(PortError::Conflict),
+            Err(e) => Err(unavailable("PutItem", e)),
+        }
+    }
+
+    /// Read-modify-write of a contact's state, retried when another writer got there first.
+    /// `change` returns whether it changed anything.
+    async fn update_contact(
+        &self,
         shop: &ShopDomain,
-        token: &CheckoutToken,
-        message: &MessageRecord,
-    ) -> PortResult<Item> {
+        key: &ContactKey,
+        mut change: impl FnMut(&mut ContactState) -> bool,
+    ) -> PortResult<()> {
+        for _ in 0..5 {
+            let stored = self.get(contact_pk(shop, key), "STATE").await?;
+            let version = stored.as_ref().map_or(0, version_of);
+            let mut state: ContactState = match &stored {
+                Some(item) => from_json(item, "state")?,
+                None => ContactState::default(),
+            };
+            if !change(&mut state) {
+                return Ok(());
+            }
+            let mut item = Self::key(contact_pk(shop, key), "STATE");
+            item.insert("state".into(), json(&state)?);
+            item.insert("version".into(), n(version + 1));
+            match self.put_versioned(item, version).await {
+                Err(PortError::Conflict) => continue,
+                other => return other,
+            }
+        }
+        Err(PortError::Conflict)
+    }
+
+    /// The `MSG#{step}` item of a message.
+    fn message_item(shop: &ShopDomain, token: &CheckoutToken, message: &MessageRecord) -> PortResult<Item> {
         let mut item = Self::key(checkout_pk(shop, token), &message_sk(message.step));
         item.insert("message".into(), json(message)?);
-        item.insert(
-            "expires_at".into(),
-            n((message.claimed_at + PERSONAL_DATA_TTL).timestamp()),
-        );
+        item.insert("expires_at".into(), n((message.claimed_at + PERSONAL_DATA_TTL).timestamp()));
         Ok(item)
     }
 
@@ -155,10 +192,7 @@ impl DynamoStore {
         item.insert("status".into(), s(record.status.as_str()));
         item.insert("record".into(), json(record)?);
         item.insert("activity".into(), s(record.last_activity_at.to_rfc3339()));
-        item.insert(
-            "expires_at".into(),
-            n((record.last_activity_at.max(Utc::now()) + PERSONAL_DATA_TTL).timestamp()),
-        );
+        item.insert("expires_at".into(), n((record.last_activity_at.max(Utc::now()) + PERSONAL_DATA_TTL).timestamp()));
         if let Some(cart) = &record.snapshot.cart_token {
             item.insert("cart_key".into(), s(format!("CART#{shop}#{cart}")));
         }
@@ -191,20 +225,12 @@ impl DynamoStore {
                 .expression_attribute_values(":open", s(CheckoutStatus::Open.as_str()));
         }
         let out = query.send().await.map_err(|e| unavailable("Query", e))?;
-        out.items()
-            .first()
-            .map(|item| from_json(item, "record"))
-            .transpose()
+        out.items().first().map(|item| from_json(item, "record")).transpose()
     }
 }
 
 impl Store for DynamoStore {
-    async fn claim_delivery(
-        &self,
-        shop: &ShopDomain,
-        id: &WebhookId,
-        expires_at: DateTime<Utc>,
-    ) -> PortResult<bool> {
+    async fn claim_delivery(&self, shop: &ShopDomain, id: &WebhookId, expires_at: DateTime<Utc>) -> PortResult<bool> {
         let mut item = Self::key(format!("DELIVERY#{shop}#{id}"), "-");
         item.insert("expires_at".into(), n(expires_at.timestamp()));
         let result = self
@@ -233,52 +259,21 @@ impl Store for DynamoStore {
             .map_err(|e| unavailable("DeleteItem", e))
     }
 
-    async fn load_checkout(
-        &self,
-        shop: &ShopDomain,
-        token: &CheckoutToken,
-    ) -> PortResult<Option<CheckoutRecord>> {
+    async fn load_checkout(&self, shop: &ShopDomain, token: &CheckoutToken) -> PortResult<Option<CheckoutRecord>> {
         let Some(item) = self.get(checkout_pk(shop, token), "STATE").await? else {
             return Ok(None);
         };
         let mut record: CheckoutRecord = from_json(&item, "record")?;
-        record.version = item
-            .get("version")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        record.version = version_of(&item);
         Ok(Some(record))
     }
 
     async fn save_checkout(&self, record: &CheckoutRecord) -> PortResult<()> {
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(Self::checkout_item(record)?));
-        let put = if record.version == 0 {
-            put.condition_expression("attribute_not_exists(pk)")
-        } else {
-            put.condition_expression("#version = :version")
-                .expression_attribute_names("#version", "version")
-                .expression_attribute_values(":version", n(record.version))
-        };
-        match put.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => {
-                Err(PortError::Conflict)
-            }
-            Err(e) => Err(unavailable("PutItem", e)),
-        }
+        self.put_versioned(Self::checkout_item(record)?, record.version).await
     }
 
-    async fn find_checkout_by_cart(
-        &self,
-        shop: &ShopDomain,
-        cart: &CartToken,
-    ) -> PortResult<Option<CheckoutRecord>> {
-        self.query_index(CART_INDEX, "cart_key", format!("CART#{shop}#{cart}"), false)
-            .await
+    async fn find_checkout_by_cart(&self, shop: &ShopDomain, cart: &CartToken) -> PortResult<Option<CheckoutRecord>> {
+        self.query_index(CART_INDEX, "cart_key", format!("CART#{shop}#{cart}"), false).await
     }
 
     async fn find_open_checkout_by_contact(
@@ -286,21 +281,10 @@ impl Store for DynamoStore {
         shop: &ShopDomain,
         contact: &ContactKey,
     ) -> PortResult<Option<CheckoutRecord>> {
-        self.query_index(
-            CONTACT_INDEX,
-            "contact_key",
-            contact_pk(shop, contact),
-            true,
-        )
-        .await
+        self.query_index(CONTACT_INDEX, "contact_key", contact_pk(shop, contact), true).await
     }
 
-    async fn save_cart(
-        &self,
-        shop: &ShopDomain,
-        cart: &CartSnapshot,
-        expires_at: DateTime<Utc>,
-    ) -> PortResult<bool> {
+    async fn save_cart(&self, shop: &ShopDomain, cart: &CartSnapshot, expires_at: DateTime<Utc>) -> PortResult<bool> {
         let mut item = Self::key(format!("CART#{shop}#{}", cart.token), "STATE");
         item.insert("updated_ms".into(), n(cart.updated_at.timestamp_millis()));
         item.insert("record".into(), json(cart)?);
@@ -321,11 +305,7 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn messages(
-        &self,
-        shop: &ShopDomain,
-        token: &CheckoutToken,
-    ) -> PortResult<Vec<MessageRecord>> {
+    async fn messages(&self, shop: &ShopDomain, token: &CheckoutToken) -> PortResult<Vec<MessageRecord>> {
         let out = self
             .client
             .query()
@@ -337,10 +317,7 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(|e| unavailable("Query", e))?;
-        out.items()
-            .iter()
-            .map(|item| from_json(item, "message"))
-            .collect()
+        out.items().iter().map(|item| from_json(item, "message")).collect()
     }
 
     async fn claim_message(
@@ -369,29 +346,15 @@ impl Store for DynamoStore {
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(claim).build())
-            .transact_items(
-                TransactWriteItem::builder()
-                    .condition_check(still_open)
-                    .build(),
-            )
+            .transact_items(TransactWriteItem::builder().condition_check(still_open).build())
             .send()
             .await;
         match result {
             Ok(_) => Ok(ClaimOutcome::Claimed),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_transaction_canceled_exception()) =>
-            {
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => {
                 // Which condition failed? Read back rather than trust the reasons' order.
-                let claimed = self
-                    .get(checkout_pk(shop, token), &message_sk(message.step))
-                    .await?
-                    .is_some();
-                Ok(if claimed {
-                    ClaimOutcome::AlreadyClaimed
-                } else {
-                    ClaimOutcome::CheckoutClosed
-                })
+                let claimed = self.get(checkout_pk(shop, token), &message_sk(message.step)).await?.is_some();
+                Ok(if claimed { ClaimOutcome::AlreadyClaimed } else { ClaimOutcome::CheckoutClosed })
             }
             Err(e) => Err(unavailable("TransactWriteItems", e)),
         }
@@ -415,10 +378,7 @@ impl Store for DynamoStore {
         at: DateTime<Utc>,
     ) -> PortResult<bool> {
         for _ in 0..3 {
-            let Some(item) = self
-                .get(checkout_pk(shop, token), &message_sk(step))
-                .await?
-            else {
+            let Some(item) = self.get(checkout_pk(shop, token), &message_sk(step)).await? else {
                 return Ok(false);
             };
             let mut message: MessageRecord = from_json(&item, "message")?;
@@ -454,37 +414,49 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn suppress_email(
+    async fn suppress_email(&self, shop: &ShopDomain, key: &ContactKey, suppression: &Suppression) -> PortResult<()> {
+        self.update_contact(shop, key, |state| {
+            let fresh = state.email_suppressed.is_none();
+            if fresh {
+                state.email_suppressed = Some(suppression.clone());
+            }
+            fresh
+        })
+        .await
+    }
+
+    async fn record_contact_send(
         &self,
         shop: &ShopDomain,
         key: &ContactKey,
-        suppression: &Suppression,
+        at: DateTime<Utc>,
+        with_incentive: bool,
     ) -> PortResult<()> {
-        let mut state = self.contact(shop, key).await?;
-        if state.email_suppressed.is_some() {
-            return Ok(());
-        }
-        state.email_suppressed = Some(suppression.clone());
-        let mut item = Self::key(contact_pk(shop, key), "STATE");
-        item.insert("state".into(), json(&state)?);
-        self.put(item).await
+        self.update_contact(shop, key, |state| {
+            state.record_send(at, with_incentive);
+            true
+        })
+        .await
     }
 
-    async fn load_settings(&self, shop: &ShopDomain) -> PortResult<Option<RecoverySettings>> {
-        self.get(format!("SHOP#{shop}"), "SETTINGS")
-            .await?
-            .map(|item| from_json(&item, "settings"))
-            .transpose()
+    async fn load_settings(&self, shop: &ShopDomain) -> PortResult<Option<VersionedSettings>> {
+        let Some(item) = self.get(format!("SHOP#{shop}"), "SETTINGS").await? else {
+            return Ok(None);
+        };
+        Ok(Some(VersionedSettings { version: version_of(&item), settings: from_json(&item, "settings")? }))
     }
 
     async fn save_settings(
         &self,
         shop: &ShopDomain,
         settings: &RecoverySettings,
-    ) -> PortResult<()> {
+        expected_version: u64,
+    ) -> PortResult<u64> {
         let mut item = Self::key(format!("SHOP#{shop}"), "SETTINGS");
         item.insert("settings".into(), json(settings)?);
-        self.put(item).await
+        item.insert("version".into(), n(expected_version + 1));
+        self.put_versioned(item, expected_version).await?;
+        Ok(expected_version + 1)
     }
 
     async fn add_to_stats(
@@ -501,10 +473,7 @@ impl Store for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(
-                format!("SHOP#{shop}"),
-                &format!("STATS#{day}#{shard}"),
-            )));
+            .set_key(Some(Self::key(format!("SHOP#{shop}"), &format!("STATS#{day}#{shard}"))));
         let mut clauses = Vec::new();
         for (index, (name, amount)) in counters.iter().enumerate() {
             clauses.push(format!("#c{index} :c{index}"));
@@ -520,12 +489,7 @@ impl Store for DynamoStore {
             .map_err(|e| unavailable("UpdateItem", e))
     }
 
-    async fn stats(
-        &self,
-        shop: &ShopDomain,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> PortResult<BTreeMap<String, i64>> {
+    async fn stats(&self, shop: &ShopDomain, from: NaiveDate, to: NaiveDate) -> PortResult<BTreeMap<String, i64>> {
         let mut totals = BTreeMap::new();
         let mut start_key = None;
         loop {
@@ -544,8 +508,7 @@ impl Store for DynamoStore {
             for item in out.items() {
                 for (name, value) in item {
                     if let (Some(counter), Ok(amount)) = (name.strip_prefix("c."), value.as_n()) {
-                        *totals.entry(counter.to_owned()).or_insert(0) +=
-                            amount.parse::<i64>().unwrap_or(0);
+                        *totals.entry(counter.to_owned()).or_insert(0) += amount.parse::<i64>().unwrap_or(0);
                     }
                 }
             }

@@ -15,8 +15,8 @@ mod scheduler;
 mod ses;
 
 pub use app::{
-    App, AwsServices, FromEnv, MissingVariable, Settings, build_services, init_tracing,
-    init_tracing_with_default, services_from_config,
+    App, AwsServices, FromEnv, MissingVariable, Settings, build_services, init_tracing, init_tracing_with_default,
+    services_from_config,
 };
 pub use dynamo::DynamoStore;
 pub use events::{EVENT_SOURCE, EventBridgeBus};

@@ -4,8 +4,7 @@
 use crate::error::unavailable;
 use aws_sdk_scheduler::Client;
 use aws_sdk_scheduler::types::{
-    ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode,
-    RetryPolicy, Target,
+    ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode, RetryPolicy, Target,
 };
 use reclaim_core::ports::{PortError, PortResult, ScheduledCheck, Scheduler};
 
@@ -48,23 +47,14 @@ pub fn at_expression(at: chrono::DateTime<chrono::Utc>) -> String {
 
 impl Scheduler for AwsScheduler {
     async fn arm(&self, check: &ScheduledCheck) -> PortResult<()> {
-        let input =
-            serde_json::to_string(&check.input).map_err(|e| PortError::Rejected(e.to_string()))?;
+        let input = serde_json::to_string(&check.input).map_err(|e| PortError::Rejected(e.to_string()))?;
         let target = Target::builder()
             .arn(&self.target.function_arn)
             .role_arn(&self.target.role_arn)
             .input(input)
-            .retry_policy(
-                RetryPolicy::builder()
-                    .maximum_retry_attempts(3)
-                    .maximum_event_age_in_seconds(3600)
-                    .build(),
-            )
+            .retry_policy(RetryPolicy::builder().maximum_retry_attempts(3).maximum_event_age_in_seconds(3600).build())
             .set_dead_letter_config(
-                self.target
-                    .dead_letter_arn
-                    .as_ref()
-                    .map(|arn| DeadLetterConfig::builder().arn(arn).build()),
+                self.target.dead_letter_arn.as_ref().map(|arn| DeadLetterConfig::builder().arn(arn).build()),
             )
             .build()
             .map_err(|e| PortError::Rejected(e.to_string()))?;
@@ -88,32 +78,15 @@ impl Scheduler for AwsScheduler {
         match result {
             Ok(_) => Ok(()),
             // Same name, same check: arming is idempotent.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conflict_exception()) =>
-            {
-                Ok(())
-            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => Ok(()),
             Err(e) => Err(unavailable("CreateSchedule", e)),
         }
     }
 
     async fn cancel(&self, name: &str) -> PortResult<()> {
-        match self
-            .client
-            .delete_schedule()
-            .name(name)
-            .group_name(&self.target.group)
-            .send()
-            .await
-        {
+        match self.client.delete_schedule().name(name).group_name(&self.target.group).send().await {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                Ok(())
-            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Ok(()),
             Err(e) => Err(unavailable("DeleteSchedule", e)),
         }
     }

@@ -19,10 +19,7 @@ pub struct SesMailer {
 
 impl SesMailer {
     pub fn new(client: Client, configuration_set: Option<String>) -> Self {
-        Self {
-            client,
-            configuration_set,
-        }
+        Self { client, configuration_set }
     }
 }
 
@@ -31,10 +28,7 @@ fn parse_mailbox(mailbox: &str) -> (Option<&str>, &str) {
     match mailbox.split_once('<') {
         Some((name, rest)) => {
             let name = name.trim().trim_matches('"');
-            (
-                (!name.is_empty()).then_some(name),
-                rest.trim_end().trim_end_matches('>').trim(),
-            )
+            ((!name.is_empty()).then_some(name), rest.trim_end().trim_end_matches('>').trim())
         }
         None => (None, mailbox.trim()),
     }
@@ -47,14 +41,8 @@ pub fn build_mime(email: &OutgoingEmail) -> Result<Vec<u8>, std::io::Error> {
         .from(Address::new_address(from_name, from_address))
         .to(email.to.as_str())
         .subject(email.subject.as_str())
-        .header(
-            "List-Unsubscribe",
-            Raw::new(format!("<{}>", email.unsubscribe_url)),
-        )
-        .header(
-            "List-Unsubscribe-Post",
-            Raw::new("List-Unsubscribe=One-Click"),
-        )
+        .header("List-Unsubscribe", Raw::new(format!("<{}>", email.unsubscribe_url)))
+        .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"))
         .text_body(email.text.as_str())
         .html_body(email.html.as_str())
         .write_to_vec()
@@ -69,10 +57,8 @@ impl Mailer for SesMailer {
             .map(|(name, value)| MessageTag::builder().name(name).value(value).build())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| PortError::Rejected(e.to_string()))?;
-        let raw = RawMessage::builder()
-            .data(Blob::new(mime))
-            .build()
-            .map_err(|e| PortError::Rejected(e.to_string()))?;
+        let raw =
+            RawMessage::builder().data(Blob::new(mime)).build().map_err(|e| PortError::Rejected(e.to_string()))?;
         let result = self
             .client
             .send_email()
@@ -91,10 +77,7 @@ impl Mailer for SesMailer {
                         || s.is_sending_paused_exception()
                 }) =>
             {
-                let code = e
-                    .as_service_error()
-                    .map(|s| s.to_string())
-                    .unwrap_or_default();
+                let code = e.as_service_error().map(|s| s.to_string()).unwrap_or_default();
                 tracing::warn!(error = %code, "SES refused the message");
                 Err(PortError::Rejected("provider refused the message".into()))
             }
@@ -119,16 +102,12 @@ mod tests {
             tags: vec![],
         };
         let mime = String::from_utf8(build_mime(&email).unwrap()).unwrap();
-        assert!(
-            mime.contains("List-Unsubscribe: <https://r.test/u/abc>"),
-            "{mime}"
-        );
+        assert!(mime.contains("List-Unsubscribe: <https://r.test/u/abc>"), "{mime}");
         assert!(mime.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
         assert!(mime.contains("multipart/alternative"));
         assert!(mime.contains("text/plain") && mime.contains("text/html"));
         assert!(
-            mime.contains("\"Demo Store\" <recover@example.com>")
-                || mime.contains("Demo Store <recover@example.com>")
+            mime.contains("\"Demo Store\" <recover@example.com>") || mime.contains("Demo Store <recover@example.com>")
         );
     }
 

@@ -6,20 +6,15 @@ use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_group, cr
 use reclaim_core::model::{CheckoutRecord, ContactState, ShopDomain};
 use reclaim_core::platform::PlatformEvent;
 use reclaim_core::platform::shopify::{WebhookSecrets, sign_webhook, verify_and_parse};
-use reclaim_core::rules::{RecoverySettings, StepSettings, decide};
+use reclaim_core::rules::{IncentiveOffer, QuietHours, RecoverySettings, StepSettings, Variant, decide};
 
 /// The project's checkout fixture, grown to about 10 KB with more line items.
 fn checkout_10kb() -> Vec<u8> {
-    let mut checkout: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../infra/fixtures/shopify/checkout.json"
-    ))
-    .unwrap();
+    let mut checkout: serde_json::Value =
+        serde_json::from_str(include_str!("../../../infra/fixtures/shopify/checkout.json")).unwrap();
     let item = checkout["line_items"][0].clone();
     while serde_json::to_vec(&checkout).unwrap().len() < 10 * 1024 {
-        checkout["line_items"]
-            .as_array_mut()
-            .unwrap()
-            .push(item.clone());
+        checkout["line_items"].as_array_mut().unwrap().push(item.clone());
     }
     serde_json::to_vec(&checkout).unwrap()
 }
@@ -32,23 +27,17 @@ fn hot_path(c: &mut Criterion) {
         ("x-shopify-topic", "checkouts/update"),
         ("x-shopify-hmac-sha256", signature.as_str()),
         ("x-shopify-shop-domain", "demo-store.myshopify.com"),
-        (
-            "x-shopify-webhook-id",
-            "b7c1d2e3-0000-4000-8000-000000000001",
-        ),
+        ("x-shopify-webhook-id", "b7c1d2e3-0000-4000-8000-000000000001"),
     ];
     let mut group = c.benchmark_group("webhook");
     group.throughput(Throughput::Bytes(body.len() as u64));
-    group.bench_function(
-        format!("verify+parse+normalise {} B checkout", body.len()),
-        |b| {
-            b.iter(|| {
-                let header = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
-                let delivery = verify_and_parse(&secrets, header, black_box(&body)).unwrap();
-                black_box(delivery)
-            })
-        },
-    );
+    group.bench_function(format!("verify+parse+normalise {} B checkout", body.len()), |b| {
+        b.iter(|| {
+            let header = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+            let delivery = verify_and_parse(&secrets, header, black_box(&body)).unwrap();
+            black_box(delivery)
+        })
+    });
     group.finish();
 }
 
@@ -59,23 +48,23 @@ fn decisions(c: &mut Criterion) {
     else {
         unreachable!()
     };
-    let record = CheckoutRecord::new(
-        ShopDomain::parse("demo-store.myshopify.com").unwrap(),
-        snapshot,
-    );
-    let settings = RecoverySettings {
+    let record = CheckoutRecord::new(ShopDomain::parse("demo-store.myshopify.com").unwrap(), snapshot);
+    // Five steps with every policy switched on: the realistic worst case.
+    let mut settings = RecoverySettings {
         steps: ["30m", "4h", "1day", "3days", "6days"]
             .iter()
             .enumerate()
-            .map(|(i, delay)| StepSettings {
-                name: format!("step {i}"),
-                enabled: true,
-                delay: (*delay).into(),
-                template: "reminder".into(),
-            })
+            .map(|(i, delay)| StepSettings::email(&format!("step {i}"), delay, "reminder"))
             .collect(),
         ..RecoverySettings::default()
     };
+    settings.steps[1].variants = vec![
+        Variant { name: "A".into(), weight: 1, email_template: None },
+        Variant { name: "B".into(), weight: 1, email_template: Some("follow_up".into()) },
+    ];
+    settings.steps[2].incentive = Some(IncentiveOffer { percent: 10 });
+    settings.policies.quiet_hours = Some(QuietHours { start: "21:00".into(), end: "08:00".into() });
+    settings.policies.holdout_percent = 10;
     let contact = ContactState::default();
     let start = Utc.with_ymd_and_hms(2026, 11, 20, 14, 20, 0).unwrap();
     let mut group = c.benchmark_group("rules");

@@ -8,6 +8,7 @@
 //! - [`rules`]: recovery settings and [`rules::decide`], the one function that says send, wait or stop;
 //! - [`render`]: the recovery message templates;
 //! - [`links`]: signed, expiring restore and unsubscribe tokens;
+//! - [`session`]: Shopify session tokens (the admin API's authentication);
 //! - [`ports`]: the traits the use cases need from the outside world (store, scheduler, mailer, clock);
 //! - [`usecases`]: ingest a webhook, run a check, record an order, follow a link, unsubscribe;
 //! - [`web`]: the framework-neutral request/response pair and the one error-to-response mapping.
@@ -19,5 +20,6 @@ pub mod platform;
 pub mod ports;
 pub mod render;
 pub mod rules;
+pub mod session;
 pub mod usecases;
 pub mod web;

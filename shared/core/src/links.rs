@@ -64,20 +64,11 @@ impl std::fmt::Debug for LinkSigner {
 impl LinkSigner {
     /// A signer for `secret` (at least 32 bytes is recommended).
     pub fn new(secret: &[u8]) -> Self {
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-        }
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) }
     }
 
     /// A restore link token for a checkout's step, valid from `now` for [`RESTORE_LINK_LIFETIME`].
-    pub fn restore(
-        &self,
-        shop: &ShopDomain,
-        checkout: &CheckoutToken,
-        step: u32,
-        now: DateTime<Utc>,
-    ) -> String {
+    pub fn restore(&self, shop: &ShopDomain, checkout: &CheckoutToken, step: u32, now: DateTime<Utc>) -> String {
         self.sign(&LinkClaims {
             kind: LinkKind::Restore,
             shop: shop.clone(),
@@ -114,12 +105,7 @@ impl LinkSigner {
     }
 
     /// Checks a token's signature, kind and expiry at `now`.
-    pub fn verify(
-        &self,
-        token: &str,
-        kind: LinkKind,
-        now: DateTime<Utc>,
-    ) -> Result<LinkClaims, LinkError> {
+    pub fn verify(&self, token: &str, kind: LinkKind, now: DateTime<Utc>) -> Result<LinkClaims, LinkError> {
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is checked against the injected clock below, not the system clock.
         validation.validate_exp = false;
@@ -147,10 +133,7 @@ mod tests {
     }
 
     fn ids() -> (ShopDomain, CheckoutToken) {
-        (
-            ShopDomain::parse("s.myshopify.com").unwrap(),
-            CheckoutToken::new("abc").unwrap(),
-        )
+        (ShopDomain::parse("s.myshopify.com").unwrap(), CheckoutToken::new("abc").unwrap())
     }
 
     #[test]
@@ -159,10 +142,7 @@ mod tests {
         let (shop, checkout) = ids();
         let token = signer.restore(&shop, &checkout, 1, now());
         let claims = signer.verify(&token, LinkKind::Restore, now()).unwrap();
-        assert_eq!(
-            (claims.shop, claims.checkout, claims.step),
-            (shop, checkout, 1)
-        );
+        assert_eq!((claims.shop, claims.checkout, claims.step), (shop, checkout, 1));
     }
 
     #[test]
@@ -173,26 +153,11 @@ mod tests {
         let mut tampered = token.clone();
         tampered.pop();
         tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
-        assert_eq!(
-            signer.verify(&tampered, LinkKind::Restore, now()),
-            Err(LinkError::Invalid)
-        );
-        assert_eq!(
-            signer.verify(&token, LinkKind::Restore, now() + RESTORE_LINK_LIFETIME),
-            Err(LinkError::Expired)
-        );
-        assert_eq!(
-            signer.verify(&token, LinkKind::Unsubscribe, now()),
-            Err(LinkError::WrongKind)
-        );
+        assert_eq!(signer.verify(&tampered, LinkKind::Restore, now()), Err(LinkError::Invalid));
+        assert_eq!(signer.verify(&token, LinkKind::Restore, now() + RESTORE_LINK_LIFETIME), Err(LinkError::Expired));
+        assert_eq!(signer.verify(&token, LinkKind::Unsubscribe, now()), Err(LinkError::WrongKind));
         let other = LinkSigner::new(b"another secret, another deployment");
-        assert_eq!(
-            other.verify(&token, LinkKind::Restore, now()),
-            Err(LinkError::Invalid)
-        );
-        assert_eq!(
-            signer.verify("garbage", LinkKind::Restore, now()),
-            Err(LinkError::Invalid)
-        );
+        assert_eq!(other.verify(&token, LinkKind::Restore, now()), Err(LinkError::Invalid));
+        assert_eq!(signer.verify("garbage", LinkKind::Restore, now()), Err(LinkError::Invalid));
     }
 }

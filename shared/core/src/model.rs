@@ -90,20 +90,12 @@ impl ShopDomain {
     /// Accepts `name.myshopify.com` where the name is lowercase letters, digits and hyphens.
     pub fn parse(value: &str) -> Result<Self, ModelError> {
         let value = value.trim().to_ascii_lowercase();
-        let name = value
-            .strip_suffix(".myshopify.com")
-            .ok_or_else(|| ModelError::ShopDomain(value.clone()))?;
+        let name = value.strip_suffix(".myshopify.com").ok_or_else(|| ModelError::ShopDomain(value.clone()))?;
         let valid = !name.is_empty()
             && name.len() <= 60
             && !name.starts_with('-')
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if valid {
-            Ok(Self(value))
-        } else {
-            Err(ModelError::ShopDomain(value))
-        }
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if valid { Ok(Self(value)) } else { Err(ModelError::ShopDomain(value)) }
     }
     /// The domain as text.
     pub fn as_str(&self) -> &str {
@@ -148,8 +140,8 @@ impl Currency {
     /// How many minor units the currency has (ISO 4217 exponent).
     pub fn exponent(&self) -> u32 {
         match self.0.as_str() {
-            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF"
-            | "UGX" | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX" | "UYI" | "VND"
+            | "VUV" | "XAF" | "XOF" | "XPF" => 0,
             "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
             _ => 2,
         }
@@ -176,15 +168,8 @@ pub struct Money {
 
 impl Money {
     /// Parses a decimal string such as `"379.69"` into minor units of `currency`, exactly.
-    pub fn parse(
-        field: &'static str,
-        value: &str,
-        currency: &Currency,
-    ) -> Result<Self, ModelError> {
-        let bad = || ModelError::Amount {
-            field,
-            value: value.to_owned(),
-        };
+    pub fn parse(field: &'static str, value: &str, currency: &Currency) -> Result<Self, ModelError> {
+        let bad = || ModelError::Amount { field, value: value.to_owned() };
         let exponent = currency.exponent() as usize;
         let (negative, digits) = match value.trim().strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -202,19 +187,11 @@ impl Money {
         if !dropped.bytes().all(|b| b == b'0') {
             return Err(bad());
         }
-        let mut digits = whole
-            .bytes()
-            .chain(kept.bytes())
-            .chain(std::iter::repeat_n(b'0', exponent - kept.len()));
+        let mut digits = whole.bytes().chain(kept.bytes()).chain(std::iter::repeat_n(b'0', exponent - kept.len()));
         let minor = digits
-            .try_fold(0_i64, |acc, digit| {
-                acc.checked_mul(10)?.checked_add(i64::from(digit - b'0'))
-            })
+            .try_fold(0_i64, |acc, digit| acc.checked_mul(10)?.checked_add(i64::from(digit - b'0')))
             .ok_or_else(bad)?;
-        Ok(Self {
-            minor: if negative { -minor } else { minor },
-            currency: currency.clone(),
-        })
+        Ok(Self { minor: if negative { -minor } else { minor }, currency: currency.clone() })
     }
 
     /// Formats the amount for people, e.g. `USD 379.69`.
@@ -264,9 +241,7 @@ impl Contact {
     /// A stable, non-reversible key for this contact within a shop (used in keys and logs instead
     /// of the address itself). `None` when there is no email.
     pub fn email_key(&self, shop: &ShopDomain) -> Option<ContactKey> {
-        self.email
-            .as_deref()
-            .map(|email| ContactKey::for_email(shop, email))
+        self.email.as_deref().map(|email| ContactKey::for_email(shop, email))
     }
 }
 
@@ -277,11 +252,7 @@ pub struct ContactKey(String);
 impl ContactKey {
     /// The key of an email address at a shop (case-insensitive).
     pub fn for_email(shop: &ShopDomain, email: &str) -> Self {
-        let digest = Sha256::digest(format!(
-            "{}\n{}",
-            shop.as_str(),
-            email.trim().to_lowercase()
-        ));
+        let digest = Sha256::digest(format!("{}\n{}", shop.as_str(), email.trim().to_lowercase()));
         Self(hex::encode(&digest[..16]))
     }
     /// Rebuilds a key from its stored text.
@@ -301,6 +272,27 @@ pub struct Region {
     pub province_code: Option<String>,
 }
 
+/// How far a shopper got in the checkout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutStage {
+    /// Contact details only.
+    #[default]
+    Contact,
+    /// A shipping address was entered.
+    Shipping,
+    /// A shipping method was chosen: only payment was left.
+    Payment,
+}
+
+/// The kind of device a checkout came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Device {
+    Mobile,
+    Desktop,
+}
+
 /// A checkout as the platform last described it, normalised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutSnapshot {
@@ -317,6 +309,16 @@ pub struct CheckoutSnapshot {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub stage: CheckoutStage,
+    #[serde(default)]
+    pub device: Option<Device>,
+    /// Discount codes the shopper applied.
+    #[serde(default)]
+    pub discount_codes: Vec<String>,
+    /// How many orders the customer placed before, when the platform says.
+    #[serde(default)]
+    pub customer_orders: Option<u32>,
 }
 
 /// A storefront cart (no contact of its own; it links to a checkout by its token).
@@ -393,6 +395,9 @@ pub struct CheckoutRecord {
     /// The last time the shopper did anything with this checkout or its cart.
     pub last_activity_at: DateTime<Utc>,
     pub conversion: Option<Conversion>,
+    /// The checkout fell in the holdout group: it gets no message and is the baseline.
+    #[serde(default)]
+    pub holdout: bool,
     /// Optimistic-concurrency version: every write requires the version it read.
     pub version: u64,
 }
@@ -400,11 +405,7 @@ pub struct CheckoutRecord {
 impl CheckoutRecord {
     /// A new record for a checkout seen for the first time.
     pub fn new(shop: ShopDomain, snapshot: CheckoutSnapshot) -> Self {
-        let status = if snapshot.completed_at.is_some() {
-            CheckoutStatus::Completed
-        } else {
-            CheckoutStatus::Open
-        };
+        let status = if snapshot.completed_at.is_some() { CheckoutStatus::Completed } else { CheckoutStatus::Open };
         Self {
             shop,
             last_activity_at: snapshot.updated_at,
@@ -412,20 +413,22 @@ impl CheckoutRecord {
             status,
             armed: None,
             conversion: None,
+            holdout: false,
             version: 0,
         }
     }
 
-    /// The key of the shopper's email at this shop, if there is one.
+    /// The key of the shopper at this shop: their email, else their phone number.
     pub fn contact_key(&self) -> Option<ContactKey> {
-        self.snapshot.contact.email_key(&self.shop)
+        let contact = &self.snapshot.contact;
+        contact.email.as_deref().or(contact.phone.as_deref()).map(|address| ContactKey::for_email(&self.shop, address))
     }
 
     /// Whether recovery could reach anyone about this checkout.
     pub fn is_recoverable(&self) -> bool {
-        self.status == CheckoutStatus::Open
-            && self.snapshot.contact.email.is_some()
-            && !self.snapshot.line_items.is_empty()
+        let contact = &self.snapshot.contact;
+        let reachable = contact.email.is_some() || (contact.phone.is_some() && contact.accepts_sms_marketing);
+        self.status == CheckoutStatus::Open && reachable && !self.snapshot.line_items.is_empty()
     }
 }
 
@@ -439,6 +442,12 @@ pub struct MessageRecord {
     pub provider_id: Option<String>,
     pub failure: Option<String>,
     pub clicked_at: Option<DateTime<Utc>>,
+    /// The A/B variant sent.
+    #[serde(default)]
+    pub variant: Option<String>,
+    /// The discount granted with this message, in percent.
+    #[serde(default)]
+    pub incentive_percent: Option<u8>,
 }
 
 /// A channel a message can go out on.
@@ -461,10 +470,42 @@ impl Channel {
     }
 }
 
-/// What a contact has asked for at a shop (the `CONTACT#…/STATE` item).
+/// What a contact has asked for at a shop, and what it was sent (the `CONTACT#…/STATE` item).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ContactState {
     pub email_suppressed: Option<Suppression>,
+    #[serde(default)]
+    pub sms_suppressed: Option<Suppression>,
+    /// When recent messages went to this contact, on any channel, newest last (for the cap).
+    #[serde(default)]
+    pub recent_sends: Vec<DateTime<Utc>>,
+    /// When this contact was last offered an incentive.
+    #[serde(default)]
+    pub last_incentive_at: Option<DateTime<Utc>>,
+}
+
+impl ContactState {
+    /// How many sends are kept for the frequency cap.
+    pub const RECENT_SENDS_KEPT: usize = 20;
+
+    /// Whether a channel is suppressed for this contact.
+    pub fn is_suppressed(&self, channel: Channel) -> bool {
+        match channel {
+            Channel::Email => self.email_suppressed.is_some(),
+            Channel::Sms => self.sms_suppressed.is_some(),
+            Channel::Push => false,
+        }
+    }
+
+    /// Records a send (keeping the last [`Self::RECENT_SENDS_KEPT`]).
+    pub fn record_send(&mut self, at: DateTime<Utc>, with_incentive: bool) {
+        self.recent_sends.push(at);
+        let excess = self.recent_sends.len().saturating_sub(Self::RECENT_SENDS_KEPT);
+        self.recent_sends.drain(..excess);
+        if with_incentive {
+            self.last_incentive_at = Some(at);
+        }
+    }
 }
 
 /// Why and when a contact stopped receiving a channel.
@@ -483,6 +524,45 @@ pub enum SuppressionReason {
     Complained,
 }
 
+/// A small open checkout for tests: one line of two mugs at USD 19.99, an email, an address in
+/// New York, created and last active at `at`.
+#[cfg(test)]
+pub(crate) fn sample_snapshot(at: DateTime<Utc>) -> CheckoutSnapshot {
+    let usd = Currency::parse("USD").unwrap();
+    CheckoutSnapshot {
+        token: CheckoutToken::new("chk").unwrap(),
+        cart_token: Some(CartToken::new("cart").unwrap()),
+        contact: Contact {
+            email: Some("ada@example.com".into()),
+            phone: Some("+12125550142".into()),
+            first_name: Some("Ada".into()),
+            accepts_email_marketing: true,
+            accepts_sms_marketing: false,
+        },
+        locale: Some("en".into()),
+        region: Region { country_code: Some("US".into()), province_code: Some("NY".into()) },
+        line_items: vec![LineItem {
+            title: "Mug".into(),
+            variant_title: Some("Large".into()),
+            variant_id: Some(1),
+            product_id: Some(2),
+            quantity: 2,
+            unit_price: Money { minor: 1999, currency: usd.clone() },
+            image_url: Some("https://cdn.example.com/mug.png".into()),
+        }],
+        subtotal: Money { minor: 3998, currency: usd.clone() },
+        total: Money { minor: 3998, currency: usd },
+        restore_url: None,
+        created_at: at,
+        updated_at: at,
+        completed_at: None,
+        stage: CheckoutStage::Shipping,
+        device: None,
+        discount_codes: Vec::new(),
+        customer_orders: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,26 +573,13 @@ mod tests {
 
     #[test]
     fn money_parses_exactly() {
-        let cases = [
-            ("379.69", 37969),
-            ("0.5", 50),
-            ("12", 1200),
-            ("10.500", 1050),
-            ("-3.20", -320),
-        ];
+        let cases = [("379.69", 37969), ("0.5", 50), ("12", 1200), ("10.500", 1050), ("-3.20", -320)];
         for (text, minor) in cases {
-            assert_eq!(
-                Money::parse("total", text, &usd()).unwrap().minor,
-                minor,
-                "{text}"
-            );
+            assert_eq!(Money::parse("total", text, &usd()).unwrap().minor, minor, "{text}");
         }
         let jpy = Currency::parse("JPY").unwrap();
         assert_eq!(Money::parse("total", "1200", &jpy).unwrap().minor, 1200);
-        assert_eq!(
-            Money::parse("total", "12", &jpy).unwrap().display(),
-            "JPY 12"
-        );
+        assert_eq!(Money::parse("total", "12", &jpy).unwrap().display(), "JPY 12");
     }
 
     #[test]
@@ -524,26 +591,14 @@ mod tests {
 
     #[test]
     fn money_displays_minor_units() {
-        assert_eq!(
-            Money::parse("t", "379.69", &usd()).unwrap().display(),
-            "USD 379.69"
-        );
-        assert_eq!(
-            Money::parse("t", "0.05", &usd()).unwrap().display(),
-            "USD 0.05"
-        );
+        assert_eq!(Money::parse("t", "379.69", &usd()).unwrap().display(), "USD 379.69");
+        assert_eq!(Money::parse("t", "0.05", &usd()).unwrap().display(), "USD 0.05");
     }
 
     #[test]
     fn shop_domain_only_myshopify() {
         assert!(ShopDomain::parse("Demo-Store.myshopify.com").is_ok());
-        for bad in [
-            "evil.com",
-            "myshopify.com",
-            ".myshopify.com",
-            "a.b.myshopify.com",
-            "x.myshopify.com.evil.com",
-        ] {
+        for bad in ["evil.com", "myshopify.com", ".myshopify.com", "a.b.myshopify.com", "x.myshopify.com.evil.com"] {
             assert!(ShopDomain::parse(bad).is_err(), "{bad}");
         }
     }
@@ -552,18 +607,8 @@ mod tests {
     fn contact_key_is_case_insensitive_and_per_shop() {
         let a = ShopDomain::parse("a.myshopify.com").unwrap();
         let b = ShopDomain::parse("b.myshopify.com").unwrap();
-        assert_eq!(
-            ContactKey::for_email(&a, "Bob@X.com"),
-            ContactKey::for_email(&a, "bob@x.com")
-        );
-        assert_ne!(
-            ContactKey::for_email(&a, "bob@x.com"),
-            ContactKey::for_email(&b, "bob@x.com")
-        );
-        assert!(
-            !ContactKey::for_email(&a, "bob@x.com")
-                .as_str()
-                .contains('@')
-        );
+        assert_eq!(ContactKey::for_email(&a, "Bob@X.com"), ContactKey::for_email(&a, "bob@x.com"));
+        assert_ne!(ContactKey::for_email(&a, "bob@x.com"), ContactKey::for_email(&b, "bob@x.com"));
+        assert!(!ContactKey::for_email(&a, "bob@x.com").as_str().contains('@'));
     }
 }

@@ -4,8 +4,8 @@
 //! Every method returns a `Send` future so that the use cases run on any multi-threaded executor.
 
 use crate::model::{
-    CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState,
-    MessageRecord, ShopDomain, Suppression, WebhookId,
+    CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, MessageRecord, ShopDomain,
+    Suppression, WebhookId,
 };
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -51,11 +51,7 @@ pub trait Store: Send + Sync {
         expires_at: DateTime<Utc>,
     ) -> impl Future<Output = PortResult<bool>> + Send;
     /// Forgets a delivery id so that the platform's retry is processed (after a failure).
-    fn release_delivery(
-        &self,
-        shop: &ShopDomain,
-        id: &WebhookId,
-    ) -> impl Future<Output = PortResult<()>> + Send;
+    fn release_delivery(&self, shop: &ShopDomain, id: &WebhookId) -> impl Future<Output = PortResult<()>> + Send;
     /// Reads a checkout with a strongly consistent read.
     fn load_checkout(
         &self,
@@ -64,8 +60,7 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
     /// Writes a checkout if its stored version is still `record.version` (0: not stored yet);
     /// the stored version becomes `record.version + 1`. [`PortError::Conflict`] otherwise.
-    fn save_checkout(&self, record: &CheckoutRecord)
-    -> impl Future<Output = PortResult<()>> + Send;
+    fn save_checkout(&self, record: &CheckoutRecord) -> impl Future<Output = PortResult<()>> + Send;
     /// Finds the checkout of a cart.
     fn find_checkout_by_cart(
         &self,
@@ -114,11 +109,7 @@ pub trait Store: Send + Sync {
         at: DateTime<Utc>,
     ) -> impl Future<Output = PortResult<bool>> + Send;
     /// What a contact asked for at a shop.
-    fn contact(
-        &self,
-        shop: &ShopDomain,
-        key: &ContactKey,
-    ) -> impl Future<Output = PortResult<ContactState>> + Send;
+    fn contact(&self, shop: &ShopDomain, key: &ContactKey) -> impl Future<Output = PortResult<ContactState>> + Send;
     /// Stops email to a contact at a shop.
     fn suppress_email(
         &self,
@@ -126,17 +117,24 @@ pub trait Store: Send + Sync {
         key: &ContactKey,
         suppression: &Suppression,
     ) -> impl Future<Output = PortResult<()>> + Send;
-    /// A shop's settings, if it saved any.
-    fn load_settings(
+    /// Notes a message sent to a contact (for the frequency cap and the incentive policy).
+    fn record_contact_send(
         &self,
         shop: &ShopDomain,
-    ) -> impl Future<Output = PortResult<Option<RecoverySettings>>> + Send;
-    /// Saves a shop's (validated) settings.
+        key: &ContactKey,
+        at: DateTime<Utc>,
+        with_incentive: bool,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// A shop's settings and their version, if it saved any.
+    fn load_settings(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<Option<VersionedSettings>>> + Send;
+    /// Saves a shop's (validated) settings if the stored version is still `expected_version`
+    /// (0: none saved yet); returns the new version, or [`PortError::Conflict`].
     fn save_settings(
         &self,
         shop: &ShopDomain,
         settings: &RecoverySettings,
-    ) -> impl Future<Output = PortResult<()>> + Send;
+        expected_version: u64,
+    ) -> impl Future<Output = PortResult<u64>> + Send;
     /// Adds to a shop's daily counters.
     fn add_to_stats(
         &self,
@@ -152,6 +150,13 @@ pub trait Store: Send + Sync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> impl Future<Output = PortResult<BTreeMap<String, i64>>> + Send;
+}
+
+/// Settings as stored, with their optimistic-concurrency version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionedSettings {
+    pub version: u64,
+    pub settings: RecoverySettings,
 }
 
 /// The input a scheduled check carries to `recovery-check`.
@@ -205,25 +210,11 @@ pub trait Mailer: Send + Sync {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DomainEvent {
     /// A recovery email went out.
-    RecoveryMessageSent {
-        shop: ShopDomain,
-        checkout: CheckoutToken,
-        step: u32,
-        channel: crate::model::Channel,
-    },
+    RecoveryMessageSent { shop: ShopDomain, checkout: CheckoutToken, step: u32, channel: crate::model::Channel },
     /// A shopper followed a restore link for the first time.
-    RestoreLinkClicked {
-        shop: ShopDomain,
-        checkout: CheckoutToken,
-        step: u32,
-    },
+    RestoreLinkClicked { shop: ShopDomain, checkout: CheckoutToken, step: u32 },
     /// An order matched a checkout; `recovered` when a message came first inside the window.
-    CheckoutConverted {
-        shop: ShopDomain,
-        checkout: CheckoutToken,
-        recovered: bool,
-        revenue: crate::model::Money,
-    },
+    CheckoutConverted { shop: ShopDomain, checkout: CheckoutToken, recovered: bool, revenue: crate::model::Money },
     /// A contact stopped email from a shop.
     ContactUnsubscribed { shop: ShopDomain },
 }

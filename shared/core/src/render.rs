@@ -2,7 +2,7 @@
 //! shopper's name, the items, the total, the restore link and the unsubscribe link. HTML is
 //! auto-escaped, so nothing from a cart can inject markup.
 
-use crate::model::CheckoutSnapshot;
+use crate::model::{Channel, CheckoutSnapshot};
 use minijinja::{AutoEscape, Environment, context};
 use serde::Serialize;
 use std::sync::OnceLock;
@@ -32,9 +32,22 @@ const TEMPLATES: &[(&str, &str, &str, &str, &str)] = &[
     ),
 ];
 
-/// True when `name` is a template this version can render.
-pub fn is_known_template(name: &str) -> bool {
-    TEMPLATES.iter().any(|t| t.0 == name)
+/// Short-message templates, by channel: (name, text). `{shop}` and `{link}` are filled in.
+const SHORT_TEMPLATES: &[(Channel, &str, &str)] = &[
+    (
+        Channel::Sms,
+        "sms_reminder",
+        "{shop}: you left items in your cart. Pick up where you left off: {link} Reply STOP to opt out",
+    ),
+    (Channel::Push, "push_reminder", "Your cart at {shop} is waiting. Tap to pick up where you left off."),
+];
+
+/// True when `name` is a template this version can render on `channel`.
+pub fn is_known_template(channel: Channel, name: &str) -> bool {
+    match channel {
+        Channel::Email => TEMPLATES.iter().any(|t| t.0 == name),
+        other => SHORT_TEMPLATES.iter().any(|(c, n, _)| *c == other && *n == name),
+    }
 }
 
 /// The values a recovery email is rendered from.
@@ -77,17 +90,9 @@ fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
-        env.set_auto_escape_callback(|name| {
-            if name.ends_with(".html") {
-                AutoEscape::Html
-            } else {
-                AutoEscape::None
-            }
-        });
-        env.add_template("email.html", include_str!("../templates/email.html"))
-            .expect("html template parses");
-        env.add_template("email.txt", include_str!("../templates/email.txt"))
-            .expect("text template parses");
+        env.set_auto_escape_callback(|name| if name.ends_with(".html") { AutoEscape::Html } else { AutoEscape::None });
+        env.add_template("email.html", include_str!("../templates/email.html")).expect("html template parses");
+        env.add_template("email.txt", include_str!("../templates/email.txt")).expect("text template parses");
         env
     })
 }
@@ -135,42 +140,9 @@ mod tests {
     use chrono::Utc;
 
     fn checkout(title: &str) -> CheckoutSnapshot {
-        let usd = Currency::parse("USD").unwrap();
-        CheckoutSnapshot {
-            token: CheckoutToken::new("t").unwrap(),
-            cart_token: None,
-            contact: Contact {
-                email: Some("a@b.co".into()),
-                first_name: Some("Ada".into()),
-                ..Contact::default()
-            },
-            locale: Some("en".into()),
-            region: Region::default(),
-            line_items: vec![LineItem {
-                title: title.into(),
-                variant_title: Some("Large".into()),
-                variant_id: Some(1),
-                product_id: None,
-                quantity: 2,
-                unit_price: Money {
-                    minor: 1999,
-                    currency: usd.clone(),
-                },
-                image_url: Some("https://cdn.example.com/mug.png".into()),
-            }],
-            subtotal: Money {
-                minor: 3998,
-                currency: usd.clone(),
-            },
-            total: Money {
-                minor: 3998,
-                currency: usd,
-            },
-            restore_url: None,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            completed_at: None,
-        }
+        let mut checkout = crate::model::sample_snapshot(Utc::now());
+        checkout.line_items[0].title = title.into();
+        checkout
     }
 
     #[test]

@@ -28,22 +28,14 @@ impl Reply {
     pub fn json(status: u16, value: &impl serde::Serialize) -> Self {
         Self {
             status,
-            headers: vec![
-                ("content-type", "application/json".into()),
-                ("cache-control", "no-store".into()),
-            ],
+            headers: vec![("content-type", "application/json".into()), ("cache-control", "no-store".into())],
             body: serde_json::to_string(value).expect("responses serialise"),
         }
     }
 
     /// A small HTML page with a title and a message (both plain text, escaped here).
     pub fn page(status: u16, title: &str, message: &str, extra_html: &str) -> Self {
-        let escape = |s: &str| {
-            s.replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
-                .replace('"', "&quot;")
-        };
+        let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
         let body = format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title></head>\
              <body style=\"font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1c1917\">\
@@ -56,10 +48,7 @@ impl Reply {
             headers: vec![
                 ("content-type", "text/html; charset=utf-8".into()),
                 ("cache-control", "no-store".into()),
-                (
-                    "content-security-policy",
-                    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'".into(),
-                ),
+                ("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'".into()),
                 ("referrer-policy", "no-referrer".into()),
             ],
             body,
@@ -96,45 +85,39 @@ impl Reply {
 /// The one mapping from a use-case error to a response.
 pub fn error_reply(error: &UseCaseError, audience: Audience) -> Reply {
     let (status, code, message) = match error {
-        UseCaseError::Delivery(DeliveryError::BadSignature) => (
-            401,
-            "invalid_signature",
-            "missing or invalid signature".to_owned(),
-        ),
-        UseCaseError::Delivery(DeliveryError::TooLarge { limit }) => (
-            413,
-            "payload_too_large",
-            format!("body larger than {limit} bytes"),
-        ),
+        UseCaseError::Delivery(DeliveryError::BadSignature) => {
+            (401, "invalid_signature", "missing or invalid signature".to_owned())
+        }
+        UseCaseError::Delivery(DeliveryError::TooLarge { limit }) => {
+            (413, "payload_too_large", format!("body larger than {limit} bytes"))
+        }
         UseCaseError::Delivery(DeliveryError::UnknownPlatform(_)) => {
             (404, "unknown_platform", "unknown platform".to_owned())
         }
-        UseCaseError::Delivery(
-            e @ (DeliveryError::MissingHeader(_) | DeliveryError::InvalidHeader { .. }),
-        ) => (400, "bad_header", e.to_string()),
-        UseCaseError::Delivery(e @ DeliveryError::MalformedPayload(_)) => {
-            (400, "malformed_payload", e.to_string())
+        UseCaseError::Delivery(e @ (DeliveryError::MissingHeader(_) | DeliveryError::InvalidHeader { .. })) => {
+            (400, "bad_header", e.to_string())
         }
-        UseCaseError::Link(LinkError::Expired) => {
-            (410, "link_expired", "This link has expired.".to_owned())
-        }
+        UseCaseError::Delivery(e @ DeliveryError::MalformedPayload(_)) => (400, "malformed_payload", e.to_string()),
+        UseCaseError::Link(LinkError::Expired) => (410, "link_expired", "This link has expired.".to_owned()),
         UseCaseError::Link(LinkError::Invalid | LinkError::WrongKind) => {
             (400, "link_invalid", "This link is not valid.".to_owned())
         }
-        UseCaseError::NotFound => (
-            404,
-            "not_found",
-            "We could not find what this link points to.".to_owned(),
-        ),
+        UseCaseError::NotFound => (404, "not_found", "We could not find what this link points to.".to_owned()),
         UseCaseError::Port(PortError::Conflict) => (503, "busy", "Please try again.".to_owned()),
         UseCaseError::Port(PortError::Rejected(_) | PortError::Unavailable(_)) => {
             (503, "unavailable", "Please try again later.".to_owned())
         }
-        UseCaseError::Render(_) => (
-            500,
-            "internal",
-            "Something went wrong on our side.".to_owned(),
-        ),
+        UseCaseError::Render(_) => (500, "internal", "Something went wrong on our side.".to_owned()),
+        UseCaseError::Session(e) => (401, "unauthorized", e.to_string()),
+        UseCaseError::Forbidden => (403, "forbidden", error.to_string()),
+        UseCaseError::BadRequest(message) => (400, "bad_request", message.clone()),
+        UseCaseError::InvalidSettings(errors) => {
+            let body = json!({ "error": "invalid_settings", "message": "settings refused; nothing was saved", "errors": errors });
+            return Reply::json(400, &body);
+        }
+        UseCaseError::StaleVersion => {
+            (409, "stale_version", "The settings changed since you loaded them; reload and try again.".to_owned())
+        }
     };
     if status >= 500 {
         tracing::error!(%error, status, "request failed");
@@ -144,11 +127,7 @@ pub fn error_reply(error: &UseCaseError, audience: Audience) -> Reply {
     match audience {
         Audience::Machine => Reply::json(status, &json!({ "error": code, "message": message })),
         Audience::Person => {
-            let title = if status >= 500 {
-                "Something went wrong"
-            } else {
-                "This link does not work"
-            };
+            let title = if status >= 500 { "Something went wrong" } else { "This link does not work" };
             Reply::page(status, title, &message, "")
         }
     }
@@ -167,19 +146,12 @@ mod tests {
             (DeliveryError::TooLarge { limit: 1 }.into(), 413),
             (LinkError::Expired.into(), 410),
             (LinkError::Invalid.into(), 400),
-            (
-                PortError::Unavailable("ddb down at arn:aws:secret".into()).into(),
-                503,
-            ),
+            (PortError::Unavailable("ddb down at arn:aws:secret".into()).into(), 503),
         ];
         for (error, status) in cases {
             let reply = error_reply(&error, Audience::Machine);
             assert_eq!(reply.status, status, "{error}");
-            assert!(
-                !reply.body.contains("arn:aws"),
-                "internals leak: {}",
-                reply.body
-            );
+            assert!(!reply.body.contains("arn:aws"), "internals leak: {}", reply.body);
         }
     }
 

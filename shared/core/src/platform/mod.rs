@@ -4,9 +4,7 @@
 
 pub mod shopify;
 
-use crate::model::{
-    CartSnapshot, CheckoutSnapshot, CheckoutToken, OrderSnapshot, ShopDomain, WebhookId,
-};
+use crate::model::{CartSnapshot, CheckoutSnapshot, CheckoutToken, OrderSnapshot, ShopDomain, WebhookId};
 
 /// What a webhook told us, normalised. Short-lived (one per delivery), so the size difference
 /// between variants does not matter.

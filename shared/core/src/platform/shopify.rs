@@ -8,7 +8,7 @@
 
 use super::{DeliveryError, PlatformEvent, VerifiedDelivery};
 use crate::model::{
-    CartSnapshot, CartToken, CheckoutSnapshot, CheckoutToken, Contact, Currency, LineItem,
+    CartSnapshot, CartToken, CheckoutSnapshot, CheckoutStage, CheckoutToken, Contact, Currency, Device, LineItem,
     ModelError, Money, OrderId, OrderSnapshot, Region, ShopDomain, WebhookId,
 };
 use base64::Engine;
@@ -47,10 +47,7 @@ impl std::fmt::Debug for WebhookSecrets {
 impl WebhookSecrets {
     /// The current secret and, optionally, the one it replaces. An empty previous secret counts as none.
     pub fn new(current: impl Into<Vec<u8>>, previous: Option<Vec<u8>>) -> Self {
-        Self {
-            current: current.into(),
-            previous: previous.filter(|p| !p.is_empty()),
-        }
+        Self { current: current.into(), previous: previous.filter(|p| !p.is_empty()) }
     }
 
     /// True when `header_b64` is the HMAC of `body` under the current or the previous secret.
@@ -91,39 +88,21 @@ pub fn verify_and_parse<'a>(
     body: &[u8],
 ) -> Result<VerifiedDelivery, DeliveryError> {
     if body.len() > MAX_BODY_BYTES {
-        return Err(DeliveryError::TooLarge {
-            limit: MAX_BODY_BYTES,
-        });
+        return Err(DeliveryError::TooLarge { limit: MAX_BODY_BYTES });
     }
     let signature = header(headers::HMAC).ok_or(DeliveryError::BadSignature)?;
     if !secrets.verify(body, signature) {
         return Err(DeliveryError::BadSignature);
     }
-    let required = |name: &'static str| {
-        header(name)
-            .filter(|v| !v.trim().is_empty())
-            .ok_or(DeliveryError::MissingHeader(name))
-    };
+    let required =
+        |name: &'static str| header(name).filter(|v| !v.trim().is_empty()).ok_or(DeliveryError::MissingHeader(name));
     let topic = required(headers::TOPIC)?.trim().to_ascii_lowercase();
-    let shop = ShopDomain::parse(required(headers::SHOP_DOMAIN)?).map_err(|e| {
-        DeliveryError::InvalidHeader {
-            name: headers::SHOP_DOMAIN,
-            reason: e.to_string(),
-        }
-    })?;
-    let webhook_id = WebhookId::new(required(headers::WEBHOOK_ID)?.trim()).map_err(|e| {
-        DeliveryError::InvalidHeader {
-            name: headers::WEBHOOK_ID,
-            reason: e.to_string(),
-        }
-    })?;
+    let shop = ShopDomain::parse(required(headers::SHOP_DOMAIN)?)
+        .map_err(|e| DeliveryError::InvalidHeader { name: headers::SHOP_DOMAIN, reason: e.to_string() })?;
+    let webhook_id = WebhookId::new(required(headers::WEBHOOK_ID)?.trim())
+        .map_err(|e| DeliveryError::InvalidHeader { name: headers::WEBHOOK_ID, reason: e.to_string() })?;
     let event = parse_event(&topic, body)?;
-    Ok(VerifiedDelivery {
-        shop,
-        webhook_id,
-        topic,
-        event,
-    })
+    Ok(VerifiedDelivery { shop, webhook_id, topic, event })
 }
 
 /// Parses the body of a topic into an event. Unknown topics are [`PlatformEvent::Ignored`], but
@@ -133,36 +112,24 @@ pub fn parse_event(topic: &str, body: &[u8]) -> Result<PlatformEvent, DeliveryEr
     match topic {
         "checkouts/create" | "checkouts/update" => {
             let raw: RawCheckout = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
-            Ok(PlatformEvent::CheckoutUpserted(
-                raw.normalise().map_err(|e| malformed(&e))?,
-            ))
+            Ok(PlatformEvent::CheckoutUpserted(raw.normalise().map_err(|e| malformed(&e))?))
         }
         "checkouts/delete" => {
             let raw: RawDeleted = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
-            let token = raw
-                .token
-                .ok_or_else(|| malformed(&"checkouts/delete without token"))?;
-            Ok(PlatformEvent::CheckoutDeleted(
-                CheckoutToken::new(token).map_err(|e| malformed(&e))?,
-            ))
+            let token = raw.token.ok_or_else(|| malformed(&"checkouts/delete without token"))?;
+            Ok(PlatformEvent::CheckoutDeleted(CheckoutToken::new(token).map_err(|e| malformed(&e))?))
         }
         "carts/create" | "carts/update" => {
             let raw: RawCart = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
-            Ok(PlatformEvent::CartUpserted(
-                raw.normalise().map_err(|e| malformed(&e))?,
-            ))
+            Ok(PlatformEvent::CartUpserted(raw.normalise().map_err(|e| malformed(&e))?))
         }
         "orders/create" | "orders/paid" => {
             let raw: RawOrder = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
-            Ok(PlatformEvent::OrderPlaced(
-                raw.normalise().map_err(|e| malformed(&e))?,
-            ))
+            Ok(PlatformEvent::OrderPlaced(raw.normalise().map_err(|e| malformed(&e))?))
         }
         other => {
             serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(|e| malformed(&e))?;
-            Ok(PlatformEvent::Ignored {
-                topic: other.to_owned(),
-            })
+            Ok(PlatformEvent::Ignored { topic: other.to_owned() })
         }
     }
 }
@@ -172,8 +139,7 @@ pub fn parse_event(topic: &str, body: &[u8]) -> Result<PlatformEvent, DeliveryEr
 pub fn normalise_phone(raw: &str, country_code: Option<&str>) -> Option<String> {
     let country = country_code.and_then(|c| c.parse::<phonenumber::country::Id>().ok());
     let number = phonenumber::parse(country, raw).ok()?;
-    phonenumber::is_valid(&number)
-        .then(|| number.format().mode(phonenumber::Mode::E164).to_string())
+    phonenumber::is_valid(&number).then(|| number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
 fn normalise_email(raw: Option<String>) -> Option<String> {
@@ -210,6 +176,23 @@ struct RawCustomer {
     first_name: Option<String>,
     email: Option<String>,
     phone: Option<String>,
+    orders_count: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct RawDiscountCode {
+    code: String,
+}
+
+#[derive(Deserialize)]
+struct RawClientDetails {
+    user_agent: Option<String>,
+}
+
+/// Mobile or desktop, from a user agent.
+fn device_of(user_agent: &str) -> Device {
+    let mobile = ["Mobile", "Android", "iPhone", "iPad"].iter().any(|m| user_agent.contains(m));
+    if mobile { Device::Mobile } else { Device::Desktop }
 }
 
 #[derive(Deserialize)]
@@ -245,14 +228,8 @@ impl RawLineItem<'_> {
             None => None,
         });
         Ok(LineItem {
-            title: self
-                .title
-                .or(self.presentment_title)
-                .map_or_else(|| "Item".to_owned(), Cow::into_owned),
-            variant_title: self
-                .variant_title
-                .filter(|v| !v.is_empty())
-                .map(Cow::into_owned),
+            title: self.title.or(self.presentment_title).map_or_else(|| "Item".to_owned(), Cow::into_owned),
+            variant_title: self.variant_title.filter(|v| !v.is_empty()).map(Cow::into_owned),
             variant_id: self.variant_id,
             product_id: self.product_id,
             quantity: self.quantity,
@@ -289,6 +266,11 @@ struct RawCheckout<'a> {
     shipping_address: Option<RawAddress>,
     billing_address: Option<RawAddress>,
     customer: Option<RawCustomer>,
+    #[serde(default)]
+    shipping_lines: Vec<serde::de::IgnoredAny>,
+    #[serde(default)]
+    discount_codes: Vec<RawDiscountCode>,
+    client_details: Option<RawClientDetails>,
 }
 
 impl RawCheckout<'_> {
@@ -299,20 +281,13 @@ impl RawCheckout<'_> {
                 .or(self.currency.as_deref())
                 .ok_or(NormaliseError::Missing("currency"))?,
         )?;
-        let address = self
-            .shipping_address
-            .as_ref()
-            .or(self.billing_address.as_ref());
+        let address = self.shipping_address.as_ref().or(self.billing_address.as_ref());
         let region = Region {
             country_code: address.and_then(|a| a.country_code.clone()),
             province_code: address.and_then(|a| a.province_code.clone()),
         };
         let customer = self.customer.as_ref();
-        let email = normalise_email(
-            self.email
-                .clone()
-                .or_else(|| customer.and_then(|c| c.email.clone())),
-        );
+        let email = normalise_email(self.email.clone().or_else(|| customer.and_then(|c| c.email.clone())));
         let phone = [
             self.sms_marketing_phone.as_deref(),
             self.phone.as_deref(),
@@ -326,18 +301,11 @@ impl RawCheckout<'_> {
             .and_then(|c| c.first_name.clone())
             .or_else(|| address.and_then(|a| a.first_name.clone()))
             .filter(|n| !n.trim().is_empty());
-        let line_items = self
-            .line_items
-            .into_iter()
-            .map(|l| l.normalise(&currency))
-            .collect::<Result<Vec<_>, _>>()?;
+        let line_items = self.line_items.into_iter().map(|l| l.normalise(&currency)).collect::<Result<Vec<_>, _>>()?;
         let total = match &self.total_price {
             Some(total) => Money::parse("total_price", total, &currency)?,
             None => Money {
-                minor: line_items
-                    .iter()
-                    .map(|l| l.unit_price.minor * i64::from(l.quantity))
-                    .sum(),
+                minor: line_items.iter().map(|l| l.unit_price.minor * i64::from(l.quantity)).sum(),
                 currency: currency.clone(),
             },
         };
@@ -345,6 +313,12 @@ impl RawCheckout<'_> {
             Some(subtotal) => Money::parse("subtotal_price", subtotal, &currency)?,
             None => total.clone(),
         };
+        let stage = match (self.shipping_address.is_some(), self.shipping_lines.is_empty()) {
+            (true, false) => CheckoutStage::Payment,
+            (true, true) => CheckoutStage::Shipping,
+            _ => CheckoutStage::Contact,
+        };
+        let customer_orders = customer.and_then(|c| c.orders_count);
         Ok(CheckoutSnapshot {
             token: CheckoutToken::new(self.token)?,
             cart_token: self.cart_token.map(CartToken::new).transpose()?,
@@ -364,6 +338,10 @@ impl RawCheckout<'_> {
             updated_at: self.updated_at.unwrap_or(self.created_at),
             created_at: self.created_at,
             completed_at: self.completed_at,
+            stage,
+            device: self.client_details.and_then(|d| d.user_agent).map(|ua| device_of(&ua)),
+            discount_codes: self.discount_codes.into_iter().map(|d| d.code).collect(),
+            customer_orders,
         })
     }
 }
@@ -384,16 +362,8 @@ impl RawCart<'_> {
     fn normalise(self) -> Result<CartSnapshot, NormaliseError> {
         let currency = Currency::parse(self.currency.as_deref().unwrap_or("USD"))?;
         Ok(CartSnapshot {
-            token: CartToken::new(
-                self.token
-                    .or(self.id)
-                    .ok_or(NormaliseError::Missing("cart token"))?,
-            )?,
-            line_items: self
-                .line_items
-                .into_iter()
-                .map(|l| l.normalise(&currency))
-                .collect::<Result<_, _>>()?,
+            token: CartToken::new(self.token.or(self.id).ok_or(NormaliseError::Missing("cart token"))?)?,
+            line_items: self.line_items.into_iter().map(|l| l.normalise(&currency)).collect::<Result<_, _>>()?,
             updated_at: self.updated_at,
         })
     }
@@ -428,11 +398,7 @@ impl RawOrder {
             id: OrderId::new(self.id)?,
             checkout_token: self.checkout_token.map(CheckoutToken::new).transpose()?,
             cart_token: self.cart_token.map(CartToken::new).transpose()?,
-            email: normalise_email(
-                self.email
-                    .or(self.contact_email)
-                    .or_else(|| self.customer.and_then(|c| c.email)),
-            ),
+            email: normalise_email(self.email.or(self.contact_email).or_else(|| self.customer.and_then(|c| c.email))),
             total: Money::parse("total_price", &self.total_price, &currency)?,
             created_at: self.created_at,
         })
@@ -483,18 +449,9 @@ mod tests {
     fn shopify_published_vector_verifies() {
         // Shopify's own test vector from @shopify/shopify-api's webhook validation tests.
         let secrets = WebhookSecrets::new(SECRET, None);
-        assert!(secrets.verify(
-            br#"{"foo": "bar"}"#,
-            "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g="
-        ));
-        assert_eq!(
-            secrets.sign(br#"{"foo": "bar"}"#),
-            "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g="
-        );
-        assert!(!secrets.verify(
-            br#"{"foo": "bar"} "#,
-            "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g="
-        ));
+        assert!(secrets.verify(br#"{"foo": "bar"}"#, "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g="));
+        assert_eq!(secrets.sign(br#"{"foo": "bar"}"#), "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=");
+        assert!(!secrets.verify(br#"{"foo": "bar"} "#, "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g="));
     }
 
     #[test]
@@ -509,35 +466,21 @@ mod tests {
     #[test]
     fn garbage_signatures_are_refused() {
         let secrets = WebhookSecrets::new(SECRET, None);
-        for header in [
-            "",
-            "not base64!",
-            "AAAA",
-            "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g",
-        ] {
+        for header in ["", "not base64!", "AAAA", "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g"] {
             assert!(!secrets.verify(b"{}", header), "{header:?}");
         }
     }
 
     #[test]
     fn phones_become_e164() {
-        assert_eq!(
-            normalise_phone("+1(502)-459-2181", Some("US")).as_deref(),
-            Some("+15024592181")
-        );
-        assert_eq!(
-            normalise_phone("030 901820", Some("DE")).as_deref(),
-            Some("+4930901820")
-        );
+        assert_eq!(normalise_phone("+1(502)-459-2181", Some("US")).as_deref(), Some("+15024592181"));
+        assert_eq!(normalise_phone("030 901820", Some("DE")).as_deref(), Some("+4930901820"));
         assert_eq!(normalise_phone("not a phone", Some("US")), None);
     }
 
     #[test]
     fn emails_are_lowercased_and_checked() {
-        assert_eq!(
-            normalise_email(Some(" Bob@Example.COM ".into())).as_deref(),
-            Some("bob@example.com")
-        );
+        assert_eq!(normalise_email(Some(" Bob@Example.COM ".into())).as_deref(), Some("bob@example.com"));
         assert_eq!(normalise_email(Some("nobody".into())), None);
         assert_eq!(normalise_email(Some("@x.com".into())), None);
     }
@@ -546,9 +489,7 @@ mod tests {
     fn unknown_topic_is_ignored_but_must_be_json() {
         assert_eq!(
             parse_event("products/update", b"{}").unwrap(),
-            PlatformEvent::Ignored {
-                topic: "products/update".into()
-            }
+            PlatformEvent::Ignored { topic: "products/update".into() }
         );
         assert!(parse_event("products/update", b"{").is_err());
     }

@@ -1,76 +1,324 @@
 //! A shop's recovery settings: the steps of the sequence and the policies around them, with
-//! defaults (email at 1 h, 24 h and 72 h after the last activity) and validation that names the
-//! offending field.
+//! defaults (email at 1 h, 24 h and 72 h after the last activity) and validation that lists every
+//! offending field by its path, e.g. `steps[2].delay: must be later than steps[1].delay`.
 
-use chrono::Duration;
+use crate::model::Channel;
+use chrono::{Duration, NaiveTime};
 use serde::{Deserialize, Serialize};
+
+/// The settings of one shop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoverySettings {
+    /// The shop's IANA time zone, used when the shopper's cannot be told.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    pub steps: Vec<StepSettings>,
+    #[serde(default)]
+    pub policies: Policies,
+}
 
 /// One step of the recovery sequence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepSettings {
     pub name: String,
-    #[serde(default = "enabled")]
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "yes")]
     pub enabled: bool,
-    /// Time since the shopper's last activity, e.g. `"1h"`, `"30m"`, `"3days"`, `"5s"`.
+    /// Time since the shopper's last activity, e.g. `"30m"`, `"1h"`, `"3days"`.
     pub delay: String,
-    /// The email template to render.
-    #[serde(default = "default_template")]
-    pub template: String,
+    /// Channels in order of preference; the first one permitted is used.
+    #[serde(default = "email_only")]
+    pub channels: Vec<Channel>,
+    #[serde(default)]
+    pub templates: Templates,
+    #[serde(default)]
+    pub conditions: Conditions,
+    /// A/B variants; empty means one implicit variant `"control"`.
+    #[serde(default)]
+    pub variants: Vec<Variant>,
+    /// A discount offered with this step, subject to the incentive policy.
+    #[serde(default)]
+    pub incentive: Option<IncentiveOffer>,
 }
 
-fn enabled() -> bool {
+/// The template of a step on each channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Templates {
+    #[serde(default = "default_email_template")]
+    pub email: String,
+    #[serde(default = "default_sms_template")]
+    pub sms: String,
+    #[serde(default = "default_push_template")]
+    pub push: String,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self { email: default_email_template(), sms: default_sms_template(), push: default_push_template() }
+    }
+}
+
+impl Templates {
+    /// The template for a channel.
+    pub fn for_channel(&self, channel: Channel) -> &str {
+        match channel {
+            Channel::Email => &self.email,
+            Channel::Sms => &self.sms,
+            Channel::Push => &self.push,
+        }
+    }
+}
+
+/// Who a step is for. Every condition that is set must hold.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conditions {
+    /// Cart total in minor units (cents), inclusive.
+    #[serde(default)]
+    pub cart_value: Option<ValueRange>,
+    /// ISO 3166 alpha-2 codes of the shipping country.
+    #[serde(default)]
+    pub countries_in: Vec<String>,
+    #[serde(default)]
+    pub countries_not_in: Vec<String>,
+    #[serde(default)]
+    pub customer: Option<CustomerKind>,
+    /// The checkout got at least this far.
+    #[serde(default)]
+    pub stage_reached: Option<CheckoutStage>,
+    /// At least one of these product ids is in the cart.
+    #[serde(default)]
+    pub contains_products: Vec<u64>,
+    #[serde(default)]
+    pub device: Option<Device>,
+    #[serde(default)]
+    pub discount_code_used: Option<bool>,
+}
+
+/// An inclusive range of minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueRange {
+    #[serde(default)]
+    pub min: Option<i64>,
+    #[serde(default)]
+    pub max: Option<i64>,
+}
+
+/// New (no previous order) or returning customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerKind {
+    New,
+    Returning,
+}
+
+pub use crate::model::{CheckoutStage, Device};
+
+/// One arm of an A/B test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    pub name: String,
+    pub weight: u32,
+    /// Replaces the step's email template for this variant.
+    #[serde(default)]
+    pub email_template: Option<String>,
+}
+
+/// A percentage discount offered with a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncentiveOffer {
+    pub percent: u8,
+}
+
+/// The rules around every step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policies {
+    /// A checkout counts as abandoned only after this long without activity.
+    #[serde(default = "default_cutoff")]
+    pub abandonment_cutoff: String,
+    /// No message inside these hours of the recipient's local time.
+    #[serde(default)]
+    pub quiet_hours: Option<QuietHours>,
+    /// At most this many messages to one contact, across channels and checkouts.
+    #[serde(default = "default_cap")]
+    pub frequency_cap: Option<FrequencyCap>,
+    #[serde(default)]
+    pub email_consent: EmailConsent,
+    #[serde(default = "default_max_age")]
+    pub max_sequence_age: String,
+    /// Share of carts that get no message at all, to measure what recovery really adds.
+    #[serde(default)]
+    pub holdout_percent: u8,
+    #[serde(default = "default_attribution")]
+    pub attribution_window: String,
+    #[serde(default)]
+    pub incentives: IncentivePolicy,
+}
+
+impl Default for Policies {
+    fn default() -> Self {
+        Self {
+            abandonment_cutoff: default_cutoff(),
+            quiet_hours: None,
+            frequency_cap: default_cap(),
+            email_consent: EmailConsent::default(),
+            max_sequence_age: default_max_age(),
+            holdout_percent: 0,
+            attribution_window: default_attribution(),
+            incentives: IncentivePolicy::default(),
+        }
+    }
+}
+
+/// Local hours with no messages, e.g. 21:00 to 08:00 (may cross midnight).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuietHours {
+    pub start: String,
+    pub end: String,
+}
+
+impl QuietHours {
+    /// Start and end as times of day. Validated settings always parse.
+    pub fn times(&self) -> (NaiveTime, NaiveTime) {
+        let parse = |t: &str| NaiveTime::parse_from_str(t, "%H:%M").unwrap_or(NaiveTime::MIN);
+        (parse(&self.start), parse(&self.end))
+    }
+
+    /// Whether a local time of day is quiet.
+    pub fn contains(&self, time: NaiveTime) -> bool {
+        let (start, end) = self.times();
+        if start <= end { time >= start && time < end } else { time >= start || time < end }
+    }
+}
+
+/// A frequency cap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrequencyCap {
+    pub max_messages: u32,
+    pub per: String,
+}
+
+/// Whom email may go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailConsent {
+    /// Only shoppers who accepted marketing (the default).
+    #[default]
+    MarketingOnly,
+    /// Any shopper who gave an email (where the law lets cart reminders go without consent).
+    AnyContact,
+}
+
+/// When a discount may be offered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncentivePolicy {
+    /// No incentive before this step number (1 = the first step).
+    #[serde(default = "default_not_before")]
+    pub not_before_step: u32,
+    /// Minimum cart total in minor units.
+    #[serde(default)]
+    pub min_cart_value: i64,
+    #[serde(default = "default_max_percent")]
+    pub max_percent: u8,
+    /// At most one incentive per contact in this many days.
+    #[serde(default = "default_once_per")]
+    pub once_per_contact_days: u32,
+}
+
+impl Default for IncentivePolicy {
+    fn default() -> Self {
+        Self {
+            not_before_step: default_not_before(),
+            min_cart_value: 0,
+            max_percent: default_max_percent(),
+            once_per_contact_days: default_once_per(),
+        }
+    }
+}
+
+fn yes() -> bool {
     true
 }
-
-fn default_template() -> String {
+fn email_only() -> Vec<Channel> {
+    vec![Channel::Email]
+}
+fn default_timezone() -> String {
+    "UTC".to_owned()
+}
+fn default_email_template() -> String {
     "reminder".to_owned()
+}
+fn default_sms_template() -> String {
+    "sms_reminder".to_owned()
+}
+fn default_push_template() -> String {
+    "push_reminder".to_owned()
+}
+fn default_cutoff() -> String {
+    "15m".to_owned()
+}
+fn default_cap() -> Option<FrequencyCap> {
+    Some(FrequencyCap { max_messages: 3, per: "1day".to_owned() })
+}
+fn default_attribution() -> String {
+    "5days".to_owned()
+}
+fn default_max_age() -> String {
+    "14days".to_owned()
+}
+fn default_not_before() -> u32 {
+    2
+}
+fn default_max_percent() -> u8 {
+    15
+}
+fn default_once_per() -> u32 {
+    30
 }
 
 impl StepSettings {
+    /// An enabled email step with default templates, no conditions and no incentive.
+    pub fn email(name: &str, delay: &str, email_template: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            description: String::new(),
+            enabled: true,
+            delay: delay.to_owned(),
+            channels: email_only(),
+            templates: Templates { email: email_template.to_owned(), ..Templates::default() },
+            conditions: Conditions::default(),
+            variants: Vec::new(),
+            incentive: None,
+        }
+    }
+
     /// The step's delay. Validated settings always parse.
     pub fn delay(&self) -> Duration {
         parse_delay(&self.delay).unwrap_or_else(|_| Duration::hours(1))
     }
 }
 
-/// The settings of one shop.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RecoverySettings {
-    pub steps: Vec<StepSettings>,
-    /// An order within this long after a message counts as recovered, e.g. `"5days"`.
-    #[serde(default = "default_attribution")]
-    pub attribution_window: String,
-    /// No message goes out about a checkout older than this, e.g. `"14days"`.
-    #[serde(default = "default_max_age")]
-    pub max_sequence_age: String,
-}
-
-fn default_attribution() -> String {
-    "5days".to_owned()
-}
-
-fn default_max_age() -> String {
-    "14days".to_owned()
-}
-
 impl Default for RecoverySettings {
     fn default() -> Self {
-        let step = |name: &str, delay: &str, template: &str| StepSettings {
-            name: name.to_owned(),
-            enabled: true,
-            delay: delay.to_owned(),
-            template: template.to_owned(),
-        };
         Self {
+            timezone: default_timezone(),
             steps: vec![
-                step("reminder", "1h", "reminder"),
-                step("follow-up", "24h", "follow_up"),
-                step("last-chance", "72h", "last_chance"),
+                StepSettings::email("reminder", "1h", "reminder"),
+                StepSettings::email("follow-up", "24h", "follow_up"),
+                StepSettings::email("last-chance", "72h", "last_chance"),
             ],
-            attribution_window: default_attribution(),
-            max_sequence_age: default_max_age(),
+            policies: Policies::default(),
         }
     }
 }
@@ -83,13 +331,29 @@ pub struct SettingsError {
     pub reason: String,
 }
 
+/// Collects problems while validating.
+#[derive(Default)]
+struct Problems(Vec<SettingsError>);
+
+impl Problems {
+    fn add(&mut self, path: impl Into<String>, reason: impl Into<String>) {
+        self.0.push(SettingsError { path: path.into(), reason: reason.into() });
+    }
+
+    fn duration(&mut self, path: impl Into<String>, value: &str) -> Option<Duration> {
+        parse_delay(value).map_err(|reason| self.add(path, reason)).ok()
+    }
+}
+
 impl RecoverySettings {
-    /// Parses settings from JSON and validates them; every problem is listed.
+    /// Parses settings from JSON and validates them; every problem is listed with its path.
     pub fn from_json(json: &str) -> Result<Self, Vec<SettingsError>> {
-        let settings: Self = serde_json::from_str(json).map_err(|e| {
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let settings: Self = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let path = e.path().to_string();
             vec![SettingsError {
-                path: "$".into(),
-                reason: e.to_string(),
+                path: if path == "." { "$".into() } else { path },
+                reason: e.into_inner().to_string(),
             }]
         })?;
         settings.validate()?;
@@ -98,86 +362,170 @@ impl RecoverySettings {
 
     /// Checks every field; returns all problems, not just the first.
     pub fn validate(&self) -> Result<(), Vec<SettingsError>> {
-        let mut errors = Vec::new();
-        let mut error = |path: String, reason: &str| {
-            errors.push(SettingsError {
-                path,
-                reason: reason.to_owned(),
-            })
-        };
+        let mut problems = Problems::default();
+        if self.timezone.parse::<chrono_tz::Tz>().is_err() {
+            problems.add("timezone", "is not an IANA time zone such as \"America/New_York\"");
+        }
         if self.steps.is_empty() {
-            error("steps".into(), "must have at least one step");
+            problems.add("steps", "must have at least one step");
         }
         if self.steps.len() > 10 {
-            error("steps".into(), "must have at most 10 steps");
+            problems.add("steps", "must have at most 10 steps");
         }
+        let policies = &self.policies;
+        let cutoff = problems.duration("policies.abandonment_cutoff", &policies.abandonment_cutoff);
         let mut previous: Option<(usize, Duration)> = None;
         for (index, step) in self.steps.iter().enumerate() {
+            let path = |field: &str| format!("steps[{index}].{field}");
             if step.name.trim().is_empty() {
-                error(format!("steps[{index}].name"), "must not be empty");
+                problems.add(path("name"), "must not be empty");
+            } else if self.steps[..index].iter().any(|s| s.name == step.name) {
+                problems.add(path("name"), "must be unique");
             }
-            if !crate::render::is_known_template(&step.template) {
-                error(
-                    format!("steps[{index}].template"),
-                    "is not a known template",
-                );
-            }
-            match parse_delay(&step.delay) {
-                Err(reason) => error(format!("steps[{index}].delay"), &reason),
-                Ok(delay) => {
-                    if let Some((before, previous_delay)) = previous.filter(|_| step.enabled)
-                        && delay <= previous_delay
-                    {
-                        error(
-                            format!("steps[{index}].delay"),
-                            &format!("must be later than steps[{before}].delay"),
-                        );
+            if let Some(delay) = problems.duration(path("delay"), &step.delay) {
+                if step.enabled {
+                    if let Some((before, previous_delay)) = previous {
+                        if delay <= previous_delay {
+                            problems.add(path("delay"), format!("must be later than steps[{before}].delay"));
+                        }
+                    } else if cutoff.is_some_and(|cutoff| delay < cutoff) {
+                        problems.add(path("delay"), "must not be earlier than policies.abandonment_cutoff");
                     }
-                    if step.enabled {
-                        previous = Some((index, delay));
-                    }
+                    previous = Some((index, delay));
                 }
             }
+            validate_step(step, &path, policies, &mut problems);
         }
-        for (path, value) in [
-            ("attribution_window", &self.attribution_window),
-            ("max_sequence_age", &self.max_sequence_age),
-        ] {
-            if let Err(reason) = parse_delay(value) {
-                error(path.into(), &reason);
+        if let Some(quiet) = &policies.quiet_hours {
+            let start = NaiveTime::parse_from_str(&quiet.start, "%H:%M");
+            let end = NaiveTime::parse_from_str(&quiet.end, "%H:%M");
+            if start.is_err() {
+                problems.add("policies.quiet_hours.start", "must be a time like \"21:00\"");
+            }
+            if end.is_err() {
+                problems.add("policies.quiet_hours.end", "must be a time like \"08:00\"");
+            }
+            if start.is_ok() && start == end {
+                problems.add("policies.quiet_hours.end", "must differ from start");
             }
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
+        if let Some(cap) = &policies.frequency_cap {
+            if cap.max_messages == 0 {
+                problems.add("policies.frequency_cap.max_messages", "must be at least 1");
+            }
+            problems.duration("policies.frequency_cap.per", &cap.per);
         }
+        problems.duration("policies.max_sequence_age", &policies.max_sequence_age);
+        problems.duration("policies.attribution_window", &policies.attribution_window);
+        if policies.holdout_percent > 50 {
+            problems.add("policies.holdout_percent", "must be between 0 and 50");
+        }
+        let incentives = &policies.incentives;
+        if incentives.max_percent > 100 {
+            problems.add("policies.incentives.max_percent", "must be between 0 and 100");
+        }
+        if incentives.min_cart_value < 0 {
+            problems.add("policies.incentives.min_cart_value", "must not be negative");
+        }
+        if incentives.not_before_step == 0 {
+            problems.add("policies.incentives.not_before_step", "counts from 1");
+        }
+        if problems.0.is_empty() { Ok(()) } else { Err(problems.0) }
     }
 
     /// The enabled steps with their index in [`Self::steps`].
     pub fn enabled_steps(&self) -> impl Iterator<Item = (u32, &StepSettings)> {
-        self.steps
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.enabled)
-            .map(|(i, s)| (i as u32, s))
+        self.steps.iter().enumerate().filter(|(_, s)| s.enabled).map(|(i, s)| (i as u32, s))
+    }
+
+    /// The shop's time zone (UTC if invalid, which validation prevents).
+    pub fn shop_timezone(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::UTC)
     }
 
     /// The attribution window.
     pub fn attribution_window(&self) -> Duration {
-        parse_delay(&self.attribution_window).unwrap_or_else(|_| Duration::days(5))
+        parse_delay(&self.policies.attribution_window).unwrap_or_else(|_| Duration::days(5))
     }
 
     /// The maximum age of a checkout that may still get messages.
     pub fn max_sequence_age(&self) -> Duration {
-        parse_delay(&self.max_sequence_age).unwrap_or_else(|_| Duration::days(14))
+        parse_delay(&self.policies.max_sequence_age).unwrap_or_else(|_| Duration::days(14))
+    }
+
+    /// How long a checkout must be idle before it counts as abandoned.
+    pub fn abandonment_cutoff(&self) -> Duration {
+        parse_delay(&self.policies.abandonment_cutoff).unwrap_or_else(|_| Duration::minutes(15))
+    }
+}
+
+fn validate_step(step: &StepSettings, path: &dyn Fn(&str) -> String, policies: &Policies, problems: &mut Problems) {
+    if step.channels.is_empty() {
+        problems.add(path("channels"), "must name at least one channel");
+    }
+    for (i, channel) in step.channels.iter().enumerate() {
+        if step.channels[..i].contains(channel) {
+            problems.add(path(&format!("channels[{i}]")), "is listed twice");
+        }
+    }
+    for channel in [Channel::Email, Channel::Sms, Channel::Push] {
+        let template = step.templates.for_channel(channel);
+        if !crate::render::is_known_template(channel, template) {
+            problems.add(
+                path(&format!("templates.{}", channel.as_str())),
+                format!("{template:?} is not a known {} template", channel.as_str()),
+            );
+        }
+    }
+    let conditions = &step.conditions;
+    if let Some(range) = &conditions.cart_value {
+        if range.min.is_some_and(|m| m < 0) || range.max.is_some_and(|m| m < 0) {
+            problems.add(path("conditions.cart_value"), "must not be negative");
+        }
+        if let (Some(min), Some(max)) = (range.min, range.max) {
+            if min > max {
+                problems.add(path("conditions.cart_value.max"), "must not be below min");
+            }
+        }
+    }
+    for (field, codes) in
+        [("countries_in", &conditions.countries_in), ("countries_not_in", &conditions.countries_not_in)]
+    {
+        for (i, code) in codes.iter().enumerate() {
+            if code.len() != 2 || !code.chars().all(|c| c.is_ascii_uppercase()) {
+                problems
+                    .add(path(&format!("conditions.{field}[{i}]")), "must be an ISO 3166 alpha-2 code such as \"US\"");
+            }
+        }
+    }
+    for (i, variant) in step.variants.iter().enumerate() {
+        let variant_path = |field: &str| path(&format!("variants[{i}].{field}"));
+        if variant.name.trim().is_empty() {
+            problems.add(variant_path("name"), "must not be empty");
+        } else if step.variants[..i].iter().any(|v| v.name == variant.name) {
+            problems.add(variant_path("name"), "must be unique within the step");
+        }
+        if variant.weight == 0 {
+            problems.add(variant_path("weight"), "must be at least 1");
+        }
+        if let Some(template) = &variant.email_template {
+            if !crate::render::is_known_template(Channel::Email, template) {
+                problems.add(variant_path("email_template"), format!("{template:?} is not a known email template"));
+            }
+        }
+    }
+    if let Some(offer) = step.incentive {
+        if offer.percent == 0 || offer.percent > 100 {
+            problems.add(path("incentive.percent"), "must be between 1 and 100");
+        } else if offer.percent > policies.incentives.max_percent {
+            problems.add(path("incentive.percent"), "must not exceed policies.incentives.max_percent");
+        }
     }
 }
 
 /// Parses a positive duration such as `"90s"`, `"30m"`, `"1h"`, `"3days"` (humantime syntax).
 pub fn parse_delay(text: &str) -> Result<Duration, String> {
-    let std = humantime::parse_duration(text)
-        .map_err(|e| format!("{e} (use e.g. \"30m\", \"1h\", \"3days\")"))?;
+    let std = humantime::parse_duration(text).map_err(|e| format!("{e} (use e.g. \"30m\", \"1h\", \"3days\")"))?;
     if std.is_zero() {
         return Err("must be longer than zero".into());
     }

@@ -1,53 +1,25 @@
-//! Table tests and property tests for [`decide`](super::decide).
+//! Table tests and property tests for [`decide`](super::decide) and the settings.
 
 use super::*;
 use crate::model::*;
-use chrono::{Duration, TimeZone};
+use chrono::{Duration, NaiveTime, TimeZone, Timelike};
 use proptest::prelude::*;
 
 fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+    Utc.with_ymd_and_hms(2026, 3, 2, 14, 0, 0).unwrap()
 }
 
 fn record(status: CheckoutStatus, email: Option<&str>) -> CheckoutRecord {
-    let usd = Currency::parse("USD").unwrap();
-    let snapshot = CheckoutSnapshot {
-        token: CheckoutToken::new("chk").unwrap(),
-        cart_token: None,
-        contact: Contact {
-            email: email.map(str::to_owned),
-            ..Contact::default()
-        },
-        locale: None,
-        region: Region::default(),
-        line_items: vec![LineItem {
-            title: "Mug".into(),
-            variant_title: None,
-            variant_id: Some(1),
-            product_id: Some(2),
-            quantity: 1,
-            unit_price: Money {
-                minor: 1500,
-                currency: usd.clone(),
-            },
-            image_url: None,
-        }],
-        subtotal: Money {
-            minor: 1500,
-            currency: usd.clone(),
-        },
-        total: Money {
-            minor: 1500,
-            currency: usd,
-        },
-        restore_url: None,
-        created_at: t0(),
-        updated_at: t0(),
-        completed_at: None,
-    };
+    let mut snapshot = sample_snapshot(t0());
+    snapshot.contact.email = email.map(str::to_owned);
+    snapshot.contact.phone = None;
     let mut record = CheckoutRecord::new(ShopDomain::parse("s.myshopify.com").unwrap(), snapshot);
     record.status = status;
     record
+}
+
+fn open() -> CheckoutRecord {
+    record(CheckoutStatus::Open, Some("a@b.co"))
 }
 
 fn sent(step: u32) -> MessageRecord {
@@ -59,41 +31,49 @@ fn sent(step: u32) -> MessageRecord {
         provider_id: None,
         failure: None,
         clicked_at: None,
+        variant: None,
+        incentive_percent: None,
     }
 }
 
 fn suppressed() -> ContactState {
     ContactState {
-        email_suppressed: Some(Suppression {
-            reason: SuppressionReason::Unsubscribed,
-            at: t0(),
-        }),
+        email_suppressed: Some(Suppression { reason: SuppressionReason::Unsubscribed, at: t0() }),
+        ..ContactState::default()
     }
+}
+
+fn send(step: u32, template: &str) -> Decision {
+    Decision::Send {
+        step,
+        channel: Channel::Email,
+        template: template.into(),
+        variant: CONTROL_VARIANT.into(),
+        incentive: None,
+    }
+}
+
+fn wait(after: Duration, step: u32, reason: WaitReason) -> Decision {
+    Decision::Wait { until: t0() + after, step, reason }
 }
 
 #[test]
 #[allow(clippy::type_complexity)] // a table: (name, record, history, contact, elapsed, expected)
 fn decision_table() {
     let s = RecoverySettings::default();
-    let open = || record(CheckoutStatus::Open, Some("a@b.co"));
     let none = ContactState::default();
-    let cases: Vec<(
-        &str,
-        CheckoutRecord,
-        Vec<MessageRecord>,
-        ContactState,
-        Duration,
-        Decision,
-    )> = vec![
+    let mut no_consent = open();
+    no_consent.snapshot.contact.accepts_email_marketing = false;
+    let mut empty = open();
+    empty.snapshot.line_items.clear();
+    let cases: Vec<(&str, CheckoutRecord, Vec<MessageRecord>, ContactState, Duration, Decision)> = vec![
         (
             "converted stops",
             record(CheckoutStatus::Converted, Some("a@b.co")),
             vec![],
             none.clone(),
             Duration::hours(2),
-            Decision::Stop {
-                reason: StopReason::Converted,
-            },
+            Decision::Stop { reason: StopReason::Converted },
         ),
         (
             "completed stops",
@@ -101,9 +81,7 @@ fn decision_table() {
             vec![],
             none.clone(),
             Duration::hours(2),
-            Decision::Stop {
-                reason: StopReason::Completed,
-            },
+            Decision::Stop { reason: StopReason::Completed },
         ),
         (
             "deleted stops",
@@ -111,9 +89,7 @@ fn decision_table() {
             vec![],
             none.clone(),
             Duration::hours(2),
-            Decision::Stop {
-                reason: StopReason::Deleted,
-            },
+            Decision::Stop { reason: StopReason::Deleted },
         ),
         (
             "no email stops",
@@ -121,9 +97,15 @@ fn decision_table() {
             vec![],
             none.clone(),
             Duration::hours(2),
-            Decision::Stop {
-                reason: StopReason::NoContact,
-            },
+            Decision::Stop { reason: StopReason::NoContact },
+        ),
+        (
+            "empty cart stops",
+            empty,
+            vec![],
+            none.clone(),
+            Duration::hours(2),
+            Decision::Stop { reason: StopReason::EmptyCart },
         ),
         (
             "unsubscribed stops",
@@ -131,9 +113,15 @@ fn decision_table() {
             vec![],
             suppressed(),
             Duration::hours(2),
-            Decision::Stop {
-                reason: StopReason::Unsubscribed,
-            },
+            Decision::Stop { reason: StopReason::Unsubscribed },
+        ),
+        (
+            "no marketing consent stops",
+            no_consent,
+            vec![],
+            none.clone(),
+            Duration::hours(2),
+            Decision::Stop { reason: StopReason::NoConsent },
         ),
         (
             "too early waits",
@@ -141,75 +129,30 @@ fn decision_table() {
             vec![],
             none.clone(),
             Duration::minutes(10),
-            Decision::Wait {
-                until: t0() + Duration::hours(1),
-                step: 0,
-                reason: WaitReason::NotYetDue,
-            },
+            wait(Duration::hours(1), 0, WaitReason::NotYetDue),
         ),
-        (
-            "due sends step 0",
-            open(),
-            vec![],
-            none.clone(),
-            Duration::hours(1),
-            Decision::Send {
-                step: 0,
-                channel: Channel::Email,
-                template: "reminder".into(),
-            },
-        ),
+        ("due sends step 0", open(), vec![], none.clone(), Duration::hours(1), send(0, "reminder")),
         (
             "after step 0 waits for step 1",
             open(),
             vec![sent(0)],
             none.clone(),
             Duration::hours(2),
-            Decision::Wait {
-                until: t0() + Duration::hours(24),
-                step: 1,
-                reason: WaitReason::NotYetDue,
-            },
+            wait(Duration::hours(24), 1, WaitReason::NotYetDue),
         ),
-        (
-            "step 1 due",
-            open(),
-            vec![sent(0)],
-            none.clone(),
-            Duration::hours(25),
-            Decision::Send {
-                step: 1,
-                channel: Channel::Email,
-                template: "follow_up".into(),
-            },
-        ),
+        ("step 1 due", open(), vec![sent(0)], none.clone(), Duration::hours(25), send(1, "follow_up")),
         (
             "all sent",
             open(),
             vec![sent(0), sent(1), sent(2)],
             none.clone(),
             Duration::hours(80),
-            Decision::Stop {
-                reason: StopReason::SequenceComplete,
-            },
+            Decision::Stop { reason: StopReason::SequenceComplete },
         ),
-        (
-            "too old",
-            open(),
-            vec![],
-            none.clone(),
-            Duration::days(15),
-            Decision::Stop {
-                reason: StopReason::Expired,
-            },
-        ),
+        ("too old", open(), vec![], none.clone(), Duration::days(15), Decision::Stop { reason: StopReason::Expired }),
     ];
     for (name, record, history, contact, after, expected) in cases {
-        assert_eq!(
-            decide(&record, &history, &contact, &s, t0() + after),
-            expected,
-            "{name}"
-        );
+        assert_eq!(decide(&record, &history, &contact, &s, t0() + after), expected, "{name}");
     }
 }
 
@@ -217,122 +160,476 @@ fn decision_table() {
 fn disabled_steps_are_skipped() {
     let mut s = RecoverySettings::default();
     s.steps[0].enabled = false;
-    let decision = decide(
-        &record(CheckoutStatus::Open, Some("a@b.co")),
-        &[],
-        &ContactState::default(),
-        &s,
-        t0() + Duration::hours(2),
-    );
-    assert_eq!(
-        decision,
-        Decision::Wait {
-            until: t0() + Duration::hours(24),
-            step: 1,
-            reason: WaitReason::NotYetDue
-        }
-    );
+    let decision = decide(&open(), &[], &ContactState::default(), &s, t0() + Duration::hours(2));
+    assert_eq!(decision, wait(Duration::hours(24), 1, WaitReason::NotYetDue));
 }
 
 #[test]
 fn newer_activity_pushes_the_step_back() {
-    let mut r = record(CheckoutStatus::Open, Some("a@b.co"));
+    let mut r = open();
     r.last_activity_at = t0() + Duration::minutes(50);
-    let decision = decide(
-        &r,
+    let decision = decide(&r, &[], &ContactState::default(), &RecoverySettings::default(), t0() + Duration::hours(1));
+    assert_eq!(decision, wait(Duration::minutes(110), 0, WaitReason::NotYetDue));
+}
+
+#[test]
+fn the_abandonment_cutoff_holds_back_an_early_first_step() {
+    let mut s = RecoverySettings::default();
+    s.steps[0].delay = "20m".into();
+    s.policies.abandonment_cutoff = "45m".into();
+    let decision = decide(&open(), &[], &ContactState::default(), &s, t0() + Duration::minutes(25));
+    assert_eq!(decision, wait(Duration::minutes(45), 0, WaitReason::NotYetDue));
+}
+
+#[test]
+fn each_condition_selects_its_step() {
+    let base = open();
+    let with = |f: &dyn Fn(&mut Conditions)| {
+        let mut c = Conditions::default();
+        f(&mut c);
+        c
+    };
+    let mut returning = base.snapshot.clone();
+    returning.customer_orders = Some(3);
+    let mut mobile = base.snapshot.clone();
+    mobile.device = Some(Device::Mobile);
+    let mut discounted = base.snapshot.clone();
+    discounted.discount_codes = vec!["TENOFF".into()];
+    let cases: Vec<(&str, Conditions, &CheckoutSnapshot, bool)> = vec![
+        ("no conditions", Conditions::default(), &base.snapshot, true),
+        (
+            "value in range",
+            with(&|c| c.cart_value = Some(ValueRange { min: Some(3000), max: Some(5000) })),
+            &base.snapshot,
+            true,
+        ),
+        (
+            "value below min",
+            with(&|c| c.cart_value = Some(ValueRange { min: Some(5000), max: None })),
+            &base.snapshot,
+            false,
+        ),
+        (
+            "value above max",
+            with(&|c| c.cart_value = Some(ValueRange { min: None, max: Some(1000) })),
+            &base.snapshot,
+            false,
+        ),
+        ("country in", with(&|c| c.countries_in = vec!["US".into(), "CA".into()]), &base.snapshot, true),
+        ("country not in list", with(&|c| c.countries_in = vec!["DE".into()]), &base.snapshot, false),
+        ("country excluded", with(&|c| c.countries_not_in = vec!["US".into()]), &base.snapshot, false),
+        ("new customer", with(&|c| c.customer = Some(CustomerKind::New)), &base.snapshot, true),
+        ("returning wanted, new given", with(&|c| c.customer = Some(CustomerKind::Returning)), &base.snapshot, false),
+        ("returning customer", with(&|c| c.customer = Some(CustomerKind::Returning)), &returning, true),
+        ("stage reached", with(&|c| c.stage_reached = Some(CheckoutStage::Shipping)), &base.snapshot, true),
+        ("stage not reached", with(&|c| c.stage_reached = Some(CheckoutStage::Payment)), &base.snapshot, false),
+        ("contains product", with(&|c| c.contains_products = vec![2, 9]), &base.snapshot, true),
+        ("lacks product", with(&|c| c.contains_products = vec![9]), &base.snapshot, false),
+        ("device unknown", with(&|c| c.device = Some(Device::Mobile)), &base.snapshot, false),
+        ("device mobile", with(&|c| c.device = Some(Device::Mobile)), &mobile, true),
+        ("discount used wanted", with(&|c| c.discount_code_used = Some(true)), &discounted, true),
+        ("discount used, none", with(&|c| c.discount_code_used = Some(true)), &base.snapshot, false),
+        ("no discount wanted", with(&|c| c.discount_code_used = Some(false)), &base.snapshot, true),
+    ];
+    for (name, conditions, snapshot, expected) in cases {
+        assert_eq!(conditions_hold(&conditions, snapshot), expected, "{name}");
+    }
+}
+
+#[test]
+fn a_step_whose_conditions_fail_is_skipped_and_never_revisited() {
+    let mut s = RecoverySettings::default();
+    s.steps[0].conditions.cart_value = Some(ValueRange { min: Some(100_000), max: None });
+    let decision = decide(&open(), &[], &ContactState::default(), &s, t0() + Duration::hours(2));
+    assert_eq!(decision, wait(Duration::hours(24), 1, WaitReason::NotYetDue));
+    // Once step 1 is claimed, step 0 is never considered again even if it would match now.
+    s.steps[0].conditions = Conditions::default();
+    let decision = decide(&open(), &[sent(1)], &ContactState::default(), &s, t0() + Duration::hours(30));
+    assert_eq!(decision, wait(Duration::hours(72), 2, WaitReason::NotYetDue));
+}
+
+#[test]
+fn channels_fall_back_in_order_of_preference() {
+    let mut s = RecoverySettings::default();
+    s.steps[0].channels = vec![Channel::Sms, Channel::Email];
+    let mut r = open();
+    r.snapshot.contact.phone = Some("+12125550142".into());
+    let all = [Channel::Email, Channel::Sms, Channel::Push];
+    let at = t0() + Duration::hours(1);
+    let channel = |r: &CheckoutRecord, contact: &ContactState, deliverable: &[Channel]| match decide_with(
+        r,
         &[],
-        &ContactState::default(),
-        &RecoverySettings::default(),
-        t0() + Duration::hours(1),
-    );
+        contact,
+        &s,
+        at,
+        deliverable,
+    ) {
+        Decision::Send { channel, .. } => Some(channel),
+        _ => None,
+    };
+    assert_eq!(channel(&r, &ContactState::default(), &all), Some(Channel::Email), "no SMS consent: email");
+    r.snapshot.contact.accepts_sms_marketing = true;
+    assert_eq!(channel(&r, &ContactState::default(), &all), Some(Channel::Sms));
     assert_eq!(
-        decision,
-        Decision::Wait {
-            until: t0() + Duration::minutes(110),
-            step: 0,
-            reason: WaitReason::NotYetDue
-        }
+        channel(&r, &ContactState::default(), &[Channel::Email]),
+        Some(Channel::Email),
+        "SMS not deliverable: email"
+    );
+    let stopped_sms = ContactState { sms_suppressed: suppressed().email_suppressed, ..ContactState::default() };
+    assert_eq!(channel(&r, &stopped_sms, &all), Some(Channel::Email), "SMS STOPped: email");
+    s.steps[0].channels = vec![Channel::Push];
+    assert_eq!(
+        decide_with(&r, &[], &ContactState::default(), &s, at, &all),
+        Decision::Stop { reason: StopReason::NoContact }
     );
 }
 
 #[test]
+fn quiet_hours_move_a_send_to_local_morning_in_each_zone() {
+    let mut s = RecoverySettings::default();
+    s.policies.quiet_hours = Some(QuietHours { start: "21:00".into(), end: "08:00".into() });
+    // 02:00 UTC: 21:00 in New York (quiet starts), 03:00 in Berlin (quiet).
+    let abandoned = Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap();
+    for (country, province, expected_utc_hour) in [("US", "NY", 13), ("DE", "BE", 7)] {
+        let mut r = open();
+        r.snapshot.region = Region { country_code: Some(country.into()), province_code: Some(province.into()) };
+        r.last_activity_at = abandoned;
+        r.snapshot.created_at = abandoned;
+        let decision = decide(&r, &[], &ContactState::default(), &s, abandoned + Duration::minutes(10));
+        let Decision::Wait { until, step: 0, reason: WaitReason::QuietHours } = decision else {
+            panic!("{country}: {decision:?}")
+        };
+        assert_eq!(until.hour(), expected_utc_hour, "{country}");
+        let local = until.with_timezone(&recipient_timezone(&r, &s));
+        assert_eq!(local.time(), NaiveTime::from_hms_opt(8, 0, 0).unwrap(), "{country}");
+        assert!(matches!(decide(&r, &[], &ContactState::default(), &s, until), Decision::Send { step: 0, .. }));
+    }
+}
+
+#[test]
+fn the_frequency_cap_waits_for_the_oldest_send_to_leave_the_window() {
+    let mut s = RecoverySettings::default();
+    s.policies.frequency_cap = Some(FrequencyCap { max_messages: 2, per: "24h".into() });
+    let mut contact = ContactState::default();
+    contact.record_send(t0() - Duration::hours(20), false);
+    contact.record_send(t0() - Duration::hours(2), false);
+    let decision = decide(&open(), &[], &contact, &s, t0() + Duration::hours(1));
+    assert_eq!(decision, wait(Duration::hours(4), 0, WaitReason::FrequencyCap));
+}
+
+#[test]
+fn holdout_is_stable_and_near_its_share() {
+    let mut s = RecoverySettings::default();
+    s.policies.holdout_percent = 10;
+    let held: Vec<bool> = (0..10_000)
+        .map(|i| {
+            let mut r = open();
+            r.snapshot.token = CheckoutToken::new(format!("chk-{i}")).unwrap();
+            in_holdout(&r, &s)
+        })
+        .collect();
+    let share = held.iter().filter(|h| **h).count();
+    assert!((800..1200).contains(&share), "{share} of 10000");
+    let mut r = open();
+    r.snapshot.token = CheckoutToken::new("chk-7").unwrap();
+    assert_eq!(in_holdout(&r, &s), held[7]);
+    let decision = decide(&r, &[], &ContactState::default(), &s, t0() + Duration::hours(2));
+    assert_eq!(matches!(decision, Decision::Stop { reason: StopReason::Holdout }), held[7]);
+}
+
+#[test]
+fn variants_are_stable_and_follow_their_weights() {
+    let mut step = StepSettings::email("s", "1h", "reminder");
+    step.variants = vec![
+        Variant { name: "A".into(), weight: 3, email_template: None },
+        Variant { name: "B".into(), weight: 1, email_template: Some("follow_up".into()) },
+    ];
+    let mut a = 0;
+    for i in 0..4000 {
+        let mut r = open();
+        r.snapshot.token = CheckoutToken::new(format!("chk-{i}")).unwrap();
+        let (name, template) = variant_of(&r, 0, &step);
+        assert_eq!(variant_of(&r, 0, &step), (name, template), "stable");
+        if name == "A" {
+            a += 1;
+            assert_eq!(template, "reminder");
+        } else {
+            assert_eq!((name, template), ("B", "follow_up"));
+        }
+    }
+    assert!((2800..3200).contains(&a), "{a}");
+}
+
+#[test]
+fn incentives_follow_the_policy() {
+    let mut s = RecoverySettings::default();
+    s.policies.incentives =
+        IncentivePolicy { not_before_step: 2, min_cart_value: 3000, max_percent: 15, once_per_contact_days: 30 };
+    let mut step = s.steps[1].clone();
+    step.incentive = Some(IncentiveOffer { percent: 10 });
+    let r = open();
+    let now = t0() + Duration::days(1);
+    let fresh = ContactState::default();
+    assert_eq!(incentive_for(1, &step, &r, &fresh, &s, now), Some(Incentive { percent: 10 }));
+    assert_eq!(incentive_for(0, &step, &r, &fresh, &s, now), None, "before step 2");
+    let mut cheap = open();
+    cheap.snapshot.total.minor = 2000;
+    assert_eq!(incentive_for(1, &step, &cheap, &fresh, &s, now), None, "cart below minimum");
+    let recent = ContactState { last_incentive_at: Some(now - Duration::days(10)), ..ContactState::default() };
+    assert_eq!(incentive_for(1, &step, &r, &recent, &s, now), None, "one per contact per 30 days");
+    let mut greedy = step.clone();
+    greedy.incentive = Some(IncentiveOffer { percent: 40 });
+    assert_eq!(incentive_for(1, &greedy, &r, &fresh, &s, now), None, "over the maximum percent");
+}
+
+#[test]
 fn settings_validation_names_every_field() {
-    let json = r#"{"steps":[{"name":"a","delay":"2h"},{"name":"","delay":"1h"},{"name":"c","delay":"soon","template":"nope"}],"attribution_window":"0s"}"#;
+    let json = r#"{"timezone":"Mars/Olympus","steps":[
+        {"name":"a","delay":"2h","channels":["email","email"]},
+        {"name":"","delay":"1h","incentive":{"percent":60}},
+        {"name":"c","delay":"soon","templates":{"email":"nope"},"variants":[{"name":"x","weight":0}],
+         "conditions":{"countries_in":["usa"],"cart_value":{"min":500,"max":100}}}],
+        "policies":{"attribution_window":"0s","quiet_hours":{"start":"25:00","end":"08:00"},"holdout_percent":80}}"#;
     let errors = RecoverySettings::from_json(json).unwrap_err();
-    let paths: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-    assert!(
-        paths.contains(&"steps[1].delay: must be later than steps[0].delay".to_owned()),
-        "{paths:?}"
-    );
-    assert!(
-        paths.iter().any(|p| p.starts_with("steps[1].name")),
-        "{paths:?}"
-    );
-    assert!(
-        paths.iter().any(|p| p.starts_with("steps[2].delay")),
-        "{paths:?}"
-    );
-    assert!(
-        paths.iter().any(|p| p.starts_with("steps[2].template")),
-        "{paths:?}"
-    );
-    assert!(
-        paths.iter().any(|p| p.starts_with("attribution_window")),
-        "{paths:?}"
-    );
+    let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    for expected in [
+        "timezone:",
+        "steps[0].channels[1]:",
+        "steps[1].delay: must be later than steps[0].delay",
+        "steps[1].name:",
+        "steps[1].incentive.percent:",
+        "steps[2].delay:",
+        "steps[2].templates.email:",
+        "steps[2].variants[0].weight:",
+        "steps[2].conditions.countries_in[0]:",
+        "steps[2].conditions.cart_value.max:",
+        "policies.attribution_window:",
+        "policies.quiet_hours.start:",
+        "policies.holdout_percent:",
+    ] {
+        assert!(messages.iter().any(|m| m.starts_with(expected)), "{expected} missing from {messages:#?}");
+    }
     assert!(RecoverySettings::default().validate().is_ok());
-    assert!(
-        RecoverySettings::from_json(r#"{"steps":[{"name":"x","delay":"1h","colour":"red"}]}"#)
-            .is_err()
-    );
+}
+
+#[test]
+fn unknown_or_mistyped_fields_name_their_path() {
+    let errors = RecoverySettings::from_json(r#"{"steps":[{"name":"x","delay":"1h","colour":"red"}]}"#).unwrap_err();
+    assert_eq!(errors[0].path, "steps[0].colour");
+    let errors =
+        RecoverySettings::from_json(r#"{"steps":[{"name":"x","delay":"1h"}],"policies":{"holdout_percent":"ten"}}"#)
+            .unwrap_err();
+    assert_eq!(errors[0].path, "policies.holdout_percent");
+}
+
+/// One generated situation: a checkout, what was claimed, the contact, the settings and the time.
+#[derive(Debug, Clone)]
+struct Case {
+    record: CheckoutRecord,
+    history: Vec<MessageRecord>,
+    contact: ContactState,
+    settings: RecoverySettings,
+    now: DateTime<Utc>,
 }
 
 fn any_status() -> impl Strategy<Value = CheckoutStatus> {
     prop_oneof![
-        Just(CheckoutStatus::Open),
-        Just(CheckoutStatus::Completed),
-        Just(CheckoutStatus::Converted),
-        Just(CheckoutStatus::Deleted)
+        6 => Just(CheckoutStatus::Open),
+        1 => Just(CheckoutStatus::Completed),
+        1 => Just(CheckoutStatus::Converted),
+        1 => Just(CheckoutStatus::Deleted)
     ]
+}
+
+fn any_settings() -> impl Strategy<Value = RecoverySettings> {
+    let steps = proptest::collection::vec(
+        (
+            1i64..48 * 60,
+            proptest::sample::subsequence(vec![Channel::Sms, Channel::Email, Channel::Push], 1..=3),
+            proptest::option::of(1u8..60),
+        ),
+        1..=5,
+    );
+    let quiet = proptest::option::of((0u32..24, 0u32..24).prop_filter("start differs from end", |(a, b)| a != b));
+    let cap = proptest::option::of((1u32..4, 1i64..48));
+    (steps, quiet, cap, 0u8..=50, any::<bool>(), (1u32..5, 0i64..6000, 0u8..60, 0u32..60)).prop_map(
+        |(steps, quiet, cap, holdout, any_contact, (not_before, min_value, max_percent, once_per))| {
+            let mut minutes = 0;
+            let steps = steps
+                .into_iter()
+                .enumerate()
+                .map(|(i, (gap, channels, incentive))| {
+                    minutes += gap;
+                    let mut step = StepSettings::email(&format!("step {i}"), &format!("{minutes}m"), "reminder");
+                    step.channels = channels;
+                    step.incentive = incentive.map(|percent| IncentiveOffer { percent });
+                    step
+                })
+                .collect();
+            RecoverySettings {
+                timezone: "Europe/Paris".into(),
+                steps,
+                policies: Policies {
+                    abandonment_cutoff: "15m".into(),
+                    quiet_hours: quiet.map(|(start, end)| QuietHours {
+                        start: format!("{start:02}:00"),
+                        end: format!("{end:02}:00"),
+                    }),
+                    frequency_cap: cap.map(|(max, hours)| FrequencyCap { max_messages: max, per: format!("{hours}h") }),
+                    email_consent: if any_contact { EmailConsent::AnyContact } else { EmailConsent::MarketingOnly },
+                    max_sequence_age: "14days".into(),
+                    holdout_percent: holdout,
+                    attribution_window: "5days".into(),
+                    incentives: IncentivePolicy {
+                        not_before_step: not_before,
+                        min_cart_value: min_value,
+                        max_percent,
+                        once_per_contact_days: once_per,
+                    },
+                },
+            }
+        },
+    )
+}
+
+fn any_case() -> impl Strategy<Value = Case> {
+    let regions = prop_oneof![
+        Just(Region { country_code: Some("US".into()), province_code: Some("NY".into()) }),
+        Just(Region { country_code: Some("US".into()), province_code: Some("CA".into()) }),
+        Just(Region { country_code: Some("DE".into()), province_code: None }),
+        Just(Region { country_code: Some("JP".into()), province_code: None }),
+        Just(Region::default()),
+    ];
+    let contact_flags = (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>());
+    let suppression = (any::<bool>(), any::<bool>());
+    let sends = proptest::collection::vec(0i64..(6 * 24 * 60), 0..6);
+    (
+        (any_status(), "[a-z0-9]{4,12}", regions, contact_flags, 0i64..(3 * 24 * 60), 500i64..20_000),
+        proptest::collection::btree_set(0u32..5, 0..=3),
+        (suppression, sends, proptest::option::of(0i64..(60 * 24 * 60))),
+        any_settings(),
+        0i64..(16 * 24 * 60),
+    )
+        .prop_map(
+            |(
+                (status, token, region, (email, phone, email_ok, sms_ok), activity, total),
+                claimed,
+                ((no_email, no_sms), sends, incentive),
+                settings,
+                now,
+            )| {
+                let mut snapshot = sample_snapshot(t0());
+                snapshot.token = CheckoutToken::new(token).unwrap();
+                snapshot.region = region;
+                snapshot.total.minor = total;
+                snapshot.contact.email = email.then(|| "a@b.co".to_owned());
+                snapshot.contact.phone = phone.then(|| "+12125550142".to_owned());
+                snapshot.contact.accepts_email_marketing = email_ok;
+                snapshot.contact.accepts_sms_marketing = sms_ok;
+                let mut record = CheckoutRecord::new(ShopDomain::parse("s.myshopify.com").unwrap(), snapshot);
+                record.status = status;
+                record.last_activity_at = t0() + Duration::minutes(activity);
+                let suppression = Some(Suppression { reason: SuppressionReason::Unsubscribed, at: t0() });
+                let now = t0() + Duration::minutes(now);
+                let mut contact = ContactState {
+                    email_suppressed: if no_email { suppression.clone() } else { None },
+                    sms_suppressed: if no_sms { suppression } else { None },
+                    last_incentive_at: incentive.map(|m| now - Duration::minutes(m)),
+                    ..ContactState::default()
+                };
+                for minutes in sends {
+                    contact.record_send(now - Duration::minutes(minutes), false);
+                }
+                Case { record, history: claimed.into_iter().map(sent).collect(), contact, settings, now }
+            },
+        )
+}
+
+const ALL_CHANNELS: &[Channel] = &[Channel::Email, Channel::Sms, Channel::Push];
+
+impl Case {
+    /// The decision if it is a send: (step, channel, incentive).
+    fn send(&self) -> Option<(u32, Channel, Option<Incentive>)> {
+        match decide_with(&self.record, &self.history, &self.contact, &self.settings, self.now, ALL_CHANNELS) {
+            Decision::Send { step, channel, incentive, .. } => Some((step, channel, incentive)),
+            _ => None,
+        }
+    }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(10_000))]
 
-    /// Never send after conversion (or completion, or deletion), never to a suppressed contact,
-    /// never a step twice, never before the step is due.
     #[test]
-    fn send_only_when_allowed(
-        status in any_status(),
-        has_email in any::<bool>(),
-        is_suppressed in any::<bool>(),
-        sent_steps in proptest::collection::btree_set(0u32..3, 0..=3),
-        activity_after_minutes in 0i64..(5 * 24 * 60),
-        now_after_minutes in 0i64..(20 * 24 * 60),
-    ) {
-        let mut r = record(status, has_email.then_some("a@b.co"));
-        r.last_activity_at = t0() + Duration::minutes(activity_after_minutes);
-        let history: Vec<_> = sent_steps.iter().copied().map(sent).collect();
-        let contact = if is_suppressed { suppressed() } else { ContactState::default() };
-        let settings = RecoverySettings::default();
-        let now = t0() + Duration::minutes(now_after_minutes);
-        if let Decision::Send { step, .. } = decide(&r, &history, &contact, &settings, now) {
-            prop_assert_eq!(status, CheckoutStatus::Open);
-            prop_assert!(has_email);
-            prop_assert!(!is_suppressed);
-            prop_assert!(!sent_steps.contains(&step));
-            prop_assert!(now >= r.last_activity_at + settings.steps[step as usize].delay());
+    fn never_send_after_conversion(case in any_case()) {
+        if case.send().is_some() {
+            prop_assert_eq!(case.record.status, CheckoutStatus::Open);
+        }
+    }
+
+    #[test]
+    fn never_send_to_a_suppressed_contact(case in any_case()) {
+        if let Some((_, channel, _)) = case.send() {
+            prop_assert!(!case.contact.is_suppressed(channel));
+        }
+    }
+
+    #[test]
+    fn never_send_inside_quiet_hours(case in any_case()) {
+        if let (Some(_), Some(quiet)) = (case.send(), &case.settings.policies.quiet_hours) {
+            let local = case.now.with_timezone(&recipient_timezone(&case.record, &case.settings));
+            prop_assert!(!quiet.contains(local.time()), "sent at local {}", local);
+        }
+    }
+
+    #[test]
+    fn never_send_a_step_twice_or_before_it_is_due(case in any_case()) {
+        if let Some((step, _, _)) = case.send() {
+            prop_assert!(!already_claimed(&case.history, step));
+            prop_assert!(case.now >= case.record.last_activity_at + case.settings.steps[step as usize].delay());
+        }
+    }
+
+    #[test]
+    fn never_send_beyond_the_cap(case in any_case()) {
+        if let (Some(_), Some(cap)) = (case.send(), &case.settings.policies.frequency_cap) {
+            let window = parse_delay(&cap.per).unwrap();
+            let recent = case.contact.recent_sends.iter().filter(|s| **s > case.now - window && **s <= case.now).count();
+            prop_assert!(recent < cap.max_messages as usize);
+        }
+    }
+
+    #[test]
+    fn never_sms_without_sms_consent(case in any_case()) {
+        if let Some((_, Channel::Sms, _)) = case.send() {
+            prop_assert!(case.record.snapshot.contact.accepts_sms_marketing);
+        }
+    }
+
+    #[test]
+    fn never_send_to_a_holdout_cart(case in any_case()) {
+        if case.send().is_some() {
+            prop_assert!(!in_holdout(&case.record, &case.settings));
+        }
+    }
+
+    #[test]
+    fn never_an_incentive_outside_policy(case in any_case()) {
+        if let Some((step, _, Some(incentive))) = case.send() {
+            let policy = &case.settings.policies.incentives;
+            prop_assert!(step + 1 >= policy.not_before_step);
+            prop_assert!(case.record.snapshot.total.minor >= policy.min_cart_value);
+            prop_assert!(incentive.percent <= policy.max_percent);
+            let once = Duration::days(i64::from(policy.once_per_contact_days));
+            prop_assert!(case.contact.last_incentive_at.is_none_or(|last| case.now - last >= once));
         }
     }
 
     /// A wait always points into the future, so a re-armed check cannot spin.
     #[test]
-    fn waits_point_forward(now_after_minutes in 0i64..(3 * 24 * 60), sent_steps in proptest::collection::btree_set(0u32..3, 0..=3)) {
-        let r = record(CheckoutStatus::Open, Some("a@b.co"));
-        let history: Vec<_> = sent_steps.iter().copied().map(sent).collect();
-        let now = t0() + Duration::minutes(now_after_minutes);
-        if let Decision::Wait { until, .. } = decide(&r, &history, &ContactState::default(), &RecoverySettings::default(), now) {
-            prop_assert!(until > now);
+    fn waits_point_forward(case in any_case()) {
+        if let Decision::Wait { until, .. } = decide_with(&case.record, &case.history, &case.contact, &case.settings, case.now, ALL_CHANNELS) {
+            prop_assert!(until > case.now);
         }
     }
 }

@@ -1,12 +1,10 @@
 //! Ingest a webhook: verify, dedupe, parse, persist, and arm or cancel the checkout's check.
 
 use super::{
-    DELIVERY_DEDUPE_TTL, PERSONAL_DATA_TTL, Ports, UseCaseError, arm, disarm, record_order,
-    settings_of, update_checkout,
+    DELIVERY_DEDUPE_TTL, PERSONAL_DATA_TTL, Ports, UseCaseError, arm, disarm, record_order, settings_of,
+    update_checkout,
 };
-use crate::model::{
-    CartSnapshot, CheckoutRecord, CheckoutSnapshot, CheckoutStatus, CheckoutToken, ShopDomain,
-};
+use crate::model::{CartSnapshot, CheckoutRecord, CheckoutSnapshot, CheckoutStatus, CheckoutToken, ShopDomain};
 use crate::platform::{DeliveryError, PlatformEvent, shopify};
 use crate::ports::{Clock, PortError, Store};
 use serde::Serialize;
@@ -42,24 +40,14 @@ pub async fn ingest_webhook<'a, P: Ports>(
     }
     let store = ports.store();
     let now = ports.clock().now();
-    if !store
-        .claim_delivery(
-            &delivery.shop,
-            &delivery.webhook_id,
-            now + DELIVERY_DEDUPE_TTL,
-        )
-        .await?
-    {
+    if !store.claim_delivery(&delivery.shop, &delivery.webhook_id, now + DELIVERY_DEDUPE_TTL).await? {
         tracing::info!(shop = %delivery.shop, topic = delivery.topic, "duplicate webhook delivery");
         return Ok(IngestOutcome::Duplicate);
     }
     let result = apply(ports, &delivery.shop, delivery.event).await;
     if result.is_err() {
         // Let the platform's retry be processed instead of being dropped as a duplicate.
-        if let Err(error) = store
-            .release_delivery(&delivery.shop, &delivery.webhook_id)
-            .await
-        {
+        if let Err(error) = store.release_delivery(&delivery.shop, &delivery.webhook_id).await {
             tracing::warn!(%error, "could not release delivery id after a failure");
         }
     }
@@ -68,11 +56,7 @@ pub async fn ingest_webhook<'a, P: Ports>(
     Ok(outcome)
 }
 
-async fn apply<P: Ports>(
-    ports: &P,
-    shop: &ShopDomain,
-    event: PlatformEvent,
-) -> Result<IngestOutcome, UseCaseError> {
+async fn apply<P: Ports>(ports: &P, shop: &ShopDomain, event: PlatformEvent) -> Result<IngestOutcome, UseCaseError> {
     match event {
         PlatformEvent::CheckoutUpserted(snapshot) => upsert_checkout(ports, shop, snapshot).await,
         PlatformEvent::CheckoutDeleted(token) => delete_checkout(ports, shop, &token).await,
@@ -113,16 +97,7 @@ async fn upsert_checkout<P: Ports>(
             let settings = settings_of(ports, shop).await?;
             if let Some((step, first)) = settings.enabled_steps().next() {
                 // Arm once: the check itself re-arms when it finds newer activity.
-                record.armed = Some(
-                    arm(
-                        ports,
-                        &record,
-                        step,
-                        0,
-                        record.last_activity_at + first.delay(),
-                    )
-                    .await?,
-                );
+                record.armed = Some(arm(ports, &record, step, 0, record.last_activity_at + first.delay()).await?);
             }
         }
         if record.status != CheckoutStatus::Open {
@@ -163,18 +138,10 @@ async fn upsert_cart<P: Ports>(
     cart: CartSnapshot,
 ) -> Result<IngestOutcome, UseCaseError> {
     let now = ports.clock().now();
-    if !ports
-        .store()
-        .save_cart(shop, &cart, now + PERSONAL_DATA_TTL)
-        .await?
-    {
+    if !ports.store().save_cart(shop, &cart, now + PERSONAL_DATA_TTL).await? {
         return Ok(IngestOutcome::Stale);
     }
-    if let Some(checkout) = ports
-        .store()
-        .find_checkout_by_cart(shop, &cart.token)
-        .await?
-    {
+    if let Some(checkout) = ports.store().find_checkout_by_cart(shop, &cart.token).await? {
         update_checkout(ports, shop, &checkout.snapshot.token, |mut record| {
             (cart.updated_at > record.last_activity_at).then(|| {
                 record.last_activity_at = cart.updated_at;

@@ -2,6 +2,7 @@
 //! follows a link. Each is an async function generic over [`Ports`], so the same code runs on
 //! AWS, in the local stack and against in-memory fakes.
 
+pub mod admin;
 mod check;
 mod ingest;
 mod links;
@@ -18,9 +19,7 @@ use crate::links::{LinkError, LinkSigner};
 use crate::model::{CheckoutRecord, CheckoutToken, ShopDomain};
 use crate::platform::DeliveryError;
 use crate::platform::shopify::WebhookSecrets;
-use crate::ports::{
-    CheckInput, Clock, DomainEvent, EventBus, Mailer, PortError, ScheduledCheck, Scheduler, Store,
-};
+use crate::ports::{CheckInput, Clock, DomainEvent, EventBus, Mailer, PortError, ScheduledCheck, Scheduler, Store};
 use crate::render::RenderError;
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, Duration, Utc};
@@ -40,6 +39,10 @@ pub struct Config {
     pub public_base_url: String,
     /// The `From` address of recovery email, e.g. `Reclaim <recover@example.com>`.
     pub sender: String,
+    /// The app's API key: the `aud` of session tokens.
+    pub shopify_api_key: String,
+    /// The app's client secret: signs session tokens.
+    pub shopify_api_secret: Vec<u8>,
 }
 
 /// Everything a use case can reach.
@@ -68,9 +71,7 @@ pub struct Services<S, Sch, M, E, C> {
     pub config: Config,
 }
 
-impl<S: Store, Sch: Scheduler, M: Mailer, E: EventBus, C: Clock> Ports
-    for Services<S, Sch, M, E, C>
-{
+impl<S: Store, Sch: Scheduler, M: Mailer, E: EventBus, C: Clock> Ports for Services<S, Sch, M, E, C> {
     type Store = S;
     type Scheduler = Sch;
     type Mailer = M;
@@ -109,16 +110,21 @@ pub enum UseCaseError {
     Port(#[from] PortError),
     #[error(transparent)]
     Render(#[from] RenderError),
+    #[error(transparent)]
+    Session(#[from] crate::session::SessionError),
+    #[error("the token's shop may not act on the requested shop")]
+    Forbidden,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("invalid settings")]
+    InvalidSettings(Vec<crate::rules::SettingsError>),
+    #[error("the settings changed since they were read")]
+    StaleVersion,
 }
 
 /// The name of the schedule for a checkout's step: a hash, so it is deterministic, fits the
 /// scheduler's 64-character limit and carries no personal data.
-pub fn schedule_name(
-    shop: &ShopDomain,
-    checkout: &CheckoutToken,
-    step: u32,
-    generation: u32,
-) -> String {
+pub fn schedule_name(shop: &ShopDomain, checkout: &CheckoutToken, step: u32, generation: u32) -> String {
     let digest = Sha256::digest(format!("{shop}\n{checkout}\n{step}\n{generation}"));
     format!("rc-{}", hex::encode(&digest[..20]))
 }
@@ -131,44 +137,24 @@ async fn arm<P: Ports>(
     generation: u32,
     at: DateTime<Utc>,
 ) -> Result<crate::model::ArmedCheck, PortError> {
-    let input = CheckInput {
-        shop: record.shop.clone(),
-        checkout: record.snapshot.token.clone(),
-        step,
-        generation,
-    };
+    let input = CheckInput { shop: record.shop.clone(), checkout: record.snapshot.token.clone(), step, generation };
     let name = schedule_name(&input.shop, &input.checkout, step, generation);
-    ports
-        .scheduler()
-        .arm(&ScheduledCheck { name, at, input })
-        .await?;
-    Ok(crate::model::ArmedCheck {
-        step,
-        generation,
-        at,
-    })
+    ports.scheduler().arm(&ScheduledCheck { name, at, input }).await?;
+    Ok(crate::model::ArmedCheck { step, generation, at })
 }
 
 /// Deletes the armed schedule of a record, if any (a missing schedule is fine).
 async fn disarm<P: Ports>(ports: &P, record: &CheckoutRecord) -> Result<(), PortError> {
     if let Some(armed) = &record.armed {
-        let name = schedule_name(
-            &record.shop,
-            &record.snapshot.token,
-            armed.step,
-            armed.generation,
-        );
+        let name = schedule_name(&record.shop, &record.snapshot.token, armed.step, armed.generation);
         ports.scheduler().cancel(&name).await?;
     }
     Ok(())
 }
 
 /// Reads a shop's settings, or the defaults.
-async fn settings_of<P: Ports>(
-    ports: &P,
-    shop: &ShopDomain,
-) -> Result<RecoverySettings, PortError> {
-    Ok(ports.store().load_settings(shop).await?.unwrap_or_default())
+async fn settings_of<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<RecoverySettings, PortError> {
+    Ok(ports.store().load_settings(shop).await?.map(|stored| stored.settings).unwrap_or_default())
 }
 
 /// How many times a read-modify-write is retried after losing a race.
@@ -195,10 +181,7 @@ where
         };
         match ports.store().save_checkout(&changed).await {
             Ok(()) => {
-                return Ok(Some(CheckoutRecord {
-                    version: changed.version + 1,
-                    ..changed
-                }));
+                return Ok(Some(CheckoutRecord { version: changed.version + 1, ..changed }));
             }
             Err(PortError::Conflict) => continue,
             Err(other) => return Err(other),
@@ -216,10 +199,7 @@ async fn count<P: Ports>(
     counters: &[(String, i64)],
 ) -> Result<(), PortError> {
     let shard = Sha256::digest(checkout.as_str().as_bytes())[0] % STATS_SHARDS;
-    ports
-        .store()
-        .add_to_stats(shop, ports.clock().now().date_naive(), shard, counters)
-        .await
+    ports.store().add_to_stats(shop, ports.clock().now().date_naive(), shard, counters).await
 }
 
 /// Publishes an event; a failure is logged and does not fail the use case (the table and the

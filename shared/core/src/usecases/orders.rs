@@ -2,9 +2,7 @@
 //! converted, cancel what is armed, and attribute the revenue when a message came first.
 
 use super::{Ports, UseCaseError, count, disarm, publish, settings_of, update_checkout};
-use crate::model::{
-    CheckoutRecord, CheckoutStatus, ContactKey, Conversion, OrderSnapshot, ShopDomain,
-};
+use crate::model::{CheckoutRecord, CheckoutStatus, ContactKey, Conversion, OrderSnapshot, ShopDomain};
 use crate::ports::{DomainEvent, Store};
 use chrono::SubsecRound;
 use serde::Serialize;
@@ -39,9 +37,7 @@ async fn find_checkout<P: Ports>(
         return Ok(Some(record));
     }
     if let Some(email) = &order.email {
-        return Ok(store
-            .find_open_checkout_by_contact(shop, &ContactKey::for_email(shop, email))
-            .await?);
+        return Ok(store.find_open_checkout_by_contact(shop, &ContactKey::for_email(shop, email)).await?);
     }
     Ok(None)
 }
@@ -86,22 +82,19 @@ pub async fn record_order<P: Ports>(
     };
     disarm(ports, &before).await?;
     let mut counters = vec![("converted".to_owned(), 1)];
+    if before.holdout {
+        // The baseline: what the holdout group bought without any message.
+        counters.push(("holdout.converted".to_owned(), 1));
+        counters.push((format!("holdout.revenue.{}", order.total.currency.as_str()), order.total.minor));
+    }
     if recovered {
         counters.push(("recovered.orders".to_owned(), 1));
-        counters.push((
-            format!("recovered.revenue.{}", order.total.currency.as_str()),
-            order.total.minor,
-        ));
+        counters.push((format!("recovered.revenue.{}", order.total.currency.as_str()), order.total.minor));
     }
     count(ports, shop, &token, &counters).await?;
     publish(
         ports,
-        DomainEvent::CheckoutConverted {
-            shop: shop.clone(),
-            checkout: token,
-            recovered,
-            revenue: order.total.clone(),
-        },
+        DomainEvent::CheckoutConverted { shop: shop.clone(), checkout: token, recovered, revenue: order.total.clone() },
     )
     .await;
     tracing::info!(%shop, recovered, "order recorded");

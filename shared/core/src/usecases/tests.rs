@@ -24,12 +24,7 @@ struct MemoryStore {
 }
 
 impl Store for MemoryStore {
-    async fn claim_delivery(
-        &self,
-        _: &ShopDomain,
-        id: &WebhookId,
-        _: DateTime<Utc>,
-    ) -> PortResult<bool> {
+    async fn claim_delivery(&self, _: &ShopDomain, id: &WebhookId, _: DateTime<Utc>) -> PortResult<bool> {
         let mut seen = self.deliveries.lock().unwrap();
         if seen.contains(&id.to_string()) {
             return Ok(false);
@@ -41,69 +36,32 @@ impl Store for MemoryStore {
         self.deliveries.lock().unwrap().retain(|d| d != id.as_str());
         Ok(())
     }
-    async fn load_checkout(
-        &self,
-        _: &ShopDomain,
-        token: &CheckoutToken,
-    ) -> PortResult<Option<CheckoutRecord>> {
+    async fn load_checkout(&self, _: &ShopDomain, token: &CheckoutToken) -> PortResult<Option<CheckoutRecord>> {
         Ok(self.checkouts.lock().unwrap().get(token.as_str()).cloned())
     }
     async fn save_checkout(&self, record: &CheckoutRecord) -> PortResult<()> {
         let mut all = self.checkouts.lock().unwrap();
-        let stored_version = all
-            .get(record.snapshot.token.as_str())
-            .map_or(0, |r| r.version);
+        let stored_version = all.get(record.snapshot.token.as_str()).map_or(0, |r| r.version);
         if stored_version != record.version {
             return Err(PortError::Conflict);
         }
-        all.insert(
-            record.snapshot.token.to_string(),
-            CheckoutRecord {
-                version: record.version + 1,
-                ..record.clone()
-            },
-        );
+        all.insert(record.snapshot.token.to_string(), CheckoutRecord { version: record.version + 1, ..record.clone() });
         Ok(())
     }
-    async fn find_checkout_by_cart(
-        &self,
-        _: &ShopDomain,
-        cart: &CartToken,
-    ) -> PortResult<Option<CheckoutRecord>> {
-        Ok(self
-            .checkouts
-            .lock()
-            .unwrap()
-            .values()
-            .find(|r| r.snapshot.cart_token.as_ref() == Some(cart))
-            .cloned())
+    async fn find_checkout_by_cart(&self, _: &ShopDomain, cart: &CartToken) -> PortResult<Option<CheckoutRecord>> {
+        Ok(self.checkouts.lock().unwrap().values().find(|r| r.snapshot.cart_token.as_ref() == Some(cart)).cloned())
     }
     async fn find_open_checkout_by_contact(
         &self,
         _: &ShopDomain,
         key: &ContactKey,
     ) -> PortResult<Option<CheckoutRecord>> {
-        Ok(self
-            .checkouts
-            .lock()
-            .unwrap()
-            .values()
-            .find(|r| r.contact_key().as_ref() == Some(key))
-            .cloned())
+        Ok(self.checkouts.lock().unwrap().values().find(|r| r.contact_key().as_ref() == Some(key)).cloned())
     }
-    async fn save_cart(
-        &self,
-        _: &ShopDomain,
-        _: &CartSnapshot,
-        _: DateTime<Utc>,
-    ) -> PortResult<bool> {
+    async fn save_cart(&self, _: &ShopDomain, _: &CartSnapshot, _: DateTime<Utc>) -> PortResult<bool> {
         Ok(true)
     }
-    async fn messages(
-        &self,
-        _: &ShopDomain,
-        token: &CheckoutToken,
-    ) -> PortResult<Vec<MessageRecord>> {
+    async fn messages(&self, _: &ShopDomain, token: &CheckoutToken) -> PortResult<Vec<MessageRecord>> {
         Ok(self
             .messages
             .lock()
@@ -122,13 +80,7 @@ impl Store for MemoryStore {
         if let Some(hook) = self.before_claim.lock().unwrap().take() {
             hook(self);
         }
-        if self
-            .checkouts
-            .lock()
-            .unwrap()
-            .get(token.as_str())
-            .is_none_or(|r| r.status != CheckoutStatus::Open)
-        {
+        if self.checkouts.lock().unwrap().get(token.as_str()).is_none_or(|r| r.status != CheckoutStatus::Open) {
             return Ok(ClaimOutcome::CheckoutClosed);
         }
         let mut all = self.messages.lock().unwrap();
@@ -139,16 +91,8 @@ impl Store for MemoryStore {
         all.insert(key, message.clone());
         Ok(ClaimOutcome::Claimed)
     }
-    async fn update_message(
-        &self,
-        _: &ShopDomain,
-        token: &CheckoutToken,
-        message: &MessageRecord,
-    ) -> PortResult<()> {
-        self.messages
-            .lock()
-            .unwrap()
-            .insert((token.to_string(), message.step), message.clone());
+    async fn update_message(&self, _: &ShopDomain, token: &CheckoutToken, message: &MessageRecord) -> PortResult<()> {
+        self.messages.lock().unwrap().insert((token.to_string(), message.step), message.clone());
         Ok(())
     }
     async fn record_click(
@@ -168,60 +112,36 @@ impl Store for MemoryStore {
         }
     }
     async fn contact(&self, _: &ShopDomain, key: &ContactKey) -> PortResult<ContactState> {
-        Ok(self
-            .contacts
-            .lock()
-            .unwrap()
-            .get(key.as_str())
-            .cloned()
-            .unwrap_or_default())
+        Ok(self.contacts.lock().unwrap().get(key.as_str()).cloned().unwrap_or_default())
     }
-    async fn suppress_email(
+    async fn suppress_email(&self, _: &ShopDomain, key: &ContactKey, s: &Suppression) -> PortResult<()> {
+        self.contacts.lock().unwrap().entry(key.as_str().to_owned()).or_default().email_suppressed = Some(s.clone());
+        Ok(())
+    }
+    async fn record_contact_send(
         &self,
         _: &ShopDomain,
         key: &ContactKey,
-        s: &Suppression,
+        at: DateTime<Utc>,
+        incentive: bool,
     ) -> PortResult<()> {
-        self.contacts
-            .lock()
-            .unwrap()
-            .entry(key.as_str().to_owned())
-            .or_default()
-            .email_suppressed = Some(s.clone());
+        self.contacts.lock().unwrap().entry(key.as_str().to_owned()).or_default().record_send(at, incentive);
         Ok(())
     }
-    async fn load_settings(
-        &self,
-        _: &ShopDomain,
-    ) -> PortResult<Option<crate::rules::RecoverySettings>> {
+    async fn load_settings(&self, _: &ShopDomain) -> PortResult<Option<VersionedSettings>> {
         Ok(None)
     }
-    async fn save_settings(
-        &self,
-        _: &ShopDomain,
-        _: &crate::rules::RecoverySettings,
-    ) -> PortResult<()> {
-        Ok(())
+    async fn save_settings(&self, _: &ShopDomain, _: &crate::rules::RecoverySettings, _: u64) -> PortResult<u64> {
+        Ok(1)
     }
-    async fn add_to_stats(
-        &self,
-        _: &ShopDomain,
-        _: NaiveDate,
-        _: u8,
-        counters: &[(String, i64)],
-    ) -> PortResult<()> {
+    async fn add_to_stats(&self, _: &ShopDomain, _: NaiveDate, _: u8, counters: &[(String, i64)]) -> PortResult<()> {
         let mut stats = self.stats.lock().unwrap();
         for (name, amount) in counters {
             *stats.entry(name.clone()).or_default() += amount;
         }
         Ok(())
     }
-    async fn stats(
-        &self,
-        _: &ShopDomain,
-        _: NaiveDate,
-        _: NaiveDate,
-    ) -> PortResult<BTreeMap<String, i64>> {
+    async fn stats(&self, _: &ShopDomain, _: NaiveDate, _: NaiveDate) -> PortResult<BTreeMap<String, i64>> {
         Ok(self.stats.lock().unwrap().clone())
     }
 }
@@ -231,11 +151,7 @@ struct MemoryScheduler(Mutex<BTreeMap<String, ScheduledCheck>>);
 
 impl Scheduler for MemoryScheduler {
     async fn arm(&self, check: &ScheduledCheck) -> PortResult<()> {
-        self.0
-            .lock()
-            .unwrap()
-            .entry(check.name.clone())
-            .or_insert_with(|| check.clone());
+        self.0.lock().unwrap().entry(check.name.clone()).or_insert_with(|| check.clone());
         Ok(())
     }
     async fn cancel(&self, name: &str) -> PortResult<()> {
@@ -285,13 +201,15 @@ fn ports() -> TestPorts {
             links: crate::links::LinkSigner::new(b"links-secret-links-secret-links!"),
             public_base_url: "https://reclaim.test".into(),
             sender: "Reclaim <r@example.com>".into(),
+            shopify_api_key: "api-key".into(),
+            shopify_api_secret: SECRET.to_vec(),
         },
     }
 }
 
 fn checkout_body(updated_minutes: i64) -> String {
     serde_json::json!({
-        "token": "chk-1", "cart_token": "cart-1", "email": "Ada@Example.com", "currency": "USD",
+        "token": "chk-1", "cart_token": "cart-1", "email": "Ada@Example.com", "currency": "USD", "buyer_accepts_marketing": true,
         "created_at": start().to_rfc3339(),
         "updated_at": (start() + chrono::Duration::minutes(updated_minutes)).to_rfc3339(),
         "total_price": "20.00", "subtotal_price": "20.00",
@@ -301,12 +219,7 @@ fn checkout_body(updated_minutes: i64) -> String {
     .to_string()
 }
 
-async fn deliver(
-    ports: &TestPorts,
-    topic: &str,
-    id: &str,
-    body: &str,
-) -> Result<IngestOutcome, UseCaseError> {
+async fn deliver(ports: &TestPorts, topic: &str, id: &str, body: &str) -> Result<IngestOutcome, UseCaseError> {
     let signature = sign_webhook(SECRET, body.as_bytes());
     let headers: HashMap<&str, &str> = [
         ("x-shopify-topic", topic),
@@ -315,27 +228,14 @@ async fn deliver(
         ("x-shopify-webhook-id", id),
     ]
     .into();
-    ingest_webhook(
-        ports,
-        "shopify",
-        |name| headers.get(name).copied(),
-        body.as_bytes(),
-    )
-    .await
+    ingest_webhook(ports, "shopify", |name| headers.get(name).copied(), body.as_bytes()).await
 }
 
 /// Fires every schedule due now, like the scheduler (and the local pump) does.
 async fn fire_due(ports: &TestPorts) -> Vec<CheckOutcome> {
     let now = ports.clock.now();
-    let due: Vec<ScheduledCheck> = ports
-        .scheduler
-        .0
-        .lock()
-        .unwrap()
-        .values()
-        .filter(|c| c.at <= now)
-        .cloned()
-        .collect();
+    let due: Vec<ScheduledCheck> =
+        ports.scheduler.0.lock().unwrap().values().filter(|c| c.at <= now).cloned().collect();
     let mut outcomes = Vec::new();
     for check in due {
         ports.scheduler.0.lock().unwrap().remove(&check.name);
@@ -347,16 +247,10 @@ async fn fire_due(ports: &TestPorts) -> Vec<CheckOutcome> {
 #[tokio::test]
 async fn a_stalled_checkout_gets_each_step_once_then_stops() {
     let p = ports();
-    assert_eq!(
-        deliver(&p, "checkouts/create", "w1", &checkout_body(0))
-            .await
-            .unwrap(),
-        IngestOutcome::Accepted
-    );
+    assert_eq!(deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap(), IngestOutcome::Accepted);
     assert_eq!(p.scheduler.0.lock().unwrap().len(), 1);
     for hours in [1, 24, 72] {
-        p.clock
-            .advance(chrono::Duration::hours(hours) - (p.clock.now() - start()));
+        p.clock.advance(chrono::Duration::hours(hours) - (p.clock.now() - start()));
         fire_due(&p).await;
         assert_eq!(
             p.mailer.0.lock().unwrap().len() as i64,
@@ -375,75 +269,43 @@ async fn a_stalled_checkout_gets_each_step_once_then_stops() {
 #[tokio::test]
 async fn duplicates_and_stale_updates_change_nothing() {
     let p = ports();
-    deliver(&p, "checkouts/update", "w2", &checkout_body(10))
-        .await
-        .unwrap();
-    assert_eq!(
-        deliver(&p, "checkouts/update", "w2", &checkout_body(10))
-            .await
-            .unwrap(),
-        IngestOutcome::Duplicate
-    );
-    assert_eq!(
-        deliver(&p, "checkouts/update", "w1", &checkout_body(5))
-            .await
-            .unwrap(),
-        IngestOutcome::Stale
-    );
+    deliver(&p, "checkouts/update", "w2", &checkout_body(10)).await.unwrap();
+    assert_eq!(deliver(&p, "checkouts/update", "w2", &checkout_body(10)).await.unwrap(), IngestOutcome::Duplicate);
+    assert_eq!(deliver(&p, "checkouts/update", "w1", &checkout_body(5)).await.unwrap(), IngestOutcome::Stale);
     let record = p.store.checkouts.lock().unwrap()["chk-1"].clone();
-    assert_eq!(
-        record.snapshot.updated_at,
-        start() + chrono::Duration::minutes(10)
-    );
+    assert_eq!(record.snapshot.updated_at, start() + chrono::Duration::minutes(10));
     assert_eq!(p.scheduler.0.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn an_order_between_the_check_and_the_claim_stops_the_send() {
     let p = ports();
-    deliver(&p, "checkouts/create", "w1", &checkout_body(0))
-        .await
-        .unwrap();
+    deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
     p.clock.advance(chrono::Duration::hours(2));
     *p.store.before_claim.lock().unwrap() = Some(Box::new(|store: &MemoryStore| {
-        store
-            .checkouts
-            .lock()
-            .unwrap()
-            .get_mut("chk-1")
-            .unwrap()
-            .status = CheckoutStatus::Converted;
+        store.checkouts.lock().unwrap().get_mut("chk-1").unwrap().status = CheckoutStatus::Converted;
     }));
     let outcomes = fire_due(&p).await;
-    assert_eq!(
-        outcomes,
-        vec![CheckOutcome::Stopped {
-            reason: crate::rules::StopReason::Converted
-        }]
-    );
+    assert_eq!(outcomes, vec![CheckOutcome::Stopped { reason: crate::rules::StopReason::Converted }]);
     assert!(p.mailer.0.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn an_order_after_a_message_is_recovered_revenue() {
     let p = ports();
-    deliver(&p, "checkouts/create", "w1", &checkout_body(0))
-        .await
-        .unwrap();
+    deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
     p.clock.advance(chrono::Duration::hours(1));
     fire_due(&p).await;
     let order = serde_json::json!({"id": 99, "checkout_token": "chk-1", "currency": "USD", "total_price": "20.00",
-        "created_at": (start() + chrono::Duration::hours(3)).to_rfc3339()}).to_string();
+        "created_at": (start() + chrono::Duration::hours(3)).to_rfc3339()})
+    .to_string();
     deliver(&p, "orders/create", "w9", &order).await.unwrap();
     deliver(&p, "orders/paid", "w10", &order).await.unwrap();
     let stats = p.store.stats.lock().unwrap().clone();
     assert_eq!(stats.get("recovered.orders"), Some(&1));
     assert_eq!(stats.get("recovered.revenue.USD"), Some(&2000));
     assert_eq!(stats.get("converted"), Some(&1));
-    assert!(
-        p.scheduler.0.lock().unwrap().is_empty(),
-        "armed follow-up must be cancelled"
-    );
+    assert!(p.scheduler.0.lock().unwrap().is_empty(), "armed follow-up must be cancelled");
     p.clock.advance(chrono::Duration::days(3));
     fire_due(&p).await;
     assert_eq!(p.mailer.0.lock().unwrap().len(), 1);
@@ -452,15 +314,11 @@ async fn an_order_after_a_message_is_recovered_revenue() {
 #[tokio::test]
 async fn unsubscribe_stops_the_sequence() {
     let p = ports();
-    deliver(&p, "checkouts/create", "w1", &checkout_body(0))
-        .await
-        .unwrap();
+    deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
     p.clock.advance(chrono::Duration::hours(1));
     fire_due(&p).await;
     let url = p.mailer.0.lock().unwrap()[0].unsubscribe_url.clone();
-    unsubscribe(&p, url.rsplit('/').next().unwrap())
-        .await
-        .unwrap();
+    unsubscribe(&p, url.rsplit('/').next().unwrap()).await.unwrap();
     p.clock.advance(chrono::Duration::days(5));
     fire_due(&p).await;
     assert_eq!(p.mailer.0.lock().unwrap().len(), 1);
@@ -469,25 +327,13 @@ async fn unsubscribe_stops_the_sequence() {
 #[tokio::test]
 async fn restore_link_redirects_to_the_shop_only() {
     let p = ports();
-    deliver(&p, "checkouts/create", "w1", &checkout_body(0))
-        .await
-        .unwrap();
+    deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
     p.clock.advance(chrono::Duration::hours(1));
     fire_due(&p).await;
     let text = p.mailer.0.lock().unwrap()[0].text.clone();
-    let token = text
-        .split("/r/")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = text.split("/r/").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
     let target = follow_restore_link(&p, &token).await.unwrap();
-    assert_eq!(
-        target.location,
-        "https://shop-a.myshopify.com/1/checkouts/chk-1/recover"
-    );
+    assert_eq!(target.location, "https://shop-a.myshopify.com/1/checkouts/chk-1/recover");
     assert_eq!(p.store.stats.lock().unwrap().get("clicks.step0"), Some(&1));
 }
 
@@ -508,11 +354,7 @@ fn foreign_restore_urls_fall_back_to_a_cart_permalink() {
         "https://shop-a.myshopify.com:8443/x",
     ] {
         snapshot.restore_url = Some(evil.into());
-        assert_eq!(
-            restore_location_for_test(&shop, &snapshot),
-            "https://shop-a.myshopify.com/cart/7:2",
-            "{evil}"
-        );
+        assert_eq!(restore_location_for_test(&shop, &snapshot), "https://shop-a.myshopify.com/cart/7:2", "{evil}");
     }
 }
 

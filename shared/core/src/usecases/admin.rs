@@ -1,0 +1,126 @@
+//! The merchant's admin API: authenticate the Shopify session token, read and write settings with
+//! optimistic concurrency, preview the timeline of a cart under some settings, and read stats.
+
+use super::{Ports, UseCaseError};
+use crate::model::{CheckoutRecord, ContactState, ShopDomain};
+use crate::platform::{PlatformEvent, shopify};
+use crate::ports::{Clock, PortError, Store, VersionedSettings};
+use crate::rules::timeline::{TimelineEntry, timeline};
+use crate::rules::{DELIVERABLE_CHANNELS, RecoverySettings};
+use crate::session::{SessionError, verify_session_token};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The shop a request speaks for: from the verified session token only. A `shop` the request
+/// names that differs from the token's is refused (403).
+pub fn authenticate<P: Ports>(
+    ports: &P,
+    authorization: Option<&str>,
+    requested_shop: Option<&str>,
+) -> Result<ShopDomain, UseCaseError> {
+    let config = ports.config();
+    let token = authorization
+        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+        .ok_or(SessionError::Missing)?;
+    let shop =
+        verify_session_token(token.trim(), &config.shopify_api_key, &config.shopify_api_secret, ports.clock().now())?;
+    if let Some(requested) = requested_shop.filter(|s| !s.is_empty()) {
+        if !requested.eq_ignore_ascii_case(shop.as_str()) {
+            return Err(UseCaseError::Forbidden);
+        }
+    }
+    Ok(shop)
+}
+
+/// A shop's settings: what it saved, or the defaults at version 0.
+pub async fn get_settings<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<VersionedSettings, UseCaseError> {
+    Ok(ports
+        .store()
+        .load_settings(shop)
+        .await?
+        .unwrap_or(VersionedSettings { version: 0, settings: RecoverySettings::default() }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PutSettings {
+    version: u64,
+    settings: serde_json::Value,
+}
+
+/// Replaces a shop's settings if `version` is the stored one. Invalid settings are refused with
+/// every problem listed and nothing saved; a stale version is a conflict.
+pub async fn put_settings<P: Ports>(
+    ports: &P,
+    shop: &ShopDomain,
+    body: &[u8],
+) -> Result<VersionedSettings, UseCaseError> {
+    let request: PutSettings = serde_json::from_slice(body)
+        .map_err(|e| UseCaseError::BadRequest(format!("expected {{\"version\": n, \"settings\": {{…}}}}: {e}")))?;
+    let settings = RecoverySettings::from_json(&request.settings.to_string()).map_err(UseCaseError::InvalidSettings)?;
+    match ports.store().save_settings(shop, &settings, request.version).await {
+        Ok(version) => Ok(VersionedSettings { version, settings }),
+        Err(PortError::Conflict) => Err(UseCaseError::StaleVersion),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreviewRequest {
+    /// A checkout in the platform's shape (a `checkouts/update` body).
+    checkout: serde_json::Value,
+    /// Settings to try; the shop's own when absent.
+    #[serde(default)]
+    settings: Option<serde_json::Value>,
+}
+
+/// What the preview shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub timezone: String,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// The decisions a cart would go through under some settings, with local send times.
+pub async fn preview<P: Ports>(ports: &P, shop: &ShopDomain, body: &[u8]) -> Result<Preview, UseCaseError> {
+    let request: PreviewRequest = serde_json::from_slice(body).map_err(|e| UseCaseError::BadRequest(e.to_string()))?;
+    let settings = match request.settings {
+        Some(value) => RecoverySettings::from_json(&value.to_string()).map_err(UseCaseError::InvalidSettings)?,
+        None => get_settings(ports, shop).await?.settings,
+    };
+    let raw = serde_json::to_vec(&request.checkout).map_err(|e| UseCaseError::BadRequest(e.to_string()))?;
+    let PlatformEvent::CheckoutUpserted(snapshot) = shopify::parse_event("checkouts/update", &raw)? else {
+        return Err(UseCaseError::BadRequest("checkout: not a checkout".into()));
+    };
+    let record = CheckoutRecord::new(shop.clone(), snapshot);
+    let timezone = crate::rules::recipient_timezone(&record, &settings).name().to_owned();
+    Ok(Preview { timezone, timeline: timeline(&record, &ContactState::default(), &settings, DELIVERABLE_CHANNELS) })
+}
+
+/// The longest range `stats` answers, in days.
+pub const MAX_STATS_DAYS: i64 = 366;
+
+/// A shop's counters summed over `from..=to` (dates as `YYYY-MM-DD`).
+pub async fn stats<P: Ports>(
+    ports: &P,
+    shop: &ShopDomain,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<BTreeMap<String, i64>, UseCaseError> {
+    let today = ports.clock().now().date_naive();
+    let parse = |name: &str, value: Option<&str>, default: NaiveDate| match value {
+        None | Some("") => Ok(default),
+        Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| UseCaseError::BadRequest(format!("{name}: expected YYYY-MM-DD"))),
+    };
+    let to = parse("to", to, today)?;
+    let from = parse("from", from, to - chrono::Duration::days(29))?;
+    if from > to || (to - from).num_days() >= MAX_STATS_DAYS {
+        return Err(UseCaseError::BadRequest(format!(
+            "from must not be after to, and the range at most {MAX_STATS_DAYS} days"
+        )));
+    }
+    Ok(ports.store().stats(shop, from, to).await?)
+}
