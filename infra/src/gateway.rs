@@ -34,12 +34,17 @@ async fn links(State(services): State<Shared>, method: Method, uri: Uri) -> Resp
     respond(reclaim_links::handle(services.as_ref(), &method, uri.path()).await)
 }
 
+async fn admin(State(services): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    respond(reclaim_admin_api::handle(services.as_ref(), &method, uri.path(), uri.query(), &headers, &body).await)
+}
+
 /// The routes of the HTTP API.
 pub fn router(services: Shared) -> Router {
     Router::new()
         .route("/webhooks/{platform}", post(webhooks))
         .route("/r/{token}", get(links))
         .route("/u/{token}", get(links).post(links))
+        .route("/admin/{*rest}", get(admin).put(admin).post(admin))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(links)
         .layer(DefaultBodyLimit::max(GATEWAY_BODY_LIMIT))

@@ -155,3 +155,37 @@ pub fn link(text: &str, prefix: &str) -> String {
     let start = text.find(prefix).unwrap_or_else(|| panic!("no {prefix} link in {text}"));
     text[start..].split_whitespace().next().unwrap().trim_end_matches('>').to_owned()
 }
+
+/// Admin API calls as the embedded app makes them.
+impl TestStack {
+    /// A session token for `shop`, signed like Shopify signs them, valid at the stack's clock.
+    pub fn session_token(&self, shop: &str) -> String {
+        use reclaim_core::ports::Clock;
+        let shop = reclaim_core::model::ShopDomain::parse(shop).unwrap();
+        let secret = self.config.shopify_secret.as_bytes();
+        reclaim_core::session::sign_session_token(&shop, &self.config.shopify_api_key, secret, self.clock.now(), 60)
+    }
+
+    /// An authenticated admin request for this test's shop.
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.gateway.url()))
+            .bearer_auth(self.session_token(&self.shop))
+    }
+
+    /// Saves settings through the admin API and returns the new version.
+    pub async fn put_settings(&self, version: u64, settings: serde_json::Value) -> u64 {
+        let response = self.admin(reqwest::Method::PUT, "/admin/settings").json(&serde_json::json!({"version": version, "settings": settings})).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.json::<serde_json::Value>().await.unwrap()["version"].as_u64().unwrap()
+    }
+
+    /// Pumps until nothing more is due (a check that re-arms for "now" fires in the next round).
+    pub async fn pump_until_idle(&self) {
+        for _ in 0..10 {
+            if pump::pump_once(&self.services).await.unwrap().is_empty() {
+                return;
+            }
+        }
+    }
+}

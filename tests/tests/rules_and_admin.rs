@@ -1,0 +1,207 @@
+//! Recovery rules and the admin API against the emulator: versioned settings, validation,
+//! session-token authentication, quiet hours in the shopper's own time zone, the holdout group.
+
+use chrono::Duration;
+use reclaim_core::model::{CheckoutRecord, ShopDomain};
+use reclaim_core::rules::{RecoverySettings, in_holdout};
+use reclaim_local::fixtures;
+use reclaim_tests::{TestStack, epoch};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+fn one_step_settings(extra: Value) -> Value {
+    let mut settings = json!({
+        "timezone": "America/New_York",
+        "steps": [{"name": "reminder", "delay": "1h"}, {"name": "follow-up", "delay": "1day", "templates": {"email": "follow_up"}}],
+    });
+    settings["policies"] = extra;
+    settings
+}
+
+#[tokio::test]
+async fn settings_round_trip_with_versions_and_a_stale_write_is_409() {
+    let stack = TestStack::start("settings").await;
+    let current: Value = stack.admin(Method::GET, "/admin/settings").send().await.unwrap().json().await.unwrap();
+    assert_eq!(current["version"], 0);
+    assert_eq!(current["settings"]["steps"].as_array().unwrap().len(), 3, "defaults before any save");
+
+    let v1 = stack.put_settings(0, one_step_settings(json!({"holdout_percent": 10}))).await;
+    assert_eq!(v1, 1);
+    let read: Value = stack.admin(Method::GET, "/admin/settings").send().await.unwrap().json().await.unwrap();
+    assert_eq!(read["version"], 1);
+    assert_eq!(read["settings"]["policies"]["holdout_percent"], 10);
+    assert_eq!(read["settings"]["steps"][1]["templates"]["email"], "follow_up");
+
+    let v2 = stack.put_settings(1, one_step_settings(json!({"holdout_percent": 5}))).await;
+    assert_eq!(v2, 2);
+    // Someone saving on top of version 1 again lost the race.
+    let stale = stack
+        .admin(Method::PUT, "/admin/settings")
+        .json(&json!({"version": 1, "settings": one_step_settings(json!({}))}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 409);
+    let read: Value = stack.admin(Method::GET, "/admin/settings").send().await.unwrap().json().await.unwrap();
+    assert_eq!((read["version"].as_u64(), read["settings"]["policies"]["holdout_percent"].as_u64()), (Some(2), Some(5)));
+}
+
+#[tokio::test]
+async fn invalid_settings_are_400_with_every_offending_path_and_nothing_saved() {
+    let stack = TestStack::start("invalid-settings").await;
+    let settings = json!({
+        "timezone": "Nowhere/Special",
+        "steps": [{"name": "a", "delay": "2h"}, {"name": "b", "delay": "1h", "channels": []}],
+        "policies": {"holdout_percent": 90, "quiet_hours": {"start": "21:00", "end": "21:00"}}
+    });
+    let response = stack.admin(Method::PUT, "/admin/settings").json(&json!({"version": 0, "settings": settings})).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    let paths: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
+    for expected in ["timezone", "steps[1].delay", "steps[1].channels", "policies.holdout_percent", "policies.quiet_hours.end"] {
+        assert!(paths.contains(&expected), "{expected} missing from {paths:?}");
+    }
+    assert!(body["errors"][0]["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    let read: Value = stack.admin(Method::GET, "/admin/settings").send().await.unwrap().json().await.unwrap();
+    assert_eq!(read["version"], 0, "no partial save");
+}
+
+#[tokio::test]
+async fn missing_bad_and_foreign_tokens_are_refused() {
+    let stack = TestStack::start("admin-auth").await;
+    let url = format!("{}/admin/settings", stack.gateway.url());
+    let status = |request: reqwest::RequestBuilder| async move { request.send().await.unwrap().status().as_u16() };
+    assert_eq!(status(stack.http.get(&url)).await, 401, "no token");
+    assert_eq!(status(stack.http.get(&url).bearer_auth("not-a-token")).await, 401, "garbage");
+    let forged = reclaim_core::session::sign_session_token(
+        &ShopDomain::parse(&stack.shop).unwrap(),
+        &stack.config.shopify_api_key,
+        b"another app's secret",
+        epoch(),
+        60,
+    );
+    assert_eq!(status(stack.http.get(&url).bearer_auth(forged)).await, 401, "wrong secret");
+    let expired = stack.session_token(&stack.shop);
+    stack.clock.advance(Duration::seconds(75));
+    assert_eq!(status(stack.http.get(&url).bearer_auth(&expired)).await, 401, "expired beyond the leeway");
+    // A valid token of another shop cannot reach this shop's data.
+    let other = stack.session_token("other-shop.myshopify.com");
+    assert_eq!(status(stack.http.get(format!("{url}?shop={}", stack.shop)).bearer_auth(&other)).await, 403);
+    // And with its own shop it only ever sees its own (default) settings.
+    let response = stack.http.get(&url).bearer_auth(&other).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    stack.put_settings(0, one_step_settings(json!({"holdout_percent": 7}))).await;
+    let theirs: Value = stack.http.get(&url).bearer_auth(stack.session_token("other-shop.myshopify.com")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(theirs["version"], 0);
+}
+
+/// A checkout body shipping to `country`/`province`.
+fn checkout_in(stack: &TestStack, token: &str, email: &str, country: &str, province: &str, at: chrono::DateTime<chrono::Utc>) -> Value {
+    let mut spec = stack.checkout(token, Some(email));
+    spec.created_at = at;
+    spec.updated_at = at;
+    let mut body = fixtures::checkout(&spec);
+    for address in ["shipping_address", "billing_address"] {
+        body[address]["country_code"] = country.into();
+        body[address]["province_code"] = province.into();
+        body[address]["phone"] = Value::Null;
+    }
+    body
+}
+
+#[tokio::test]
+async fn new_york_and_berlin_get_the_same_step_at_their_own_local_eight_oclock() {
+    let stack = TestStack::start("quiet-hours").await;
+    stack.put_settings(0, one_step_settings(json!({"quiet_hours": {"start": "21:00", "end": "08:00"}}))).await;
+    // 01:00 UTC on 2 June: 21:00 in New York, 03:00 in Berlin. The 1 h delay falls in quiet hours in both.
+    stack.clock.advance(Duration::hours(16));
+    let abandoned = epoch() + Duration::hours(16);
+    stack.deliver("checkouts/create", "wh-ny", &checkout_in(&stack, "chk-ny", "ny@shopper.test", "US", "NY", abandoned)).await;
+    stack.deliver("checkouts/create", "wh-be", &checkout_in(&stack, "chk-be", "berlin@shopper.test", "DE", "BE", abandoned)).await;
+
+    stack.clock.advance(Duration::hours(1));
+    stack.pump_until_idle().await;
+    // 05:59 UTC = 07:59 in Berlin: nothing yet.
+    stack.clock.advance(Duration::minutes(3 * 60 + 59));
+    stack.pump_until_idle().await;
+    assert!(stack.emails_to("berlin@shopper.test").await.is_empty());
+    // 06:00 UTC = 08:00 in Berlin.
+    stack.clock.advance(Duration::minutes(1));
+    stack.pump_until_idle().await;
+    assert_eq!(stack.emails_to("berlin@shopper.test").await.len(), 1);
+    assert!(stack.emails_to("ny@shopper.test").await.is_empty(), "02:00 in New York");
+    // 11:59 UTC = 07:59 in New York, then 12:00 UTC = 08:00.
+    stack.clock.advance(Duration::minutes(5 * 60 + 59));
+    stack.pump_until_idle().await;
+    assert!(stack.emails_to("ny@shopper.test").await.is_empty());
+    stack.clock.advance(Duration::minutes(1));
+    stack.pump_until_idle().await;
+    let ny = stack.emails_to("ny@shopper.test").await;
+    let berlin = stack.emails_to("berlin@shopper.test").await;
+    assert_eq!((ny.len(), berlin.len()), (1, 1));
+    assert_eq!(ny[0].subject, berlin[0].subject, "the same step");
+}
+
+#[tokio::test]
+async fn a_holdout_cart_gets_nothing_and_is_still_counted() {
+    let stack = TestStack::start("holdout").await;
+    let settings = one_step_settings(json!({"holdout_percent": 50}));
+    stack.put_settings(0, settings.clone()).await;
+    let parsed = RecoverySettings::from_json(&settings.to_string()).unwrap();
+    // Find one checkout in the holdout and one outside it (the assignment is a stable hash).
+    let shop = ShopDomain::parse(&stack.shop).unwrap();
+    let held_out = |token: &str| {
+        let spec = stack.checkout(token, Some("x@shopper.test"));
+        let bytes = serde_json::to_vec(&fixtures::checkout(&spec)).unwrap();
+        let reclaim_core::platform::PlatformEvent::CheckoutUpserted(snapshot) =
+            reclaim_core::platform::shopify::parse_event("checkouts/create", &bytes).unwrap()
+        else {
+            unreachable!()
+        };
+        in_holdout(&CheckoutRecord::new(shop.clone(), snapshot), &parsed)
+    };
+    let holdout_token = (0..100).map(|i| format!("chk-h{i}")).find(|t| held_out(t)).unwrap();
+    let treated_token = (0..100).map(|i| format!("chk-t{i}")).find(|t| !held_out(t)).unwrap();
+    let holdout = stack.checkout(&holdout_token, Some("holdout@shopper.test"));
+    let treated = stack.checkout(&treated_token, Some("treated@shopper.test"));
+    stack.deliver("checkouts/create", "wh-h1", &fixtures::checkout(&holdout)).await;
+    stack.deliver("checkouts/create", "wh-t1", &fixtures::checkout(&treated)).await;
+    for _ in 0..3 {
+        stack.advance_and_pump(Duration::days(1)).await;
+    }
+    assert!(stack.emails_to("holdout@shopper.test").await.is_empty());
+    assert_eq!(stack.emails_to("treated@shopper.test").await.len(), 2);
+    stack.deliver("orders/create", "wh-h2", &fixtures::order(&holdout, 11, epoch() + Duration::days(3))).await;
+
+    let stats: Value = stack.admin(Method::GET, "/admin/stats?from=2026-06-01&to=2026-06-10").send().await.unwrap().json().await.unwrap();
+    let counters = &stats["counters"];
+    assert_eq!(counters["holdout"], 1);
+    assert_eq!(counters["abandoned"], 2, "the holdout cart counts as abandoned too");
+    assert_eq!(counters["holdout.converted"], 1);
+    assert_eq!(counters["holdout.revenue.USD"], 2500);
+    assert_eq!(counters["sent.step0.email"], 1);
+    assert_eq!(counters["sent.step0.variant.control"], 1);
+}
+
+#[tokio::test]
+async fn the_preview_shows_the_timeline_with_local_send_times() {
+    let stack = TestStack::start("preview").await;
+    let mut spec = stack.checkout("chk-preview", Some("p@shopper.test"));
+    spec.updated_at = epoch() + Duration::hours(16); // 21:00 in New York
+    let body = json!({
+        "checkout": fixtures::checkout(&spec),
+        "settings": one_step_settings(json!({"quiet_hours": {"start": "21:00", "end": "08:00"}})),
+    });
+    let response = stack.admin(Method::POST, "/admin/preview").json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let preview: Value = response.json().await.unwrap();
+    assert_eq!(preview["timezone"], "America/New_York");
+    let timeline = preview["timeline"].as_array().unwrap();
+    let sends: Vec<&Value> = timeline.iter().filter(|e| e["decision"]["decision"] == "send").collect();
+    assert_eq!(sends.len(), 2);
+    assert!(sends[0]["local_time"].as_str().unwrap().contains("T08:00:00-04:00"), "{}", sends[0]["local_time"]);
+    assert!(timeline.iter().any(|e| e["decision"]["reason"] == "quiet_hours"));
+    assert_eq!(timeline.last().unwrap()["decision"]["reason"], "sequence_complete");
+    let bad = stack.admin(Method::POST, "/admin/preview").json(&json!({"checkout": {}})).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+}
