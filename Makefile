@@ -46,8 +46,10 @@ lint-template: venv ## cfn-lint and sam validate --lint on template.yaml
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml
 
-bench: ## Criterion benchmarks of the hot path and decide()
+bench: ## Criterion benchmarks (hot path, decide, simulate) and reclaim simulate on 1,000,000 checkouts
 	$(CARGO) bench -p reclaim-core --bench hot_path
+	$(CARGO) run --quiet --profile bench -p reclaim-local --bin reclaim -- generate-checkouts --count 1000000 --out target/bench/carts.jsonl
+	$(CARGO) run --quiet --profile bench -p reclaim-local --bin reclaim -- simulate --settings infra/bench/simulate-settings.json --checkouts target/bench/carts.jsonl
 
 $(VENV)/.build-tools: infra/requirements-build.txt $(VENV)/.installed
 	@$(PIP) install --quiet --disable-pip-version-check -r infra/requirements-build.txt

@@ -9,7 +9,8 @@
 //! - [`gateway`]: the functions' HTTP handlers behind axum on 127.0.0.1;
 //! - [`pump`]: fires due EventBridge Scheduler schedules (moto stores them but never fires them);
 //! - [`outbox`]: reads what the emulator "sent" and writes each email to a file;
-//! - [`demo`]: a demo store of shoppers replayed through the whole recovery flow.
+//! - [`demo`]: a demo store of shoppers replayed through the whole recovery flow;
+//! - [`simulate`]: what-if of recovery settings over historical checkouts.
 
 pub mod demo;
 pub mod emulator;
@@ -17,4 +18,5 @@ pub mod fixtures;
 pub mod gateway;
 pub mod outbox;
 pub mod pump;
+pub mod simulate;
 pub mod stack;

@@ -1,8 +1,11 @@
 //! `reclaim`: Reclaim's local commands. Run `reclaim --help`.
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use reclaim_core::clock::{AnyClock, SystemClock};
-use reclaim_local::{demo, emulator::Emulator, gateway, outbox, pump, stack};
+use reclaim_core::rules::RecoverySettings;
+use reclaim_local::{demo, emulator::Emulator, gateway, outbox, pump, simulate, stack};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -31,6 +34,27 @@ enum Command {
         /// Gateway port on 127.0.0.1.
         #[arg(long, default_value_t = 4000)]
         port: u16,
+    },
+    /// What-if: replay historical checkouts (JSON lines) under some settings and count the outcome.
+    Simulate {
+        /// Recovery settings (JSON, as saved through the admin API).
+        #[arg(long)]
+        settings: PathBuf,
+        /// One checkout per line: a platform checkout or the compact form of `generate-checkouts`.
+        #[arg(long)]
+        checkouts: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write synthetic checkouts in the compact form, for `simulate`.
+    GenerateCheckouts {
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Write the emails an emulator has sent to HTML files.
     Outbox {
@@ -67,6 +91,27 @@ async fn main() -> anyhow::Result<()> {
             println!("webhook secret: {}", config.shopify_secret);
             println!("Ctrl-C to stop.");
             tokio::signal::ctrl_c().await?;
+        }
+        Command::Simulate { settings, checkouts, json } => {
+            let text = std::fs::read_to_string(&settings).with_context(|| format!("reading {}", settings.display()))?;
+            let settings = RecoverySettings::from_json(&text).map_err(|errors| {
+                let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                anyhow::anyhow!("invalid settings:\n  {}", lines.join("\n  "))
+            })?;
+            let started = std::time::Instant::now();
+            let report = simulate::run(&settings, &checkouts, !json)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                simulate::print(&report);
+                println!("\n({} checkouts in {:.2} s)", report.tally.checkouts, started.elapsed().as_secs_f64());
+            }
+        }
+        Command::GenerateCheckouts { count, seed, out } => {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(&out)?);
+            simulate::generate(count, seed, &mut file)?;
+            file.flush()?;
+            println!("{count} checkouts written to {}", out.display());
         }
         Command::Outbox { endpoint, dir } => {
             let emails = outbox::sent_emails(&endpoint).await?;

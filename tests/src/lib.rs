@@ -168,14 +168,17 @@ impl TestStack {
 
     /// An authenticated admin request for this test's shop.
     pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}{path}", self.gateway.url()))
-            .bearer_auth(self.session_token(&self.shop))
+        self.http.request(method, format!("{}{path}", self.gateway.url())).bearer_auth(self.session_token(&self.shop))
     }
 
     /// Saves settings through the admin API and returns the new version.
     pub async fn put_settings(&self, version: u64, settings: serde_json::Value) -> u64 {
-        let response = self.admin(reqwest::Method::PUT, "/admin/settings").json(&serde_json::json!({"version": version, "settings": settings})).send().await.unwrap();
+        let response = self
+            .admin(reqwest::Method::PUT, "/admin/settings")
+            .json(&serde_json::json!({"version": version, "settings": settings}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
         response.json::<serde_json::Value>().await.unwrap()["version"].as_u64().unwrap()
     }

@@ -43,7 +43,10 @@ async fn settings_round_trip_with_versions_and_a_stale_write_is_409() {
         .unwrap();
     assert_eq!(stale.status(), 409);
     let read: Value = stack.admin(Method::GET, "/admin/settings").send().await.unwrap().json().await.unwrap();
-    assert_eq!((read["version"].as_u64(), read["settings"]["policies"]["holdout_percent"].as_u64()), (Some(2), Some(5)));
+    assert_eq!(
+        (read["version"].as_u64(), read["settings"]["policies"]["holdout_percent"].as_u64()),
+        (Some(2), Some(5))
+    );
 }
 
 #[tokio::test]
@@ -54,11 +57,18 @@ async fn invalid_settings_are_400_with_every_offending_path_and_nothing_saved() 
         "steps": [{"name": "a", "delay": "2h"}, {"name": "b", "delay": "1h", "channels": []}],
         "policies": {"holdout_percent": 90, "quiet_hours": {"start": "21:00", "end": "21:00"}}
     });
-    let response = stack.admin(Method::PUT, "/admin/settings").json(&json!({"version": 0, "settings": settings})).send().await.unwrap();
+    let response = stack
+        .admin(Method::PUT, "/admin/settings")
+        .json(&json!({"version": 0, "settings": settings}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     let paths: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
-    for expected in ["timezone", "steps[1].delay", "steps[1].channels", "policies.holdout_percent", "policies.quiet_hours.end"] {
+    for expected in
+        ["timezone", "steps[1].delay", "steps[1].channels", "policies.holdout_percent", "policies.quiet_hours.end"]
+    {
         assert!(paths.contains(&expected), "{expected} missing from {paths:?}");
     }
     assert!(body["errors"][0]["reason"].as_str().is_some_and(|r| !r.is_empty()));
@@ -91,12 +101,28 @@ async fn missing_bad_and_foreign_tokens_are_refused() {
     let response = stack.http.get(&url).bearer_auth(&other).send().await.unwrap();
     assert_eq!(response.status(), 200);
     stack.put_settings(0, one_step_settings(json!({"holdout_percent": 7}))).await;
-    let theirs: Value = stack.http.get(&url).bearer_auth(stack.session_token("other-shop.myshopify.com")).send().await.unwrap().json().await.unwrap();
+    let theirs: Value = stack
+        .http
+        .get(&url)
+        .bearer_auth(stack.session_token("other-shop.myshopify.com"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(theirs["version"], 0);
 }
 
 /// A checkout body shipping to `country`/`province`.
-fn checkout_in(stack: &TestStack, token: &str, email: &str, country: &str, province: &str, at: chrono::DateTime<chrono::Utc>) -> Value {
+fn checkout_in(
+    stack: &TestStack,
+    token: &str,
+    email: &str,
+    country: &str,
+    province: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Value {
     let mut spec = stack.checkout(token, Some(email));
     spec.created_at = at;
     spec.updated_at = at;
@@ -116,8 +142,16 @@ async fn new_york_and_berlin_get_the_same_step_at_their_own_local_eight_oclock()
     // 01:00 UTC on 2 June: 21:00 in New York, 03:00 in Berlin. The 1 h delay falls in quiet hours in both.
     stack.clock.advance(Duration::hours(16));
     let abandoned = epoch() + Duration::hours(16);
-    stack.deliver("checkouts/create", "wh-ny", &checkout_in(&stack, "chk-ny", "ny@shopper.test", "US", "NY", abandoned)).await;
-    stack.deliver("checkouts/create", "wh-be", &checkout_in(&stack, "chk-be", "berlin@shopper.test", "DE", "BE", abandoned)).await;
+    stack
+        .deliver("checkouts/create", "wh-ny", &checkout_in(&stack, "chk-ny", "ny@shopper.test", "US", "NY", abandoned))
+        .await;
+    stack
+        .deliver(
+            "checkouts/create",
+            "wh-be",
+            &checkout_in(&stack, "chk-be", "berlin@shopper.test", "DE", "BE", abandoned),
+        )
+        .await;
 
     stack.clock.advance(Duration::hours(1));
     stack.pump_until_idle().await;
@@ -173,7 +207,14 @@ async fn a_holdout_cart_gets_nothing_and_is_still_counted() {
     assert_eq!(stack.emails_to("treated@shopper.test").await.len(), 2);
     stack.deliver("orders/create", "wh-h2", &fixtures::order(&holdout, 11, epoch() + Duration::days(3))).await;
 
-    let stats: Value = stack.admin(Method::GET, "/admin/stats?from=2026-06-01&to=2026-06-10").send().await.unwrap().json().await.unwrap();
+    let stats: Value = stack
+        .admin(Method::GET, "/admin/stats?from=2026-06-01&to=2026-06-10")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let counters = &stats["counters"];
     assert_eq!(counters["holdout"], 1);
     assert_eq!(counters["abandoned"], 2, "the holdout cart counts as abandoned too");

@@ -9,7 +9,14 @@ use reclaim_core::web::{Audience, Reply, error_reply};
 use std::collections::HashMap;
 
 /// Handles one request. `query` is the raw query string.
-pub async fn handle<P: Ports>(ports: &P, method: &Method, path: &str, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Reply {
+pub async fn handle<P: Ports>(
+    ports: &P,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Reply {
     let query: HashMap<String, String> =
         url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
     let authorization = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
@@ -20,7 +27,13 @@ pub async fn handle<P: Ports>(ports: &P, method: &Method, path: &str, query: Opt
             (&Method::PUT, "/admin/settings") => Ok(Reply::json(200, &admin::put_settings(ports, &shop, body).await?)),
             (&Method::POST, "/admin/preview") => Ok(Reply::json(200, &admin::preview(ports, &shop, body).await?)),
             (&Method::GET, "/admin/stats") => {
-                let counters = admin::stats(ports, &shop, query.get("from").map(String::as_str), query.get("to").map(String::as_str)).await?;
+                let counters = admin::stats(
+                    ports,
+                    &shop,
+                    query.get("from").map(String::as_str),
+                    query.get("to").map(String::as_str),
+                )
+                .await?;
                 Ok(Reply::json(200, &serde_json::json!({ "shop": shop, "counters": counters })))
             }
             _ => Ok(Reply::json(404, &serde_json::json!({ "error": "not_found", "message": "no such admin route" }))),

@@ -15,7 +15,8 @@ async fn main() -> Result<(), Error> {
             _ => &[],
         };
         let uri = request.uri();
-        let reply = reclaim_admin_api::handle(app, request.method(), uri.path(), uri.query(), request.headers(), body).await;
+        let reply =
+            reclaim_admin_api::handle(app, request.method(), uri.path(), uri.query(), request.headers(), body).await;
         Ok::<_, Error>(reply.into_http())
     }))
     .await

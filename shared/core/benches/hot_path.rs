@@ -6,7 +6,10 @@ use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_group, cr
 use reclaim_core::model::{CheckoutRecord, ContactState, ShopDomain};
 use reclaim_core::platform::PlatformEvent;
 use reclaim_core::platform::shopify::{WebhookSecrets, sign_webhook, verify_and_parse};
-use reclaim_core::rules::{IncentiveOffer, QuietHours, RecoverySettings, StepSettings, Variant, decide};
+use reclaim_core::rules::simulate::Tally;
+use reclaim_core::rules::{
+    DELIVERABLE_CHANNELS, IncentiveOffer, QuietHours, RecoverySettings, StepSettings, Variant, decide,
+};
 
 /// The project's checkout fixture, grown to about 10 KB with more line items.
 fn checkout_10kb() -> Vec<u8> {
@@ -83,5 +86,42 @@ fn decisions(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hot_path, decisions);
+fn simulation(c: &mut Criterion) {
+    let body = checkout_10kb();
+    let PlatformEvent::CheckoutUpserted(snapshot) =
+        reclaim_core::platform::shopify::parse_event("checkouts/update", &body).unwrap()
+    else {
+        unreachable!()
+    };
+    let settings = RecoverySettings::from_json(
+        r#"{"steps":[{"name":"a","delay":"1h"},{"name":"b","delay":"1day","templates":{"email":"follow_up"}},
+                     {"name":"c","delay":"3days","templates":{"email":"last_chance"},"incentive":{"percent":10}}],
+            "policies":{"holdout_percent":10,"quiet_hours":{"start":"21:00","end":"08:00"}}}"#,
+    )
+    .unwrap();
+    let shop = ShopDomain::parse("demo-store.myshopify.com").unwrap();
+    let records: Vec<CheckoutRecord> = (0..1000)
+        .map(|i| {
+            let mut snapshot = snapshot.clone();
+            snapshot.token = reclaim_core::model::CheckoutToken::new(format!("chk-{i}")).unwrap();
+            let mut record = CheckoutRecord::new(shop.clone(), snapshot);
+            record.last_activity_at = record.last_activity_at + Duration::minutes(i * 97 % 1440);
+            record
+        })
+        .collect();
+    let mut group = c.benchmark_group("simulate");
+    group.throughput(Throughput::Elements(records.len() as u64));
+    group.bench_function("timeline of 1000 checkouts (3 steps, quiet hours, holdout)", |b| {
+        b.iter(|| {
+            let mut tally = Tally::default();
+            for record in &records {
+                tally.add(record, &settings, DELIVERABLE_CHANNELS);
+            }
+            black_box(tally)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, hot_path, decisions, simulation);
 criterion_main!(benches);
