@@ -106,7 +106,7 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
             .collect(),
         ..RecoverySettings::default()
     };
-    settings.policies.abandonment_cutoff = seconds(1);
+    settings.policies.abandonment_cutoff = seconds(1).into();
     settings.validate().map_err(|errors| anyhow::anyhow!("demo settings invalid: {errors:?}"))?;
     services.store.save_settings(&shop, &settings, 0).await?;
     say(

@@ -108,6 +108,9 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::GenerateCheckouts { count, seed, out } => {
+            if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)?;
+            }
             let mut file = std::io::BufWriter::new(std::fs::File::create(&out)?);
             simulate::generate(count, seed, &mut file)?;
             file.flush()?;

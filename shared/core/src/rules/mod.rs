@@ -11,15 +11,15 @@ pub mod timeline;
 pub mod timezone;
 
 pub use settings::{
-    CheckoutStage, Conditions, CustomerKind, Device, EmailConsent, FrequencyCap, IncentiveOffer, IncentivePolicy,
-    Policies, QuietHours, RecoverySettings, SettingsError, StepSettings, Templates, ValueRange, Variant, parse_delay,
+    CheckoutStage, Conditions, CustomerKind, Delay, Device, EmailConsent, FrequencyCap, IncentiveOffer,
+    IncentivePolicy, Policies, QuietHours, RecoverySettings, SettingsError, StepSettings, Templates, ValueRange,
+    Variant, parse_delay, parse_time_of_day,
 };
 
 use crate::model::{Channel, CheckoutRecord, CheckoutSnapshot, CheckoutStatus, ContactState, MessageRecord};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 /// The channels this version can deliver on; a step's other channels fall back to these.
 pub const DELIVERABLE_CHANNELS: &[Channel] = &[Channel::Email];
@@ -107,21 +107,25 @@ pub fn already_claimed(history: &[MessageRecord], step: u32) -> bool {
     history.iter().any(|m| m.step == step)
 }
 
-/// A stable number in `0..10_000` for a checkout and a purpose.
-fn bucket(purpose: &str, record: &CheckoutRecord) -> u32 {
-    let digest = Sha256::new()
-        .chain_update(purpose)
-        .chain_update([0])
-        .chain_update(record.shop.as_str())
-        .chain_update([0])
-        .chain_update(record.snapshot.token.as_str())
-        .finalize();
-    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % 10_000
+/// A stable number in `0..10_000` for a checkout and a purpose (xxh3 of purpose, step, shop and
+/// checkout: the same on every machine and in every version of this code).
+fn bucket(purpose: &str, step: u32, record: &CheckoutRecord) -> u32 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for part in [
+        purpose.as_bytes(),
+        &step.to_le_bytes(),
+        record.shop.as_str().as_bytes(),
+        record.snapshot.token.as_str().as_bytes(),
+    ] {
+        hasher.update(part);
+        hasher.update(&[0]);
+    }
+    (hasher.digest() % 10_000) as u32
 }
 
 /// Whether a checkout belongs to the holdout group (stable for the checkout).
 pub fn in_holdout(record: &CheckoutRecord, settings: &RecoverySettings) -> bool {
-    bucket("holdout", record) < u32::from(settings.policies.holdout_percent) * 100
+    bucket("holdout", 0, record) < u32::from(settings.policies.holdout_percent) * 100
 }
 
 /// The A/B variant of a step for a checkout (stable), with its email template.
@@ -130,7 +134,7 @@ pub fn variant_of<'a>(record: &CheckoutRecord, step_index: u32, step: &'a StepSe
     if total == 0 {
         return (CONTROL_VARIANT, &step.templates.email);
     }
-    let mut point = bucket(&format!("variant:{step_index}"), record) % total;
+    let mut point = bucket("variant", step_index, record) % total;
     for variant in &step.variants {
         if point < variant.weight {
             return (&variant.name, variant.email_template.as_deref().unwrap_or(&step.templates.email));
@@ -226,12 +230,13 @@ pub fn after_quiet_hours(at: DateTime<Utc>, quiet: &QuietHours, zone: Tz) -> Dat
 
 /// The first instant at or after `at` at which the cap allows another message.
 fn after_frequency_cap(at: DateTime<Utc>, cap: &FrequencyCap, sends: &[DateTime<Utc>]) -> DateTime<Utc> {
-    let window = parse_delay(&cap.per).unwrap_or_else(|_| Duration::days(1));
+    let window = cap.per.or(Duration::days(1));
     let max = cap.max_messages.max(1) as usize;
-    let mut in_window: Vec<DateTime<Utc>> = sends.iter().copied().filter(|s| *s > at - window && *s <= at).collect();
-    if in_window.len() < max {
+    let inside = |s: &&DateTime<Utc>| **s > at - window && **s <= at;
+    if sends.iter().filter(inside).count() < max {
         return at;
     }
+    let mut in_window: Vec<DateTime<Utc>> = sends.iter().filter(inside).copied().collect();
     in_window.sort();
     // The oldest send that has to leave the window before one more is allowed.
     in_window[in_window.len() - max] + window

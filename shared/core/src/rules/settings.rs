@@ -6,6 +6,55 @@ use crate::model::Channel;
 use chrono::{Duration, NaiveTime};
 use serde::{Deserialize, Serialize};
 
+/// A duration as the merchant wrote it (`"30m"`, `"1h"`, `"3days"`; humantime syntax), parsed once
+/// when the settings are read. Any string deserialises; [`RecoverySettings::validate`] reports the
+/// ones that do not parse, together with every other problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delay {
+    text: String,
+    parsed: Result<Duration, String>,
+}
+
+impl Delay {
+    /// The text as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+    /// The duration, or why the text is not one.
+    pub fn parsed(&self) -> Result<Duration, &str> {
+        self.parsed.as_ref().copied().map_err(String::as_str)
+    }
+    /// The duration, or `fallback` when invalid (validated settings are never invalid).
+    pub fn or(&self, fallback: Duration) -> Duration {
+        self.parsed.as_ref().copied().unwrap_or(fallback)
+    }
+}
+
+impl From<String> for Delay {
+    fn from(text: String) -> Self {
+        let parsed = parse_delay(&text);
+        Self { text, parsed }
+    }
+}
+
+impl From<&str> for Delay {
+    fn from(text: &str) -> Self {
+        Self::from(text.to_owned())
+    }
+}
+
+impl Serialize for Delay {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Delay {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+
 /// The settings of one shop.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,7 +77,7 @@ pub struct StepSettings {
     #[serde(default = "yes")]
     pub enabled: bool,
     /// Time since the shopper's last activity, e.g. `"30m"`, `"1h"`, `"3days"`.
-    pub delay: String,
+    pub delay: Delay,
     /// Channels in order of preference; the first one permitted is used.
     #[serde(default = "email_only")]
     pub channels: Vec<Channel>,
@@ -143,7 +192,7 @@ pub struct IncentiveOffer {
 pub struct Policies {
     /// A checkout counts as abandoned only after this long without activity.
     #[serde(default = "default_cutoff")]
-    pub abandonment_cutoff: String,
+    pub abandonment_cutoff: Delay,
     /// No message inside these hours of the recipient's local time.
     #[serde(default)]
     pub quiet_hours: Option<QuietHours>,
@@ -153,12 +202,12 @@ pub struct Policies {
     #[serde(default)]
     pub email_consent: EmailConsent,
     #[serde(default = "default_max_age")]
-    pub max_sequence_age: String,
+    pub max_sequence_age: Delay,
     /// Share of carts that get no message at all, to measure what recovery really adds.
     #[serde(default)]
     pub holdout_percent: u8,
     #[serde(default = "default_attribution")]
-    pub attribution_window: String,
+    pub attribution_window: Delay,
     #[serde(default)]
     pub incentives: IncentivePolicy,
 }
@@ -189,8 +238,10 @@ pub struct QuietHours {
 impl QuietHours {
     /// Start and end as times of day. Validated settings always parse.
     pub fn times(&self) -> (NaiveTime, NaiveTime) {
-        let parse = |t: &str| NaiveTime::parse_from_str(t, "%H:%M").unwrap_or(NaiveTime::MIN);
-        (parse(&self.start), parse(&self.end))
+        (
+            parse_time_of_day(&self.start).unwrap_or(NaiveTime::MIN),
+            parse_time_of_day(&self.end).unwrap_or(NaiveTime::MIN),
+        )
     }
 
     /// Whether a local time of day is quiet.
@@ -205,7 +256,7 @@ impl QuietHours {
 #[serde(deny_unknown_fields)]
 pub struct FrequencyCap {
     pub max_messages: u32,
-    pub per: String,
+    pub per: Delay,
 }
 
 /// Whom email may go to.
@@ -265,17 +316,17 @@ fn default_sms_template() -> String {
 fn default_push_template() -> String {
     "push_reminder".to_owned()
 }
-fn default_cutoff() -> String {
-    "15m".to_owned()
+fn default_cutoff() -> Delay {
+    "15m".into()
 }
 fn default_cap() -> Option<FrequencyCap> {
-    Some(FrequencyCap { max_messages: 3, per: "1day".to_owned() })
+    Some(FrequencyCap { max_messages: 3, per: "1day".into() })
 }
-fn default_attribution() -> String {
-    "5days".to_owned()
+fn default_attribution() -> Delay {
+    "5days".into()
 }
-fn default_max_age() -> String {
-    "14days".to_owned()
+fn default_max_age() -> Delay {
+    "14days".into()
 }
 fn default_not_before() -> u32 {
     2
@@ -294,7 +345,7 @@ impl StepSettings {
             name: name.to_owned(),
             description: String::new(),
             enabled: true,
-            delay: delay.to_owned(),
+            delay: delay.into(),
             channels: email_only(),
             templates: Templates { email: email_template.to_owned(), ..Templates::default() },
             conditions: Conditions::default(),
@@ -305,7 +356,7 @@ impl StepSettings {
 
     /// The step's delay. Validated settings always parse.
     pub fn delay(&self) -> Duration {
-        parse_delay(&self.delay).unwrap_or_else(|_| Duration::hours(1))
+        self.delay.or(Duration::hours(1))
     }
 }
 
@@ -340,8 +391,8 @@ impl Problems {
         self.0.push(SettingsError { path: path.into(), reason: reason.into() });
     }
 
-    fn duration(&mut self, path: impl Into<String>, value: &str) -> Option<Duration> {
-        parse_delay(value).map_err(|reason| self.add(path, reason)).ok()
+    fn duration(&mut self, path: impl Into<String>, value: &Delay) -> Option<Duration> {
+        value.parsed().map_err(|reason| self.add(path, reason)).ok()
     }
 }
 
@@ -397,15 +448,15 @@ impl RecoverySettings {
             validate_step(step, &path, policies, &mut problems);
         }
         if let Some(quiet) = &policies.quiet_hours {
-            let start = NaiveTime::parse_from_str(&quiet.start, "%H:%M");
-            let end = NaiveTime::parse_from_str(&quiet.end, "%H:%M");
-            if start.is_err() {
+            let start = parse_time_of_day(&quiet.start);
+            let end = parse_time_of_day(&quiet.end);
+            if start.is_none() {
                 problems.add("policies.quiet_hours.start", "must be a time like \"21:00\"");
             }
-            if end.is_err() {
+            if end.is_none() {
                 problems.add("policies.quiet_hours.end", "must be a time like \"08:00\"");
             }
-            if start.is_ok() && start == end {
+            if start.is_some() && start == end {
                 problems.add("policies.quiet_hours.end", "must differ from start");
             }
         }
@@ -445,17 +496,17 @@ impl RecoverySettings {
 
     /// The attribution window.
     pub fn attribution_window(&self) -> Duration {
-        parse_delay(&self.policies.attribution_window).unwrap_or_else(|_| Duration::days(5))
+        self.policies.attribution_window.or(Duration::days(5))
     }
 
     /// The maximum age of a checkout that may still get messages.
     pub fn max_sequence_age(&self) -> Duration {
-        parse_delay(&self.policies.max_sequence_age).unwrap_or_else(|_| Duration::days(14))
+        self.policies.max_sequence_age.or(Duration::days(14))
     }
 
     /// How long a checkout must be idle before it counts as abandoned.
     pub fn abandonment_cutoff(&self) -> Duration {
-        parse_delay(&self.policies.abandonment_cutoff).unwrap_or_else(|_| Duration::minutes(15))
+        self.policies.abandonment_cutoff.or(Duration::minutes(15))
     }
 }
 
@@ -521,6 +572,15 @@ fn validate_step(step: &StepSettings, path: &dyn Fn(&str) -> String, policies: &
             problems.add(path("incentive.percent"), "must not exceed policies.incentives.max_percent");
         }
     }
+}
+
+/// Parses `HH:MM` (24-hour clock).
+pub fn parse_time_of_day(text: &str) -> Option<NaiveTime> {
+    let (hours, minutes) = text.split_once(':')?;
+    if hours.len() != 2 || minutes.len() != 2 {
+        return None;
+    }
+    NaiveTime::from_hms_opt(hours.parse().ok()?, minutes.parse().ok()?, 0)
 }
 
 /// Parses a positive duration such as `"90s"`, `"30m"`, `"1h"`, `"3days"` (humantime syntax).

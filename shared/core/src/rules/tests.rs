@@ -475,7 +475,8 @@ fn any_settings() -> impl Strategy<Value = RecoverySettings> {
                         start: format!("{start:02}:00"),
                         end: format!("{end:02}:00"),
                     }),
-                    frequency_cap: cap.map(|(max, hours)| FrequencyCap { max_messages: max, per: format!("{hours}h") }),
+                    frequency_cap: cap
+                        .map(|(max, hours)| FrequencyCap { max_messages: max, per: format!("{hours}h").into() }),
                     email_consent: if any_contact { EmailConsent::AnyContact } else { EmailConsent::MarketingOnly },
                     max_sequence_age: "14days".into(),
                     holdout_percent: holdout,
@@ -593,7 +594,7 @@ proptest! {
     #[test]
     fn never_send_beyond_the_cap(case in any_case()) {
         if let (Some(_), Some(cap)) = (case.send(), &case.settings.policies.frequency_cap) {
-            let window = parse_delay(&cap.per).unwrap();
+            let window = cap.per.parsed().unwrap();
             let recent = case.contact.recent_sends.iter().filter(|s| **s > case.now - window && **s <= case.now).count();
             prop_assert!(recent < cap.max_messages as usize);
         }
