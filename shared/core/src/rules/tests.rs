@@ -488,6 +488,7 @@ fn any_settings() -> impl Strategy<Value = RecoverySettings> {
                         once_per_contact_days: once_per,
                     },
                 },
+                storefront: StorefrontSettings::default(),
             }
         },
     )
