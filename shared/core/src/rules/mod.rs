@@ -12,8 +12,8 @@ pub mod timezone;
 
 pub use settings::{
     CheckoutStage, Conditions, CustomerKind, Delay, Device, EmailConsent, FrequencyCap, IncentiveOffer,
-    IncentivePolicy, Policies, QuietHours, RecoverySettings, SettingsError, StepSettings, Templates, ValueRange,
-    Variant, parse_delay, parse_time_of_day,
+    IncentivePolicy, Policies, QuietHours, RecoverySettings, SettingsError, StepSettings, StorefrontAnswers,
+    StorefrontSettings, Templates, ValueRange, Variant, parse_delay, parse_time_of_day,
 };
 
 use crate::model::{Channel, CheckoutRecord, CheckoutSnapshot, CheckoutStatus, ContactState, MessageRecord};
