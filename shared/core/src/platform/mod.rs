@@ -2,6 +2,7 @@
 //! signature over the raw body and parses the payload into one [`PlatformEvent`], the only shape
 //! the use cases see.
 
+pub mod proxy;
 pub mod shopify;
 
 use crate::model::{CartSnapshot, CheckoutSnapshot, CheckoutToken, OrderSnapshot, ShopDomain, WebhookId};
