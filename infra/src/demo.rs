@@ -18,6 +18,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The demo store's domain (as in `shoppers.json`).
+pub const DEMO_SHOP: &str = "demo-store.myshopify.com";
+
 /// What a demo shopper does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -91,7 +94,7 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         format!("emulator at {}; table, indexes, schedule group and sender identity created", config.endpoint),
     );
     let services = Arc::new(stack::services(&config, AnyClock::System(SystemClock)).await);
-    let gateway = gateway::serve(listener, services.clone())?;
+    let gateway = gateway::serve(listener, services.clone(), DEMO_SHOP)?;
     let pump = pump::spawn(services.clone(), std::time::Duration::from_millis(200));
     say(started, format!("local gateway at {} (the functions' own handlers); scheduler pump running", gateway.url()));
 

@@ -8,6 +8,7 @@
 //!   (table, indexes, TTL, schedule group, sender identity), and the services built on them;
 //! - [`gateway`]: the functions' HTTP handlers behind axum on 127.0.0.1;
 //! - [`pump`]: fires due EventBridge Scheduler schedules (moto stores them but never fires them);
+//! - [`storefront`]: a local test storefront and the app proxy, for the browser tests;
 //! - [`outbox`]: reads what the emulator "sent" and writes each email to a file;
 //! - [`demo`]: a demo store of shoppers replayed through the whole recovery flow;
 //! - [`simulate`]: what-if of recovery settings over historical checkouts.
@@ -20,3 +21,4 @@ pub mod outbox;
 pub mod pump;
 pub mod simulate;
 pub mod stack;
+pub mod storefront;

@@ -83,11 +83,12 @@ async fn main() -> anyhow::Result<()> {
             let config = stack::LocalConfig::new(emulator.endpoint(), &format!("http://{}", listener.local_addr()?));
             stack::create_resources(&stack::sdk_config(&config.endpoint).await, &config).await?;
             let services = Arc::new(stack::services(&config, AnyClock::System(SystemClock)).await);
-            let gateway = gateway::serve(listener, services.clone())?;
+            let gateway = gateway::serve(listener, services.clone(), demo::DEMO_SHOP)?;
             let _pump = pump::spawn(services, std::time::Duration::from_millis(500));
             println!("emulator:  {}  (AWS_ENDPOINT_URL)", config.endpoint);
             println!("gateway:   {}  (POST /webhooks/shopify, GET /r/{{token}}, GET|POST /u/{{token}})", gateway.url());
             println!("table:     {}   schedule group: {}", config.table, config.schedule_group);
+            println!("storefront: {}/store/products/linen-throw  (local test shop with the theme extension)", gateway.url());
             println!("webhook secret: {}", config.shopify_secret);
             println!("Ctrl-C to stop.");
             tokio::signal::ctrl_c().await?;

@@ -55,9 +55,10 @@ impl TestStack {
         stack::create_resources(&stack::sdk_config(&config.endpoint).await, &config).await.unwrap();
         let clock = ManualClock::starting_at(epoch());
         let services = Arc::new(stack::services(&config, AnyClock::Manual(clock.clone())).await);
-        let gateway = gateway::serve(listener, services.clone()).unwrap();
+        let shop = "test-shop.myshopify.com".to_owned();
+        let gateway = gateway::serve(listener, services.clone(), &shop).unwrap();
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { services, clock, gateway, config, http, shop: "test-shop.myshopify.com".into() }
+        Self { services, clock, gateway, config, http, shop }
     }
 
     /// A checkout of this test's shop, created at the epoch.

@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use reclaim_core::model::{
-    CartSnapshot, CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey, ContactState, MessageRecord,
+    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey, ContactState, MessageRecord,
     ShopDomain, Suppression, WebhookId,
 };
 use reclaim_core::ports::{ClaimOutcome, PortError, PortResult, Store, VersionedSettings};
@@ -303,6 +303,21 @@ impl Store for DynamoStore {
             Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(false),
             Err(e) => Err(unavailable("PutItem", e)),
         }
+    }
+
+    async fn load_cart(&self, shop: &ShopDomain, cart: &CartToken) -> PortResult<Option<CartSnapshot>> {
+        self.get(format!("CART#{shop}#{cart}"), "STATE").await?.map(|item| from_json(&item, "record")).transpose()
+    }
+
+    async fn save_capture(&self, shop: &ShopDomain, cart: &CartToken, capture: &Capture, expires_at: DateTime<Utc>) -> PortResult<()> {
+        let mut item = Self::key(format!("CART#{shop}#{cart}"), "CAPTURE");
+        item.insert("capture".into(), json(capture)?);
+        item.insert("expires_at".into(), n(expires_at.timestamp()));
+        self.put(item).await
+    }
+
+    async fn load_capture(&self, shop: &ShopDomain, cart: &CartToken) -> PortResult<Option<Capture>> {
+        self.get(format!("CART#{shop}#{cart}"), "CAPTURE").await?.map(|item| from_json(&item, "capture")).transpose()
     }
 
     async fn messages(&self, shop: &ShopDomain, token: &CheckoutToken) -> PortResult<Vec<MessageRecord>> {

@@ -432,6 +432,26 @@ impl CheckoutRecord {
     }
 }
 
+/// A contact left on the storefront for a cart, with the evidence of the consent given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capture {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub consent: ConsentEvidence,
+}
+
+/// What a shopper agreed to, where and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentEvidence {
+    /// Where the consent was given, e.g. `storefront_exit_intent`.
+    pub source: String,
+    pub at: DateTime<Utc>,
+    /// The text shown next to the checkbox.
+    pub text: String,
+    /// The storefront page it was given on.
+    pub page: Option<String>,
+}
+
 /// One recovery message, claimed before it is sent (the `CHK#…/MSG#{step}` item).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageRecord {

@@ -4,7 +4,7 @@
 //! Every method returns a `Send` future so that the use cases run on any multi-threaded executor.
 
 use crate::model::{
-    CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, MessageRecord, ShopDomain,
+    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, MessageRecord, ShopDomain,
     Suppression, WebhookId,
 };
 use crate::rules::RecoverySettings;
@@ -80,6 +80,18 @@ pub trait Store: Send + Sync {
         cart: &CartSnapshot,
         expires_at: DateTime<Utc>,
     ) -> impl Future<Output = PortResult<bool>> + Send;
+    /// A stored cart.
+    fn load_cart(&self, shop: &ShopDomain, cart: &CartToken) -> impl Future<Output = PortResult<Option<CartSnapshot>>> + Send;
+    /// Stores a storefront capture for a cart.
+    fn save_capture(
+        &self,
+        shop: &ShopDomain,
+        cart: &CartToken,
+        capture: &Capture,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// The storefront capture of a cart, if any.
+    fn load_capture(&self, shop: &ShopDomain, cart: &CartToken) -> impl Future<Output = PortResult<Option<Capture>>> + Send;
     /// All messages claimed for a checkout.
     fn messages(
         &self,

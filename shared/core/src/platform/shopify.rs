@@ -142,7 +142,8 @@ pub fn normalise_phone(raw: &str, country_code: Option<&str>) -> Option<String> 
     phonenumber::is_valid(&number).then(|| number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
-fn normalise_email(raw: Option<String>) -> Option<String> {
+/// Lower-cases and trims an email address; drops what is not one.
+pub fn normalise_email(raw: Option<String>) -> Option<String> {
     raw.map(|e| e.trim().to_lowercase()).filter(|e| {
         let mut parts = e.splitn(2, '@');
         matches!((parts.next(), parts.next()), (Some(local), Some(domain)) if !local.is_empty() && domain.contains('.'))

@@ -58,7 +58,10 @@ pub async fn ingest_webhook<'a, P: Ports>(
 
 async fn apply<P: Ports>(ports: &P, shop: &ShopDomain, event: PlatformEvent) -> Result<IngestOutcome, UseCaseError> {
     match event {
-        PlatformEvent::CheckoutUpserted(snapshot) => upsert_checkout(ports, shop, snapshot).await,
+        PlatformEvent::CheckoutUpserted(mut snapshot) => {
+            super::storefront::apply_capture(ports, shop, &mut snapshot).await?;
+            upsert_checkout(ports, shop, snapshot).await
+        }
         PlatformEvent::CheckoutDeleted(token) => delete_checkout(ports, shop, &token).await,
         PlatformEvent::CartUpserted(cart) => upsert_cart(ports, shop, cart).await,
         PlatformEvent::OrderPlaced(order) => {
@@ -70,7 +73,7 @@ async fn apply<P: Ports>(ports: &P, shop: &ShopDomain, event: PlatformEvent) -> 
 }
 
 /// Stores a newer snapshot and arms the first check once. Older snapshots change nothing.
-async fn upsert_checkout<P: Ports>(
+pub(super) async fn upsert_checkout<P: Ports>(
     ports: &P,
     shop: &ShopDomain,
     snapshot: CheckoutSnapshot,
@@ -149,6 +152,9 @@ async fn upsert_cart<P: Ports>(
             })
         })
         .await?;
+    } else if let Some(capture) = ports.store().load_capture(shop, &cart.token).await? {
+        // A cart with no checkout, whose shopper left a contact on the storefront.
+        super::storefront::recover_cart(ports, shop, &cart, &capture).await?;
     }
     Ok(IngestOutcome::Accepted)
 }

@@ -7,6 +7,7 @@ mod check;
 mod ingest;
 mod links;
 mod orders;
+pub mod storefront;
 #[cfg(test)]
 mod tests;
 

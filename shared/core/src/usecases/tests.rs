@@ -61,6 +61,15 @@ impl Store for MemoryStore {
     async fn save_cart(&self, _: &ShopDomain, _: &CartSnapshot, _: DateTime<Utc>) -> PortResult<bool> {
         Ok(true)
     }
+    async fn load_cart(&self, _: &ShopDomain, _: &CartToken) -> PortResult<Option<CartSnapshot>> {
+        Ok(None)
+    }
+    async fn save_capture(&self, _: &ShopDomain, _: &CartToken, _: &Capture, _: DateTime<Utc>) -> PortResult<()> {
+        Ok(())
+    }
+    async fn load_capture(&self, _: &ShopDomain, _: &CartToken) -> PortResult<Option<Capture>> {
+        Ok(None)
+    }
     async fn messages(&self, _: &ShopDomain, token: &CheckoutToken) -> PortResult<Vec<MessageRecord>> {
         Ok(self
             .messages
