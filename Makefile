@@ -11,7 +11,7 @@ export AWS_REGION ?= us-east-1
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help demo test test-rust lint-template fmt-check bench build deploy venv node-deps clean
+.PHONY: help demo test test-rust lint-template fmt-check bench build deploy venv node-deps browser-deps clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -29,12 +29,16 @@ tests/node/node_modules/.installed: tests/node/package.json tests/node/package-l
 	@npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 	@touch $@
 
-node-deps: tests/node/node_modules/.installed ## Install Shopify's npm library for the signature cross-check
+node-deps: tests/node/node_modules/.installed ## Install the npm packages the tests use (Shopify's library, playwright-core)
+
+browser-deps: ## Install Debian's Chromium for the browser tests if it is missing
+	@command -v chromium >/dev/null || { echo "==> installing chromium (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 demo: venv ## Run the demo store through the whole recovery flow on the local stack
 	$(CARGO) run --quiet -p reclaim-local --bin reclaim -- demo
 
-test: venv node-deps fmt-check lint-template test-rust ## Every test: unit, property, emulator, cross-check, template lint
+test: venv node-deps browser-deps fmt-check lint-template test-rust ## Every test: unit, property, emulator, cross-check, template lint
 
 test-rust:
 	$(CARGO) test --workspace --all-targets

@@ -46,11 +46,19 @@ async fn proxied(State(services): State<Shared>, method: Method, uri: Uri, body:
 type Shop = Extension<Arc<LocalStorefront>>;
 
 /// The app proxy as Shopify runs it: `/apps/reclaim/x?q` reaches `/proxy/x?q&shop=…&signature=…`.
-async fn app_proxy(State(services): State<Shared>, Extension(shop): Shop, method: Method, uri: Uri, body: Bytes) -> Response {
+async fn app_proxy(
+    State(services): State<Shared>,
+    Extension(shop): Shop,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
     use reclaim_core::ports::Clock;
     let rest = uri.path().trim_start_matches("/apps/reclaim");
     let query = shop.proxied_query(uri.query(), services.clock.now());
-    respond(reclaim_storefront_api::handle(services.as_ref(), &method, &format!("/proxy{rest}"), Some(&query), &body).await)
+    respond(
+        reclaim_storefront_api::handle(services.as_ref(), &method, &format!("/proxy{rest}"), Some(&query), &body).await,
+    )
 }
 
 /// The shopper's cart cookie, and a `Set-Cookie` when a new one is made.
@@ -79,11 +87,16 @@ fn with_cookie(mut response: Response, cookie: Option<String>) -> Response {
 }
 
 fn html(body: String) -> Response {
-    Response::builder().header("content-type", "text/html; charset=utf-8").body(Body::from(body)).expect("valid response")
+    Response::builder()
+        .header("content-type", "text/html; charset=utf-8")
+        .body(Body::from(body))
+        .expect("valid response")
 }
 
 fn idle_of(uri: &Uri) -> Option<u32> {
-    url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).find(|(k, _)| k == "idle").and_then(|(_, v)| v.parse().ok())
+    url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "idle")
+        .and_then(|(_, v)| v.parse().ok())
 }
 
 /// The other origin: the same server under `localhost` instead of `127.0.0.1`.
@@ -111,7 +124,10 @@ async fn cart_js(Extension(shop): Shop, headers: HeaderMap) -> Response {
 
 async fn cart_add(Extension(shop): Shop, headers: HeaderMap, body: Bytes) -> Response {
     let Ok(line) = serde_json::from_slice::<storefront::AddToCart>(&body) else {
-        return respond(Reply::json(400, &serde_json::json!({ "error": "bad_request", "message": "expected {id, quantity}" })));
+        return respond(Reply::json(
+            400,
+            &serde_json::json!({ "error": "bad_request", "message": "expected {id, quantity}" }),
+        ));
     };
     let (token, cookie) = cart_cookie(&headers);
     shop.add(&token, &line);

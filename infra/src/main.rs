@@ -88,7 +88,10 @@ async fn main() -> anyhow::Result<()> {
             println!("emulator:  {}  (AWS_ENDPOINT_URL)", config.endpoint);
             println!("gateway:   {}  (POST /webhooks/shopify, GET /r/{{token}}, GET|POST /u/{{token}})", gateway.url());
             println!("table:     {}   schedule group: {}", config.table, config.schedule_group);
-            println!("storefront: {}/store/products/linen-throw  (local test shop with the theme extension)", gateway.url());
+            println!(
+                "storefront: {}/store/products/linen-throw  (local test shop with the theme extension)",
+                gateway.url()
+            );
             println!("webhook secret: {}", config.shopify_secret);
             println!("Ctrl-C to stop.");
             tokio::signal::ctrl_c().await?;

@@ -52,7 +52,8 @@ impl LocalStorefront {
             })
             .collect();
         let count: u32 = lines.iter().map(|l| l.1).sum();
-        let total: i64 = lines.iter().map(|(id, q)| PRODUCTS.iter().find(|p| p.0 == *id).map_or(0, |p| p.2) * i64::from(*q)).sum();
+        let total: i64 =
+            lines.iter().map(|(id, q)| PRODUCTS.iter().find(|p| p.0 == *id).map_or(0, |p| p.2) * i64::from(*q)).sum();
         serde_json::json!({ "token": token, "item_count": count, "items": items, "total_price": total, "currency": "USD" })
     }
 
@@ -74,7 +75,9 @@ impl LocalStorefront {
     pub fn proxied_query(&self, original: Option<&str>, now: chrono::DateTime<Utc>) -> String {
         let mut pairs: Vec<(String, String)> =
             url::form_urlencoded::parse(original.unwrap_or_default().as_bytes()).into_owned().collect();
-        pairs.retain(|(k, _)| !["shop", "path_prefix", "timestamp", "signature", "logged_in_customer_id"].contains(&k.as_str()));
+        pairs.retain(|(k, _)| {
+            !["shop", "path_prefix", "timestamp", "signature", "logged_in_customer_id"].contains(&k.as_str())
+        });
         pairs.push(("shop".into(), self.shop.clone()));
         pairs.push(("path_prefix".into(), "/apps/reclaim".into()));
         pairs.push(("timestamp".into(), now.timestamp().to_string()));
@@ -117,5 +120,9 @@ pub fn product_page(idle: Option<u32>) -> String {
 
 /// The cart page.
 pub fn cart_page(idle: Option<u32>) -> String {
-    page("Your cart", "<p id=\"cart-lines\">Your items are waiting.</p><form action=\"/checkout\" method=\"get\"><button id=\"checkout\" type=\"submit\">Check out</button></form>", idle)
+    page(
+        "Your cart",
+        "<p id=\"cart-lines\">Your items are waiting.</p><form action=\"/checkout\" method=\"get\"><button id=\"checkout\" type=\"submit\">Check out</button></form>",
+        idle,
+    )
 }

@@ -3,7 +3,8 @@
 // gateway; writes screenshots to RECLAIM_SCREENSHOTS and the captured cart token to RECLAIM_RESULT.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const BASE = process.env.RECLAIM_BASE;
@@ -137,6 +138,12 @@ test('idle help appears on the cart page after the configured time, not before',
   assert.match(await page.textContent('#reclaim-idle'), /Delivery/);
   await shot(page, 'idle-help');
   await context.close();
+});
+
+test('the script stays within 8 KB gzipped', () => {
+  const script = readFileSync(new URL('../../extensions/reclaim-storefront/assets/reclaim.js', import.meta.url));
+  const size = gzipSync(script, { level: 9 }).length;
+  assert.ok(size <= 8192, `reclaim.js is ${size} bytes gzipped`);
 });
 
 test('screenshot of the product page', async () => {

@@ -22,7 +22,9 @@ fn captures(items: &[reclaim_tests::Item_]) -> Vec<Value> {
 async fn forged_or_stale_proxy_signatures_are_401_and_store_nothing() {
     let stack = TestStack::start("proxy-auth").await;
     let body = json!({"cart_token": "c1", "email": "p@shopper.test", "consent": true}).to_string();
-    let post = |query: String| stack.http.post(format!("{}/proxy/capture?{query}", stack.gateway.url())).body(body.clone()).send();
+    let post = |query: String| {
+        stack.http.post(format!("{}/proxy/capture?{query}", stack.gateway.url())).body(body.clone()).send()
+    };
     let signed = |secret: &str, timestamp: i64| {
         let mut pairs = vec![
             ("shop".to_owned(), stack.shop.clone()),

@@ -162,7 +162,8 @@
     'max-width:26rem;width:calc(100% - 2rem);padding:1.5rem;border-radius:.5rem;position:relative;font:16px/1.4 sans-serif}' +
     '.reclaim-close{position:absolute;top:.5rem;right:.5rem;border:0;background:none;font-size:1.5rem;cursor:pointer}' +
     '.reclaim-answers dt{font-weight:600}.reclaim-answers dd{margin:0 0 .5rem}.reclaim-capture input[type=text]' +
-    '{display:block;width:100%;padding:.4rem;margin:.25rem 0 .5rem}.reclaim-capture button{margin-top:.5rem}');
+    '{display:block;box-sizing:border-box;width:100%;padding:.4rem;margin:.25rem 0 .5rem}' +
+    '.reclaim-capture button[type=submit]{display:block;margin-top:.75rem}');
   document.head.appendChild(style);
 
   fetch(config.proxy + '/settings', { credentials: 'same-origin' })

@@ -10,7 +10,8 @@ use reclaim_core::web::{Audience, Reply, error_reply};
 
 /// Handles one proxied request. `query` is the raw query string Shopify signed.
 pub async fn handle<P: Ports>(ports: &P, method: &Method, path: &str, query: Option<&str>, body: &[u8]) -> Reply {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
     let result = async {
         let shop = storefront::authenticate_proxy(ports, &pairs)?;
         match (method, path.trim_end_matches('/')) {

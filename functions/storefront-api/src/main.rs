@@ -15,8 +15,7 @@ async fn main() -> Result<(), Error> {
             _ => &[],
         };
         let uri = request.uri();
-        let reply =
-            reclaim_storefront_api::handle(app, request.method(), uri.path(), uri.query(), body).await;
+        let reply = reclaim_storefront_api::handle(app, request.method(), uri.path(), uri.query(), body).await;
         Ok::<_, Error>(reply.into_http())
     }))
     .await

@@ -19,8 +19,8 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use reclaim_core::model::{
-    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey, ContactState, MessageRecord,
-    ShopDomain, Suppression, WebhookId,
+    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey, ContactState,
+    MessageRecord, ShopDomain, Suppression, WebhookId,
 };
 use reclaim_core::ports::{ClaimOutcome, PortError, PortResult, Store, VersionedSettings};
 use reclaim_core::rules::RecoverySettings;
@@ -309,7 +309,13 @@ impl Store for DynamoStore {
         self.get(format!("CART#{shop}#{cart}"), "STATE").await?.map(|item| from_json(&item, "record")).transpose()
     }
 
-    async fn save_capture(&self, shop: &ShopDomain, cart: &CartToken, capture: &Capture, expires_at: DateTime<Utc>) -> PortResult<()> {
+    async fn save_capture(
+        &self,
+        shop: &ShopDomain,
+        cart: &CartToken,
+        capture: &Capture,
+        expires_at: DateTime<Utc>,
+    ) -> PortResult<()> {
         let mut item = Self::key(format!("CART#{shop}#{cart}"), "CAPTURE");
         item.insert("capture".into(), json(capture)?);
         item.insert("expires_at".into(), n(expires_at.timestamp()));

@@ -4,8 +4,8 @@
 //! Every method returns a `Send` future so that the use cases run on any multi-threaded executor.
 
 use crate::model::{
-    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, MessageRecord, ShopDomain,
-    Suppression, WebhookId,
+    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, MessageRecord,
+    ShopDomain, Suppression, WebhookId,
 };
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -81,7 +81,11 @@ pub trait Store: Send + Sync {
         expires_at: DateTime<Utc>,
     ) -> impl Future<Output = PortResult<bool>> + Send;
     /// A stored cart.
-    fn load_cart(&self, shop: &ShopDomain, cart: &CartToken) -> impl Future<Output = PortResult<Option<CartSnapshot>>> + Send;
+    fn load_cart(
+        &self,
+        shop: &ShopDomain,
+        cart: &CartToken,
+    ) -> impl Future<Output = PortResult<Option<CartSnapshot>>> + Send;
     /// Stores a storefront capture for a cart.
     fn save_capture(
         &self,
@@ -91,7 +95,11 @@ pub trait Store: Send + Sync {
         expires_at: DateTime<Utc>,
     ) -> impl Future<Output = PortResult<()>> + Send;
     /// The storefront capture of a cart, if any.
-    fn load_capture(&self, shop: &ShopDomain, cart: &CartToken) -> impl Future<Output = PortResult<Option<Capture>>> + Send;
+    fn load_capture(
+        &self,
+        shop: &ShopDomain,
+        cart: &CartToken,
+    ) -> impl Future<Output = PortResult<Option<Capture>>> + Send;
     /// All messages claimed for a checkout.
     fn messages(
         &self,

@@ -53,11 +53,8 @@ pub fn verify(secret: &[u8], pairs: &[(String, String)], now: DateTime<Utc>) -> 
     let signature = pairs.iter().find(|(k, _)| k == "signature").map(|(_, v)| v).ok_or(ProxyError::BadSignature)?;
     let expected = hex::decode(signature).map_err(|_| ProxyError::BadSignature)?;
     mac(secret, &signed_message(pairs)).verify_slice(&expected).map_err(|_| ProxyError::BadSignature)?;
-    let timestamp: i64 = pairs
-        .iter()
-        .find(|(k, _)| k == "timestamp")
-        .and_then(|(_, v)| v.parse().ok())
-        .ok_or(ProxyError::Stale)?;
+    let timestamp: i64 =
+        pairs.iter().find(|(k, _)| k == "timestamp").and_then(|(_, v)| v.parse().ok()).ok_or(ProxyError::Stale)?;
     if (now.timestamp() - timestamp).abs() > MAX_SKEW_SECONDS {
         return Err(ProxyError::Stale);
     }
@@ -76,14 +73,24 @@ mod tests {
 
     #[test]
     fn the_message_sorts_joins_repeats_and_has_no_separators() {
-        let query = pairs(&[("shop", "s.myshopify.com"), ("extra", "1"), ("extra", "2"), ("path_prefix", "/apps/x"), ("logged_in_customer_id", "")]);
+        let query = pairs(&[
+            ("shop", "s.myshopify.com"),
+            ("extra", "1"),
+            ("extra", "2"),
+            ("path_prefix", "/apps/x"),
+            ("logged_in_customer_id", ""),
+        ]);
         assert_eq!(signed_message(&query), "extra=1,2logged_in_customer_id=path_prefix=/apps/xshop=s.myshopify.com");
     }
 
     #[test]
     fn signed_requests_verify_and_forged_or_stale_ones_do_not() {
         let now = Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap();
-        let mut query = pairs(&[("shop", "s.myshopify.com"), ("path_prefix", "/apps/reclaim"), ("timestamp", &now.timestamp().to_string())]);
+        let mut query = pairs(&[
+            ("shop", "s.myshopify.com"),
+            ("path_prefix", "/apps/reclaim"),
+            ("timestamp", &now.timestamp().to_string()),
+        ]);
         let signature = sign(b"hush", &query);
         query.push(("signature".into(), signature.clone()));
         assert_eq!(verify(b"hush", &query, now).unwrap().as_str(), "s.myshopify.com");

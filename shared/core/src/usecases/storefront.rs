@@ -15,7 +15,8 @@ use serde::Deserialize;
 /// Verifies the app proxy's signature over the query and returns the shop.
 pub fn authenticate_proxy<P: Ports>(ports: &P, query: &[(String, String)]) -> Result<ShopDomain, UseCaseError> {
     let secret = &ports.config().shopify_api_secret;
-    proxy::verify(secret, query, ports.clock().now()).map_err(|_| UseCaseError::Session(crate::session::SessionError::Invalid))
+    proxy::verify(secret, query, ports.clock().now())
+        .map_err(|_| UseCaseError::Session(crate::session::SessionError::Invalid))
 }
 
 /// What the widget needs to know (no secrets, nothing personal).
@@ -50,7 +51,9 @@ pub async fn capture<P: Ports>(ports: &P, shop: &ShopDomain, body: &[u8]) -> Res
     let email = normalise_email(request.email.filter(|e| !e.trim().is_empty()));
     let phone = request.phone.as_deref().filter(|p| !p.trim().is_empty()).and_then(|p| normalise_phone(p, None));
     if email.is_none() && phone.is_none() {
-        return Err(UseCaseError::BadRequest("email or phone: give a valid email, or a phone number with its country code".into()));
+        return Err(UseCaseError::BadRequest(
+            "email or phone: give a valid email, or a phone number with its country code".into(),
+        ));
     }
     let settings = settings_of(ports, shop).await?;
     let now = ports.clock().now();
@@ -74,7 +77,11 @@ pub async fn capture<P: Ports>(ports: &P, shop: &ShopDomain, body: &[u8]) -> Res
 }
 
 /// Fills a checkout's missing contact from its cart's capture.
-pub(super) async fn apply_capture<P: Ports>(ports: &P, shop: &ShopDomain, snapshot: &mut CheckoutSnapshot) -> Result<(), UseCaseError> {
+pub(super) async fn apply_capture<P: Ports>(
+    ports: &P,
+    shop: &ShopDomain,
+    snapshot: &mut CheckoutSnapshot,
+) -> Result<(), UseCaseError> {
     let Some(cart) = &snapshot.cart_token else { return Ok(()) };
     if snapshot.contact.email.is_some() {
         return Ok(());
@@ -93,12 +100,19 @@ pub(super) async fn apply_capture<P: Ports>(ports: &P, shop: &ShopDomain, snapsh
 
 /// Recovers a cart that has no checkout: a checkout record of its own (`cart-{token}`), whose
 /// restore link is the cart permalink on the shop's domain.
-pub(super) async fn recover_cart<P: Ports>(ports: &P, shop: &ShopDomain, cart: &CartSnapshot, capture: &Capture) -> Result<(), UseCaseError> {
+pub(super) async fn recover_cart<P: Ports>(
+    ports: &P,
+    shop: &ShopDomain,
+    cart: &CartSnapshot,
+    capture: &Capture,
+) -> Result<(), UseCaseError> {
     let Some(first) = cart.line_items.first() else { return Ok(()) };
     let currency = first.unit_price.currency.clone();
-    let total = Money { minor: cart.line_items.iter().map(|l| l.unit_price.minor * i64::from(l.quantity)).sum(), currency };
+    let total =
+        Money { minor: cart.line_items.iter().map(|l| l.unit_price.minor * i64::from(l.quantity)).sum(), currency };
     let snapshot = CheckoutSnapshot {
-        token: CheckoutToken::new(format!("cart-{}", cart.token)).map_err(|e| UseCaseError::BadRequest(e.to_string()))?,
+        token: CheckoutToken::new(format!("cart-{}", cart.token))
+            .map_err(|e| UseCaseError::BadRequest(e.to_string()))?,
         cart_token: Some(cart.token.clone()),
         contact: Contact {
             email: capture.email.clone(),
