@@ -57,8 +57,10 @@ test('leaving the site with a full cart asks for confirmation; inside the shop i
   await page.click('#checkout');
   await page.waitForURL(/\/checkout/);
   assert.deepEqual(dialogs, [], 'on the way to checkout: no confirmation');
-  await page.goBack();
+  await page.click('#home');
+  await page.waitForURL(/linen-throw/);
   await page.waitForSelector('html[data-reclaim-ready]');
+  assert.deepEqual(dialogs, [], 'back into the shop: no confirmation');
   await page.click('body');
   await page.click('#external', { noWaitAfter: true });
   await page.waitForTimeout(500);
