@@ -1,23 +1,13 @@
 //! Lambda entry point of the `admin-api` function (API Gateway HTTP API).
 
-use lambda_http::{Body, Error, Request, run, service_fn};
-use reclaim_aws::{App, FromEnv, init_tracing};
+use lambda_http::Error;
+use reclaim_aws::lambda::{HttpRequest, run_http};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_tracing();
-    let app = App::from_env().await?;
-    let app = &app;
-    run(service_fn(move |request: Request| async move {
-        let body: &[u8] = match request.body() {
-            Body::Text(text) => text.as_bytes(),
-            Body::Binary(bytes) => bytes,
-            _ => &[],
-        };
-        let uri = request.uri();
-        let reply =
-            reclaim_admin_api::handle(app, request.method(), uri.path(), uri.query(), request.headers(), body).await;
-        Ok::<_, Error>(reply.into_http())
-    }))
+    run_http(|app, request| async move {
+        let HttpRequest { method, path, query, headers, body } = request;
+        reclaim_admin_api::handle(app, &method, &path, query.as_deref(), &headers, &body).await
+    })
     .await
 }

@@ -11,6 +11,7 @@ mod app;
 mod dynamo;
 mod error;
 mod events;
+pub mod lambda;
 mod scheduler;
 mod ses;
 

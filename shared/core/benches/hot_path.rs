@@ -105,7 +105,7 @@ fn simulation(c: &mut Criterion) {
             let mut snapshot = snapshot.clone();
             snapshot.token = reclaim_core::model::CheckoutToken::new(format!("chk-{i}")).unwrap();
             let mut record = CheckoutRecord::new(shop.clone(), snapshot);
-            record.last_activity_at = record.last_activity_at + Duration::minutes(i * 97 % 1440);
+            record.last_activity_at += Duration::minutes(i * 97 % 1440);
             record
         })
         .collect();

@@ -162,7 +162,7 @@ pub fn conditions_hold(conditions: &Conditions, checkout: &CheckoutSnapshot) -> 
     let products_ok = conditions.contains_products.is_empty()
         || checkout.line_items.iter().any(|l| l.product_id.is_some_and(|p| conditions.contains_products.contains(&p)));
     let device_ok = conditions.device.is_none_or(|device| checkout.device == Some(device));
-    let discount_ok = conditions.discount_code_used.is_none_or(|used| used == !checkout.discount_codes.is_empty());
+    let discount_ok = conditions.discount_code_used.is_none_or(|used| used != checkout.discount_codes.is_empty());
     value_ok && country_in && country_not_in && customer_ok && stage_ok && products_ok && device_ok && discount_ok
 }
 

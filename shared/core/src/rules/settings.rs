@@ -492,17 +492,17 @@ impl RecoverySettings {
             } else if self.steps[..index].iter().any(|s| s.name == step.name) {
                 problems.add(path("name"), "must be unique");
             }
-            if let Some(delay) = problems.duration(path("delay"), &step.delay) {
-                if step.enabled {
-                    if let Some((before, previous_delay)) = previous {
-                        if delay <= previous_delay {
-                            problems.add(path("delay"), format!("must be later than steps[{before}].delay"));
-                        }
-                    } else if cutoff.is_some_and(|cutoff| delay < cutoff) {
-                        problems.add(path("delay"), "must not be earlier than policies.abandonment_cutoff");
+            if let Some(delay) = problems.duration(path("delay"), &step.delay)
+                && step.enabled
+            {
+                if let Some((before, previous_delay)) = previous {
+                    if delay <= previous_delay {
+                        problems.add(path("delay"), format!("must be later than steps[{before}].delay"));
                     }
-                    previous = Some((index, delay));
+                } else if cutoff.is_some_and(|cutoff| delay < cutoff) {
+                    problems.add(path("delay"), "must not be earlier than policies.abandonment_cutoff");
                 }
+                previous = Some((index, delay));
             }
             validate_step(step, &path, policies, &mut problems);
         }
@@ -547,10 +547,10 @@ impl RecoverySettings {
         if storefront.capture && storefront.consent_text.trim().is_empty() {
             problems.add("storefront.consent_text", "must say what the shopper agrees to when capture is on");
         }
-        if let Some(url) = &storefront.answers.size_guide_url {
-            if !(url.starts_with("https://") || url.starts_with('/')) {
-                problems.add("storefront.answers.size_guide_url", "must be an https:// URL or a path on the shop");
-            }
+        if let Some(url) = &storefront.answers.size_guide_url
+            && !(url.starts_with("https://") || url.starts_with('/'))
+        {
+            problems.add("storefront.answers.size_guide_url", "must be an https:// URL or a path on the shop");
         }
         if problems.0.is_empty() { Ok(()) } else { Err(problems.0) }
     }
@@ -604,10 +604,10 @@ fn validate_step(step: &StepSettings, path: &dyn Fn(&str) -> String, policies: &
         if range.min.is_some_and(|m| m < 0) || range.max.is_some_and(|m| m < 0) {
             problems.add(path("conditions.cart_value"), "must not be negative");
         }
-        if let (Some(min), Some(max)) = (range.min, range.max) {
-            if min > max {
-                problems.add(path("conditions.cart_value.max"), "must not be below min");
-            }
+        if let (Some(min), Some(max)) = (range.min, range.max)
+            && min > max
+        {
+            problems.add(path("conditions.cart_value.max"), "must not be below min");
         }
     }
     for (field, codes) in
@@ -630,10 +630,10 @@ fn validate_step(step: &StepSettings, path: &dyn Fn(&str) -> String, policies: &
         if variant.weight == 0 {
             problems.add(variant_path("weight"), "must be at least 1");
         }
-        if let Some(template) = &variant.email_template {
-            if !crate::render::is_known_template(Channel::Email, template) {
-                problems.add(variant_path("email_template"), format!("{template:?} is not a known email template"));
-            }
+        if let Some(template) = &variant.email_template
+            && !crate::render::is_known_template(Channel::Email, template)
+        {
+            problems.add(variant_path("email_template"), format!("{template:?} is not a known email template"));
         }
     }
     if let Some(offer) = step.incentive {

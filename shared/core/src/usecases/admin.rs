@@ -25,10 +25,10 @@ pub fn authenticate<P: Ports>(
         .ok_or(SessionError::Missing)?;
     let shop =
         verify_session_token(token.trim(), &config.shopify_api_key, &config.shopify_api_secret, ports.clock().now())?;
-    if let Some(requested) = requested_shop.filter(|s| !s.is_empty()) {
-        if !requested.eq_ignore_ascii_case(shop.as_str()) {
-            return Err(UseCaseError::Forbidden);
-        }
+    if let Some(requested) = requested_shop.filter(|s| !s.is_empty())
+        && !requested.eq_ignore_ascii_case(shop.as_str())
+    {
+        return Err(UseCaseError::Forbidden);
     }
     Ok(shop)
 }
