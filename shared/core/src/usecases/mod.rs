@@ -4,6 +4,7 @@
 
 pub mod admin;
 mod check;
+pub mod delivery;
 mod ingest;
 mod links;
 mod orders;
@@ -199,7 +200,17 @@ async fn count<P: Ports>(
     checkout: &CheckoutToken,
     counters: &[(String, i64)],
 ) -> Result<(), PortError> {
-    let shard = Sha256::digest(checkout.as_str().as_bytes())[0] % STATS_SHARDS;
+    count_by(ports, shop, checkout.as_str(), counters).await
+}
+
+/// [`count`], sharded by any key (a checkout token, a contact key).
+async fn count_by<P: Ports>(
+    ports: &P,
+    shop: &ShopDomain,
+    shard_key: &str,
+    counters: &[(String, i64)],
+) -> Result<(), PortError> {
+    let shard = Sha256::digest(shard_key.as_bytes())[0] % STATS_SHARDS;
     ports.store().add_to_stats(shop, ports.clock().now().date_naive(), shard, counters).await
 }
 
