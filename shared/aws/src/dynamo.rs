@@ -119,6 +119,20 @@ impl DynamoStore {
             .map_err(|e| unavailable("PutItem", e))
     }
 
+    /// Writes an item if `condition` holds; `false` when it did not (nothing written).
+    async fn put_if(&self, item: Item, condition: &str, value: Option<(&str, AttributeValue)>) -> PortResult<bool> {
+        let put = self.client.put_item().table_name(&self.table).set_item(Some(item)).condition_expression(condition);
+        let put = match value {
+            Some((name, value)) => put.expression_attribute_values(name, value),
+            None => put,
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(false),
+            Err(e) => Err(unavailable("PutItem", e)),
+        }
+    }
+
     /// Writes an item only if its stored `version` is `expected` (0: only if absent).
     async fn put_versioned(&self, item: Item, expected: u64) -> PortResult<()> {
         let put = self.client.put_item().table_name(&self.table).set_item(Some(item));
@@ -233,19 +247,7 @@ impl Store for DynamoStore {
     async fn claim_delivery(&self, shop: &ShopDomain, id: &WebhookId, expires_at: DateTime<Utc>) -> PortResult<bool> {
         let mut item = Self::key(format!("DELIVERY#{shop}#{id}"), "-");
         item.insert("expires_at".into(), n(expires_at.timestamp()));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(false),
-            Err(e) => Err(unavailable("PutItem", e)),
-        }
+        self.put_if(item, "attribute_not_exists(pk)", None).await
     }
 
     async fn release_delivery(&self, shop: &ShopDomain, id: &WebhookId) -> PortResult<()> {
@@ -289,20 +291,8 @@ impl Store for DynamoStore {
         item.insert("updated_ms".into(), n(cart.updated_at.timestamp_millis()));
         item.insert("record".into(), json(cart)?);
         item.insert("expires_at".into(), n(expires_at.timestamp()));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR updated_ms < :new")
-            .expression_attribute_values(":new", n(cart.updated_at.timestamp_millis()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(false),
-            Err(e) => Err(unavailable("PutItem", e)),
-        }
+        let newer = (":new", n(cart.updated_at.timestamp_millis()));
+        self.put_if(item, "attribute_not_exists(pk) OR updated_ms < :new", Some(newer)).await
     }
 
     async fn load_cart(&self, shop: &ShopDomain, cart: &CartToken) -> PortResult<Option<CartSnapshot>> {
