@@ -172,6 +172,12 @@ impl TestStack {
         self.http.request(method, format!("{}{path}", self.gateway.url())).bearer_auth(self.session_token(&self.shop))
     }
 
+    /// An admin GET as `token` would make it, answered as JSON.
+    pub async fn admin_json(&self, path: &str, token: &str) -> serde_json::Value {
+        let response = self.http.get(format!("{}{path}", self.gateway.url())).bearer_auth(token).send().await.unwrap();
+        response.json().await.unwrap()
+    }
+
     /// Saves settings through the admin API and returns the new version.
     pub async fn put_settings(&self, version: u64, settings: serde_json::Value) -> u64 {
         let response = self

@@ -101,16 +101,7 @@ async fn missing_bad_and_foreign_tokens_are_refused() {
     let response = stack.http.get(&url).bearer_auth(&other).send().await.unwrap();
     assert_eq!(response.status(), 200);
     stack.put_settings(0, one_step_settings(json!({"holdout_percent": 7}))).await;
-    let theirs: Value = stack
-        .http
-        .get(&url)
-        .bearer_auth(stack.session_token("other-shop.myshopify.com"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let theirs = stack.admin_json("/admin/settings", &stack.session_token("other-shop.myshopify.com")).await;
     assert_eq!(theirs["version"], 0);
 }
 
@@ -207,14 +198,7 @@ async fn a_holdout_cart_gets_nothing_and_is_still_counted() {
     assert_eq!(stack.emails_to("treated@shopper.test").await.len(), 2);
     stack.deliver("orders/create", "wh-h2", &fixtures::order(&holdout, 11, epoch() + Duration::days(3))).await;
 
-    let stats: Value = stack
-        .admin(Method::GET, "/admin/stats?from=2026-06-01&to=2026-06-10")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = stack.admin_json("/admin/stats?from=2026-06-01&to=2026-06-10", &stack.session_token(&stack.shop)).await;
     let counters = &stats["counters"];
     assert_eq!(counters["holdout"], 1);
     assert_eq!(counters["abandoned"], 2, "the holdout cart counts as abandoned too");

@@ -22,6 +22,14 @@ fn checkout_10kb() -> Vec<u8> {
     serde_json::to_vec(&checkout).unwrap()
 }
 
+/// The 10 KB checkout, parsed into the model.
+fn snapshot_10kb() -> reclaim_core::model::CheckoutSnapshot {
+    match reclaim_core::platform::shopify::parse_event("checkouts/update", &checkout_10kb()).unwrap() {
+        PlatformEvent::CheckoutUpserted(snapshot) => snapshot,
+        other => panic!("not a checkout: {other:?}"),
+    }
+}
+
 fn hot_path(c: &mut Criterion) {
     let body = checkout_10kb();
     let secrets = WebhookSecrets::new(&b"bench-secret"[..], Some(b"previous-secret".to_vec()));
@@ -45,12 +53,7 @@ fn hot_path(c: &mut Criterion) {
 }
 
 fn decisions(c: &mut Criterion) {
-    let body = checkout_10kb();
-    let PlatformEvent::CheckoutUpserted(snapshot) =
-        reclaim_core::platform::shopify::parse_event("checkouts/update", &body).unwrap()
-    else {
-        unreachable!()
-    };
+    let snapshot = snapshot_10kb();
     let record = CheckoutRecord::new(ShopDomain::parse("demo-store.myshopify.com").unwrap(), snapshot);
     // Five steps with every policy switched on: the realistic worst case.
     let mut settings = RecoverySettings {
@@ -87,12 +90,7 @@ fn decisions(c: &mut Criterion) {
 }
 
 fn simulation(c: &mut Criterion) {
-    let body = checkout_10kb();
-    let PlatformEvent::CheckoutUpserted(snapshot) =
-        reclaim_core::platform::shopify::parse_event("checkouts/update", &body).unwrap()
-    else {
-        unreachable!()
-    };
+    let snapshot = snapshot_10kb();
     let settings = RecoverySettings::from_json(
         r#"{"steps":[{"name":"a","delay":"1h"},{"name":"b","delay":"1day","templates":{"email":"follow_up"}},
                      {"name":"c","delay":"3days","templates":{"email":"last_chance"},"incentive":{"percent":10}}],
