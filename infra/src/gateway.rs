@@ -39,8 +39,14 @@ async fn admin(State(services): State<Shared>, method: Method, uri: Uri, headers
     respond(reclaim_admin_api::handle(services.as_ref(), &method, uri.path(), uri.query(), &headers, &body).await)
 }
 
-async fn proxied(State(services): State<Shared>, method: Method, uri: Uri, body: Bytes) -> Response {
-    respond(reclaim_storefront_api::handle(services.as_ref(), &method, uri.path(), uri.query(), &body).await)
+async fn proxied(
+    State(services): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    respond(reclaim_storefront_api::handle(services.as_ref(), &method, uri.path(), uri.query(), &headers, &body).await)
 }
 
 type Shop = Extension<Arc<LocalStorefront>>;
@@ -51,13 +57,22 @@ async fn app_proxy(
     Extension(shop): Shop,
     method: Method,
     uri: Uri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     use reclaim_core::ports::Clock;
     let rest = uri.path().trim_start_matches("/apps/reclaim");
     let query = shop.proxied_query(uri.query(), services.clock.now());
     respond(
-        reclaim_storefront_api::handle(services.as_ref(), &method, &format!("/proxy{rest}"), Some(&query), &body).await,
+        reclaim_storefront_api::handle(
+            services.as_ref(),
+            &method,
+            &format!("/proxy{rest}"),
+            Some(&query),
+            &headers,
+            &body,
+        )
+        .await,
     )
 }
 
@@ -166,9 +181,12 @@ pub fn router(services: Shared, shop: &str) -> Router {
     Router::new()
         .route("/webhooks/{platform}", post(webhooks))
         .route("/r/{token}", get(links))
+        .route("/s/{code}", get(links))
         .route("/u/{token}", get(links).post(links))
+        .route("/ua/{token}", post(links))
         .route("/admin/{*rest}", get(admin).put(admin).post(admin))
         .route("/proxy/{*rest}", get(proxied).post(proxied))
+        .route("/push/devices", post(proxied))
         .merge(storefront_routes())
         .route("/healthz", get(|| async { "ok" }))
         .fallback(links)

@@ -55,11 +55,21 @@ impl LocalConfig {
                 "PUBLIC_BASE_URL" => self.public_base_url.clone(),
                 "SENDER_EMAIL" => self.sender.clone(),
                 "SHOPIFY_API_KEY" => self.shopify_api_key.clone(),
+                "PUSH_APNS_APPLICATION_ARN" => push_application_arn(PUSH_APPLICATIONS[0]),
+                "PUSH_FCM_APPLICATION_ARN" => push_application_arn(PUSH_APPLICATIONS[1]),
                 _ => return None,
             })
         };
         Settings::from_lookup(lookup).expect("local settings are complete")
     }
+}
+
+/// The local SNS platform applications for push: (SNS platform, name).
+const PUSH_APPLICATIONS: [(&str, &str); 2] = [("APNS", "reclaim-local-apns"), ("GCM", "reclaim-local-fcm")];
+
+/// The ARN the emulator gives a platform application.
+fn push_application_arn((platform, name): (&str, &str)) -> String {
+    format!("arn:aws:sns:us-east-1:123456789012:app/{platform}/{name}")
 }
 
 /// An SDK configuration for the emulator: dummy credentials, us-east-1, one attempt (the
@@ -80,7 +90,8 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
-/// Creates the table (keys, both indexes, TTL), the schedule group and the sender identity.
+/// Creates the table (keys, both indexes, TTL), the schedule group, the sender identity and the
+/// push platform applications.
 /// Existing resources are left as they are.
 pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig) -> anyhow::Result<()> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
@@ -137,6 +148,16 @@ pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig)
         Ok(_) => {}
         Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => {}
         Err(e) => return Err(anyhow::Error::new(e).context("verifying the sender identity")),
+    }
+    let sns = aws_sdk_sns::Client::new(sdk);
+    for (platform, name) in PUSH_APPLICATIONS {
+        sns.create_platform_application()
+            .name(name)
+            .platform(platform)
+            .attributes("PlatformCredential", "local-emulator-credential")
+            .send()
+            .await
+            .with_context(|| format!("creating the {platform} push application"))?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use chrono::Duration;
 use reclaim_core::usecases::delivery::DeliveryOutcome;
+use reclaim_delivery_events::RecordOutcome::Email;
 use reclaim_local::fixtures;
 use reclaim_tests::TestStack;
 use serde_json::{Value, json};
@@ -49,9 +50,9 @@ async fn bounces_and_complaints_suppress_the_address_and_everything_is_counted()
     let mut all = vec![bounced, complained, transient];
     all.extend(others);
     let outcomes = reclaim_delivery_events::handle(stack.services.as_ref(), &sns(&all)).await.unwrap();
-    assert_eq!(outcomes[0], DeliveryOutcome::Suppressed { addresses: 1 });
-    assert_eq!(outcomes[1], DeliveryOutcome::Suppressed { addresses: 1 });
-    assert!(outcomes[2..].iter().all(|o| *o == DeliveryOutcome::Counted));
+    assert_eq!(outcomes[0], Email(DeliveryOutcome::Suppressed { addresses: 1 }));
+    assert_eq!(outcomes[1], Email(DeliveryOutcome::Suppressed { addresses: 1 }));
+    assert!(outcomes[2..].iter().all(|o| *o == Email(DeliveryOutcome::Counted)));
 
     // Neither address gets anything more from this shop; the transient one still does.
     for (token, email) in
@@ -96,6 +97,6 @@ async fn malformed_events_are_refused_and_foreign_mail_is_ignored() {
     }
     let foreign = json!({"eventType": "Bounce", "mail": {"tags": {}}, "bounce": {"bounceType": "Permanent", "bouncedRecipients": []}});
     let outcomes = reclaim_delivery_events::handle(stack.services.as_ref(), &sns(&[foreign])).await.unwrap();
-    assert_eq!(outcomes, [DeliveryOutcome::Ignored]);
+    assert_eq!(outcomes, [Email(DeliveryOutcome::Ignored)]);
     assert!(stack.items().await.is_empty());
 }

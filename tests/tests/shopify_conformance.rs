@@ -152,9 +152,12 @@ fn the_real_payload_shapes_in_the_shared_fixtures_parse() {
     };
     assert_eq!(order.cart_token, checkout.cart_token, "orders link to checkouts by cart token");
     assert!(order.total.minor > 0);
-    // Compliance and customer topics are not acted on by this version, but must be accepted JSON.
-    assert!(matches!(
-        parse_event("customers/update", &read("rest_customer_2026-07.json")).unwrap(),
-        PlatformEvent::Ignored { .. }
-    ));
+    // The real customer record: its phone in E.164, and `not_subscribed` SMS consent gives none.
+    let PlatformEvent::SmsConsentChanged(change) =
+        parse_event("customers/update", &read("rest_customer_2026-07.json")).unwrap()
+    else {
+        panic!("not a customer")
+    };
+    assert_eq!(change.phone.as_deref(), Some("+16136120707"));
+    assert_eq!(change.evidence, None);
 }

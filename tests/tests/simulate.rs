@@ -1,5 +1,5 @@
 //! `reclaim simulate` on generated checkouts: every checkout is accounted for, the holdout is
-//! near its share, SMS-first steps fall back to email, and unreadable lines are reported.
+//! near its share, SMS-first steps text the consenting and fall back to email, and unreadable lines are reported.
 
 use reclaim_core::rules::RecoverySettings;
 use reclaim_local::simulate::{generate, run};
@@ -28,8 +28,10 @@ fn a_what_if_over_generated_checkouts_adds_up() {
     assert!((300..500).contains(&tally.holdout), "holdout {}", tally.holdout);
     let ended: u64 = tally.stops.values().sum();
     assert_eq!(ended, 4000, "every timeline ends exactly once");
-    assert!(tally.sends.keys().all(|k| k.ends_with(".email")), "SMS is not deliverable yet: {:?}", tally.sends);
-    assert_eq!(tally.sends["step0.email"], tally.stops["sequence_complete"]);
+    // Step 1 texts the shoppers who agreed to SMS and falls back to email for the others.
+    assert!(tally.sends["step0.sms"] > 0 && tally.sends["step0.email"] > 0, "{:?}", tally.sends);
+    assert_eq!(tally.sends.keys().filter(|k| k.ends_with(".sms")).count(), 1, "step 2 is email only");
+    assert_eq!(tally.sends["step1.email"], tally.stops["sequence_complete"]);
     assert!(tally.holds["quiet_hours"] > 0);
     assert_eq!(tally.incentives, tally.sends["step1.email"], "step 2 offers 10% within the default policy");
     std::fs::remove_dir_all(dir).unwrap();

@@ -1,5 +1,7 @@
 //! The `admin-api` function: the merchant's settings, preview and stats, behind the Shopify
-//! session token. `GET`/`PUT /admin/settings`, `POST /admin/preview`, `GET /admin/stats?from=&to=`.
+//! session token. `GET`/`PUT /admin/settings`, `POST /admin/preview`, `GET /admin/stats?from=&to=`
+//! (counters and sender health), `POST /admin/sender-health/resume` (acknowledge a pause),
+//! `GET /admin/push-key` (the key that signs push-device registrations).
 //! Every route acts on the shop of the verified token only.
 
 use http::{HeaderMap, Method};
@@ -34,7 +36,21 @@ pub async fn handle<P: Ports>(
                     query.get("to").map(String::as_str),
                 )
                 .await?;
-                Ok(Reply::json(200, &serde_json::json!({ "shop": shop, "counters": counters })))
+                let sender_health = admin::sender_health(ports, &shop).await?;
+                let body = serde_json::json!({
+                    "shop": shop,
+                    "counters": counters,
+                    "sender_health": { "email_paused": sender_health.is_some(), "pause": sender_health },
+                });
+                Ok(Reply::json(200, &body))
+            }
+            (&Method::POST, "/admin/sender-health/resume") => {
+                let resumed = admin::resume_email(ports, &shop).await?;
+                Ok(Reply::json(200, &serde_json::json!({ "resumed": resumed })))
+            }
+            (&Method::GET, "/admin/push-key") => {
+                let key = admin::push_registration_key(ports, &shop);
+                Ok(Reply::json(200, &serde_json::json!({ "shop": shop, "key": key })))
             }
             _ => Ok(Reply::json(404, &serde_json::json!({ "error": "not_found", "message": "no such admin route" }))),
         }

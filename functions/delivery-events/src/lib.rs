@@ -1,21 +1,43 @@
-//! The `delivery-events` function: subscribed to the SNS topic of the SES configuration set. Each
-//! record's message is one SES event ([`record_ses_event`]). Any malformed record fails the
-//! invocation, so SNS retries and finally moves it to the dead-letter queue: nothing is lost and
-//! nothing loops forever.
+//! The `delivery-events` function, subscribed to two SNS topics:
+//! - the SES configuration set's event topic: each message is one SES event
+//!   ([`record_ses_event`]: bounces, complaints, deliveries, opens, clicks, sender health);
+//! - the two-way SMS topic: each message is one shopper reply ([`record_sms_reply`]: STOP, HELP,
+//!   anything else stored with its cart).
+//!
+//! A record is routed by its topic (the one whose name ends in `-sms-inbound` carries replies). Any
+//! malformed record fails the invocation, so SNS retries and finally moves it to the dead-letter
+//! queue: nothing is lost and nothing loops forever.
 
-use reclaim_core::usecases::delivery::{DeliveryOutcome, record_ses_event};
+use reclaim_core::usecases::delivery::{DeliveryOutcome, ReplyOutcome, record_ses_event, record_sms_reply};
 use reclaim_core::usecases::{Ports, UseCaseError};
+use serde::Serialize;
 
-/// Handles one SNS event (`Records[].Sns.Message`).
-pub async fn handle<P: Ports>(ports: &P, event: &serde_json::Value) -> Result<Vec<DeliveryOutcome>, UseCaseError> {
+/// The suffix of the two-way SMS topic's name (see `template.yaml`).
+pub const SMS_INBOUND_TOPIC_SUFFIX: &str = "-sms-inbound";
+
+/// What one record did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum RecordOutcome {
+    Email(DeliveryOutcome),
+    Sms(ReplyOutcome),
+}
+
+/// Handles one SNS event (`Records[].Sns`).
+pub async fn handle<P: Ports>(ports: &P, event: &serde_json::Value) -> Result<Vec<RecordOutcome>, UseCaseError> {
     let records =
         event["Records"].as_array().ok_or_else(|| UseCaseError::BadRequest("SNS event without Records".into()))?;
     let mut outcomes = Vec::with_capacity(records.len());
     for record in records {
-        let message = record["Sns"]["Message"]
-            .as_str()
-            .ok_or_else(|| UseCaseError::BadRequest("SNS record without a message".into()))?;
-        outcomes.push(record_ses_event(ports, message).await?);
+        let sns = &record["Sns"];
+        let message =
+            sns["Message"].as_str().ok_or_else(|| UseCaseError::BadRequest("SNS record without a message".into()))?;
+        let topic = sns["TopicArn"].as_str().unwrap_or_default();
+        outcomes.push(if topic.ends_with(SMS_INBOUND_TOPIC_SUFFIX) {
+            RecordOutcome::Sms(record_sms_reply(ports, message).await?)
+        } else {
+            RecordOutcome::Email(record_ses_event(ports, message).await?)
+        });
     }
     Ok(outcomes)
 }

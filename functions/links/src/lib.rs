@@ -1,9 +1,12 @@
 //! The `links` function: `GET /r/{token}` (restore the cart: record the click, 302 to the shop),
-//! `GET /u/{token}` (unsubscribe confirmation page) and `POST /u/{token}` (RFC 8058 one-click
-//! unsubscribe, also what the confirmation page's button sends).
+//! `GET /s/{code}` (the short form sent in SMS), `GET /u/{token}` (unsubscribe confirmation page),
+//! `POST /u/{token}` (RFC 8058 one-click unsubscribe from email, also the page's first button) and
+//! `POST /ua/{token}` (the page's "stop all messages from this shop").
 
 use http::Method;
-use reclaim_core::usecases::{Ports, follow_restore_link, unsubscribe, verify_unsubscribe};
+use reclaim_core::usecases::{
+    Ports, UnsubscribeScope, follow_restore_link, follow_short_link, unsubscribe, verify_unsubscribe,
+};
 use reclaim_core::web::{Audience, Reply, error_reply};
 
 /// Handles one request for `path` (`/r/…` or `/u/…`).
@@ -14,9 +17,18 @@ pub async fn handle<P: Ports>(ports: &P, method: &Method, path: &str) -> Reply {
     };
     let result = match (kind, method) {
         ("r", &Method::GET) => follow_restore_link(ports, token).await.map(|target| Reply::redirect(&target.location)),
-        ("u", &Method::GET) => verify_unsubscribe(ports, token).map(|_| confirmation_page()),
-        ("u", &Method::POST) => unsubscribe(ports, token).await.map(|_| {
-            Reply::page(200, "You are unsubscribed", "You will not get any more cart reminders from this shop.", "")
+        ("u", &Method::GET) => verify_unsubscribe(ports, token).map(|_| confirmation_page(token)),
+        ("s", &Method::GET) => follow_short_link(ports, token).await.map(|target| Reply::redirect(&target.location)),
+        ("u", &Method::POST) => unsubscribe(ports, token, UnsubscribeScope::Email).await.map(|_| {
+            Reply::page(200, "You are unsubscribed", "You will not get any more reminder emails from this shop.", "")
+        }),
+        ("ua", &Method::POST) => unsubscribe(ports, token, UnsubscribeScope::All).await.map(|_| {
+            Reply::page(
+                200,
+                "You are unsubscribed from everything",
+                "This shop will not send you any more emails, texts or notifications about your carts.",
+                "",
+            )
         }),
         _ => return not_found(),
     };
@@ -27,13 +39,19 @@ fn not_found() -> Reply {
     Reply::page(404, "Page not found", "There is nothing here.", "")
 }
 
-/// The GET page: nothing changes until the shopper presses the button (link scanners only GET).
-fn confirmation_page() -> Reply {
+/// The GET page: nothing changes until the shopper presses a button (link scanners only GET).
+/// One button stops reminder email; the other stops every message from this shop.
+fn confirmation_page(token: &str) -> Reply {
+    let button = "padding:.6rem 1.2rem;font-size:1rem;margin:.3rem 0";
     Reply::page(
         200,
         "Unsubscribe from cart reminders?",
-        "Press the button to stop reminder emails from this shop.",
-        "<form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
-         <button type=\"submit\" style=\"padding:.6rem 1.2rem;font-size:1rem\">Unsubscribe</button></form>",
+        "Choose what to stop. It takes effect at once.",
+        &format!(
+            "<form method=\"post\" action=\"{token}\"><input type=\"hidden\" name=\"List-Unsubscribe\" \
+             value=\"One-Click\"><button type=\"submit\" style=\"{button}\">Stop reminder emails</button></form>\
+             <form method=\"post\" action=\"../ua/{token}\"><button type=\"submit\" style=\"{button}\">\
+             Stop all messages from this shop</button></form>"
+        ),
     )
 }

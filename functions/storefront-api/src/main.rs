@@ -6,8 +6,8 @@ use reclaim_aws::lambda::{HttpRequest, run_http};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     run_http(|app, request| async move {
-        let HttpRequest { method, path, query, body, .. } = request;
-        reclaim_storefront_api::handle(app, &method, &path, query.as_deref(), &body).await
+        let HttpRequest { method, path, query, headers, body } = request;
+        reclaim_storefront_api::handle(app, &method, &path, query.as_deref(), &headers, &body).await
     })
     .await
 }

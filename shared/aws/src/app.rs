@@ -1,7 +1,7 @@
 //! The application root: configuration from the environment and the AWS clients, built once per
 //! cold start and shared by every invocation.
 
-use crate::{AwsScheduler, DynamoStore, EventBridgeBus, SchedulerTarget, SesMailer};
+use crate::{AwsMessenger, AwsScheduler, DynamoStore, EventBridgeBus, PushApplications, SchedulerTarget, SesMailer};
 use reclaim_core::clock::SystemClock;
 use reclaim_core::links::LinkSigner;
 use reclaim_core::platform::shopify::WebhookSecrets;
@@ -9,7 +9,7 @@ use reclaim_core::ports::Clock;
 use reclaim_core::usecases::{Config, Services};
 
 /// The services every function uses, on AWS, with any clock.
-pub type AwsServices<C> = Services<DynamoStore, AwsScheduler, SesMailer, EventBridgeBus, C>;
+pub type AwsServices<C> = Services<DynamoStore, AwsScheduler, AwsMessenger, EventBridgeBus, C>;
 
 /// The production application: AWS adapters and the system clock.
 pub type App = AwsServices<SystemClock>;
@@ -25,6 +25,8 @@ pub struct Settings {
     pub ses_configuration_set: Option<String>,
     /// The EventBridge bus domain events go to (`default` unless set).
     pub event_bus_name: String,
+    /// The SNS platform applications for push (absent: that platform is off).
+    pub push: PushApplications,
     pub core: Config,
 }
 
@@ -51,6 +53,10 @@ impl Settings {
             schedule_dead_letter_arn: optional("SCHEDULE_DLQ_ARN"),
             ses_configuration_set: optional("SES_CONFIGURATION_SET"),
             event_bus_name: optional("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_owned()),
+            push: PushApplications {
+                apns: optional("PUSH_APNS_APPLICATION_ARN"),
+                fcm: optional("PUSH_FCM_APPLICATION_ARN"),
+            },
             core: Config {
                 webhook_secrets: WebhookSecrets::new(
                     required("SHOPIFY_API_SECRET")?.into_bytes(),
@@ -88,7 +94,11 @@ pub fn services_from_config<C: Clock>(sdk: &aws_config::SdkConfig, settings: Set
                     dead_letter_arn: settings.schedule_dead_letter_arn,
                 },
             ),
-            mailer: SesMailer::new(aws_sdk_sesv2::Client::new(sdk), settings.ses_configuration_set),
+            messenger: AwsMessenger::new(
+                SesMailer::new(aws_sdk_sesv2::Client::new(sdk), settings.ses_configuration_set),
+                aws_sdk_sns::Client::new(sdk),
+                settings.push,
+            ),
             events: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), settings.event_bus_name),
             clock,
             config: settings.core,

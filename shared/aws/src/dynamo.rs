@@ -5,9 +5,12 @@
 //! | `CHK#{shop}#{checkout}` | `STATE` | the checkout record, versioned; GSI keys for cart and contact |
 //! | `CHK#{shop}#{checkout}` | `MSG#{step}` | a message claim and what became of it |
 //! | `CART#{shop}#{cart}` | `STATE` | the latest cart snapshot |
-//! | `CONTACT#{shop}#{hash}` | `STATE` | suppression of a contact at a shop |
-//! | `DELIVERY#{shop}#{id}` | `-` | webhook dedupe, TTL'd |
-//! | `SHOP#{shop}` | `SETTINGS` / `STATS#{day}#{shard}` | settings; daily counters |
+//! | `CHK#{shop}#{checkout}` | `REPLY#{at}#{id}` | a shopper's SMS reply about this cart |
+//! | `CONTACT#{shop}#{hash}` | `STATE` | suppression, consent, sends and push devices of a contact |
+//! | `DELIVERY#{shop}#{id}` | `-` | webhook and inbound-SMS dedupe, TTL'd |
+//! | `SHOP#{shop}` | `SETTINGS` / `STATE` / `STATS#{day}#{shard}` / `SMSBUDGET#{month}` | settings; sender health; daily counters; SMS used this month |
+//! | `LINK#{code}` | `-` | the signed restore token behind an SMS short link, TTL'd |
+//! | `SMSTHREAD#{hash}` | `-` | the checkout an SMS conversation is about, TTL'd |
 //!
 //! The checkout is the partition, so a big shop spreads over many partitions. Records are stored
 //! as one JSON attribute beside the few attributes that conditions and indexes need.
@@ -20,7 +23,7 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, NaiveDate, Utc};
 use reclaim_core::model::{
     Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey, ContactState,
-    MessageRecord, ShopDomain, Suppression, WebhookId,
+    InboundReply, MessageRecord, ShopDomain, ShopState, SmsThreadKey, WebhookId,
 };
 use reclaim_core::ports::{ClaimOutcome, PortError, PortResult, Store, VersionedSettings};
 use reclaim_core::rules::RecoverySettings;
@@ -150,26 +153,26 @@ impl DynamoStore {
         }
     }
 
-    /// Read-modify-write of a contact's state, retried when another writer got there first.
-    /// `change` returns whether it changed anything.
-    async fn update_contact(
-        &self,
-        shop: &ShopDomain,
-        key: &ContactKey,
-        mut change: impl FnMut(&mut ContactState) -> bool,
-    ) -> PortResult<()> {
+    /// Read-modify-write of a versioned JSON document in attribute `state` (a default one when the
+    /// item is absent), retried when another writer got there first. `change` returns whether it
+    /// changed anything; nothing is written otherwise.
+    async fn update_document<T, F>(&self, pk: String, sk: &str, mut change: F) -> PortResult<()>
+    where
+        T: Default + Serialize + DeserializeOwned,
+        F: FnMut(&mut T) -> bool,
+    {
         for _ in 0..5 {
-            let stored = self.get(contact_pk(shop, key), "STATE").await?;
+            let stored = self.get(pk.clone(), sk).await?;
             let version = stored.as_ref().map_or(0, version_of);
-            let mut state: ContactState = match &stored {
+            let mut document: T = match &stored {
                 Some(item) => from_json(item, "state")?,
-                None => ContactState::default(),
+                None => T::default(),
             };
-            if !change(&mut state) {
+            if !change(&mut document) {
                 return Ok(());
             }
-            let mut item = Self::key(contact_pk(shop, key), "STATE");
-            item.insert("state".into(), json(&state)?);
+            let mut item = Self::key(pk.clone(), sk);
+            item.insert("state".into(), json(&document)?);
             item.insert("version".into(), n(version + 1));
             match self.put_versioned(item, version).await {
                 Err(PortError::Conflict) => continue,
@@ -177,6 +180,35 @@ impl DynamoStore {
             }
         }
         Err(PortError::Conflict)
+    }
+
+    /// Reads a JSON document in attribute `state`, or the default.
+    async fn document<T: Default + DeserializeOwned>(&self, pk: String, sk: &str) -> PortResult<T> {
+        match self.get(pk, sk).await? {
+            Some(item) => from_json(&item, "state"),
+            None => Ok(T::default()),
+        }
+    }
+
+    /// Writes a pointer item (`target` attribute) with a TTL.
+    async fn put_pointer(&self, pk: String, target: String, expires_at: DateTime<Utc>) -> PortResult<()> {
+        let mut item = Self::key(pk, "-");
+        item.insert("target".into(), s(target));
+        item.insert("expires_at".into(), n(expires_at.timestamp()));
+        self.put(item).await
+    }
+
+    /// Reads a pointer item's target (TTL deletion is lazy, so expiry is checked here too).
+    async fn pointer(&self, pk: String) -> PortResult<Option<String>> {
+        let Some(item) = self.get(pk, "-").await? else {
+            return Ok(None);
+        };
+        let expired = item
+            .get("expires_at")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+            .is_some_and(|at| at < Utc::now().timestamp());
+        Ok(if expired { None } else { item.get("target").and_then(|v| v.as_s().ok()).cloned() })
     }
 
     /// The `MSG#{step}` item of a message.
@@ -419,35 +451,94 @@ impl Store for DynamoStore {
     }
 
     async fn contact(&self, shop: &ShopDomain, key: &ContactKey) -> PortResult<ContactState> {
-        match self.get(contact_pk(shop, key), "STATE").await? {
-            Some(item) => from_json(&item, "state"),
-            None => Ok(ContactState::default()),
+        self.document(contact_pk(shop, key), "STATE").await
+    }
+
+    async fn update_contact<F>(&self, shop: &ShopDomain, key: &ContactKey, change: F) -> PortResult<()>
+    where
+        F: FnMut(&mut ContactState) -> bool + Send,
+    {
+        self.update_document(contact_pk(shop, key), "STATE", change).await
+    }
+
+    async fn shop_state(&self, shop: &ShopDomain) -> PortResult<ShopState> {
+        self.document(format!("SHOP#{shop}"), "STATE").await
+    }
+
+    async fn update_shop_state<F>(&self, shop: &ShopDomain, change: F) -> PortResult<()>
+    where
+        F: FnMut(&mut ShopState) -> bool + Send,
+    {
+        self.update_document(format!("SHOP#{shop}"), "STATE", change).await
+    }
+
+    async fn reserve_sms(&self, shop: &ShopDomain, month: &str, budget: u32) -> PortResult<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(format!("SHOP#{shop}"), &format!("SMSBUDGET#{month}"))))
+            .update_expression("ADD used :one")
+            .condition_expression("attribute_not_exists(used) OR used < :budget")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":budget", n(budget))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(false),
+            Err(e) => Err(unavailable("UpdateItem", e)),
         }
     }
 
-    async fn suppress_email(&self, shop: &ShopDomain, key: &ContactKey, suppression: &Suppression) -> PortResult<()> {
-        self.update_contact(shop, key, |state| {
-            let fresh = state.email_suppressed.is_none();
-            if fresh {
-                state.email_suppressed = Some(suppression.clone());
-            }
-            fresh
-        })
-        .await
+    async fn save_short_link(&self, code: &str, token: &str, expires_at: DateTime<Utc>) -> PortResult<()> {
+        self.put_pointer(format!("LINK#{code}"), token.to_owned(), expires_at).await
     }
 
-    async fn record_contact_send(
+    async fn load_short_link(&self, code: &str) -> PortResult<Option<String>> {
+        self.pointer(format!("LINK#{code}")).await
+    }
+
+    async fn save_sms_thread(
         &self,
+        thread: &SmsThreadKey,
         shop: &ShopDomain,
-        key: &ContactKey,
-        at: DateTime<Utc>,
-        with_incentive: bool,
+        checkout: &CheckoutToken,
+        expires_at: DateTime<Utc>,
     ) -> PortResult<()> {
-        self.update_contact(shop, key, |state| {
-            state.record_send(at, with_incentive);
-            true
-        })
-        .await
+        self.put_pointer(format!("SMSTHREAD#{}", thread.as_str()), checkout_pk(shop, checkout), expires_at).await
+    }
+
+    async fn load_sms_thread(&self, thread: &SmsThreadKey) -> PortResult<Option<(ShopDomain, CheckoutToken)>> {
+        let Some(target) = self.pointer(format!("SMSTHREAD#{}", thread.as_str())).await? else {
+            return Ok(None);
+        };
+        let parsed = target
+            .strip_prefix("CHK#")
+            .and_then(|rest| rest.split_once('#'))
+            .and_then(|(shop, checkout)| Some((ShopDomain::parse(shop).ok()?, CheckoutToken::new(checkout).ok()?)));
+        parsed.map(Some).ok_or_else(|| PortError::Unavailable("unreadable SMS thread".into()))
+    }
+
+    async fn save_reply(&self, shop: &ShopDomain, checkout: &CheckoutToken, reply: &InboundReply) -> PortResult<()> {
+        let mut item = Self::key(checkout_pk(shop, checkout), &format!("REPLY#{}#{}", reply.at.to_rfc3339(), reply.id));
+        item.insert("reply".into(), json(reply)?);
+        item.insert("expires_at".into(), n((reply.at + PERSONAL_DATA_TTL).timestamp()));
+        self.put(item).await
+    }
+
+    async fn replies(&self, shop: &ShopDomain, checkout: &CheckoutToken) -> PortResult<Vec<InboundReply>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(checkout_pk(shop, checkout)))
+            .expression_attribute_values(":prefix", s("REPLY#"))
+            .send()
+            .await
+            .map_err(|e| unavailable("Query", e))?;
+        out.items().iter().map(|item| from_json(item, "reply")).collect()
     }
 
     async fn load_settings(&self, shop: &ShopDomain) -> PortResult<Option<VersionedSettings>> {

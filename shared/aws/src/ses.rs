@@ -1,5 +1,5 @@
-//! [`Mailer`] on SES v2: a multipart (text + HTML) MIME message with RFC 8058 one-click
-//! unsubscribe headers, sent raw so that the headers reach the inbox.
+//! Email on SES v2: a multipart (text + HTML) MIME message with RFC 8058 one-click unsubscribe
+//! headers, sent raw so that the headers reach the inbox. [`crate::AwsMessenger`] sends through it.
 
 use crate::error::unavailable;
 use aws_sdk_sesv2::Client;
@@ -8,7 +8,7 @@ use aws_sdk_sesv2::types::{EmailContent, MessageTag, RawMessage};
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
 use mail_builder::headers::raw::Raw;
-use reclaim_core::ports::{Mailer, OutgoingEmail, PortError, PortResult};
+use reclaim_core::ports::{OutgoingEmail, PortError, PortResult};
 
 /// SES v2 adapter.
 #[derive(Debug, Clone)]
@@ -48,8 +48,9 @@ pub fn build_mime(email: &OutgoingEmail) -> Result<Vec<u8>, std::io::Error> {
         .write_to_vec()
 }
 
-impl Mailer for SesMailer {
-    async fn send(&self, email: &OutgoingEmail) -> PortResult<String> {
+impl SesMailer {
+    /// Sends one email; returns SES's message id.
+    pub async fn send(&self, email: &OutgoingEmail) -> PortResult<String> {
         let mime = build_mime(email).map_err(|e| PortError::Rejected(e.to_string()))?;
         let tags = email
             .tags

@@ -18,6 +18,7 @@ pub mod links;
 pub mod model;
 pub mod platform;
 pub mod ports;
+pub mod push;
 pub mod render;
 pub mod rules;
 pub mod session;

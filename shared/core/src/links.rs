@@ -6,6 +6,7 @@ use crate::model::{CheckoutToken, ContactKey, ShopDomain};
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 /// How long a restore link works after it is sent.
 pub const RESTORE_LINK_LIFETIME: Duration = Duration::days(30);
@@ -46,6 +47,15 @@ pub enum LinkError {
     Expired,
     #[error("the link is for something else")]
     WrongKind,
+}
+
+/// The code of a short link (`/s/{code}`) for a signed token: ten URL-safe characters of the
+/// token's SHA-256, so it cannot be guessed without the token. The token behind it is still
+/// verified when the link is followed.
+pub fn short_code(token: &str) -> String {
+    use base64::Engine;
+    let digest = sha2::Sha256::digest(token.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)[..10].to_owned()
 }
 
 /// Signs and checks links with one secret.

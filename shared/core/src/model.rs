@@ -243,6 +243,10 @@ impl Contact {
     pub fn email_key(&self, shop: &ShopDomain) -> Option<ContactKey> {
         self.email.as_deref().map(|email| ContactKey::for_email(shop, email))
     }
+    /// The key of this contact's phone number within a shop, when there is one.
+    pub fn phone_key(&self, shop: &ShopDomain) -> Option<ContactKey> {
+        self.phone.as_deref().map(|phone| ContactKey::for_phone(shop, phone))
+    }
 }
 
 /// A hash of a shop and a contact address: how contacts are keyed and logged, never the raw address.
@@ -254,6 +258,10 @@ impl ContactKey {
     pub fn for_email(shop: &ShopDomain, email: &str) -> Self {
         let digest = Sha256::digest(format!("{}\n{}", shop.as_str(), email.trim().to_lowercase()));
         Self(hex::encode(&digest[..16]))
+    }
+    /// The key of a phone number (E.164) at a shop: where SMS consent and STOP are kept.
+    pub fn for_phone(shop: &ShopDomain, e164: &str) -> Self {
+        Self::for_email(shop, e164)
     }
     /// Rebuilds a key from its stored text.
     pub fn from_stored(value: String) -> Self {
@@ -502,6 +510,33 @@ pub struct ContactState {
     /// When this contact was last offered an incentive.
     #[serde(default)]
     pub last_incentive_at: Option<DateTime<Utc>>,
+    /// SMS marketing consent given outside a checkout (`customers/update`), with its evidence.
+    #[serde(default)]
+    pub sms_consent: Option<ConsentEvidence>,
+    /// Push was switched off ("stop all messages").
+    #[serde(default)]
+    pub push_suppressed: Option<Suppression>,
+    /// Devices registered for push by the merchant's app.
+    #[serde(default)]
+    pub push_endpoints: Vec<PushEndpoint>,
+}
+
+/// A device registered for push: the SNS platform endpoint that reaches it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushEndpoint {
+    pub arn: String,
+    pub platform: PushPlatform,
+    pub registered_at: DateTime<Utc>,
+}
+
+/// The push services a device can be registered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushPlatform {
+    /// Apple Push Notification service.
+    Apns,
+    /// Firebase Cloud Messaging (SNS calls it GCM).
+    Fcm,
 }
 
 impl ContactState {
@@ -513,8 +548,30 @@ impl ContactState {
         match channel {
             Channel::Email => self.email_suppressed.is_some(),
             Channel::Sms => self.sms_suppressed.is_some(),
-            Channel::Push => false,
+            Channel::Push => self.push_suppressed.is_some(),
         }
+    }
+
+    /// Suppresses a channel (keeping the first reason); `false` when it was suppressed already.
+    pub fn suppress(&mut self, channel: Channel, suppression: &Suppression) -> bool {
+        let slot = match channel {
+            Channel::Email => &mut self.email_suppressed,
+            Channel::Sms => &mut self.sms_suppressed,
+            Channel::Push => &mut self.push_suppressed,
+        };
+        let fresh = slot.is_none();
+        if fresh {
+            *slot = Some(suppression.clone());
+        }
+        fresh
+    }
+
+    /// The state of a checkout's contact: this (the email's state) with what is kept under the
+    /// phone number (SMS suppression and consent) laid over it.
+    pub fn with_phone_state(mut self, phone: ContactState) -> Self {
+        self.sms_suppressed = self.sms_suppressed.or(phone.sms_suppressed);
+        self.sms_consent = self.sms_consent.or(phone.sms_consent);
+        self
     }
 
     /// Records a send (keeping the last [`Self::RECENT_SENDS_KEPT`]).
@@ -542,6 +599,54 @@ pub enum SuppressionReason {
     Unsubscribed,
     Bounced,
     Complained,
+    /// An SMS reply such as STOP.
+    StopReply,
+}
+
+/// Which conversation an SMS belongs to: a hash of the number Reclaim texted from and the
+/// shopper's number (no raw number is stored in the key).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SmsThreadKey(String);
+
+impl SmsThreadKey {
+    /// The thread between an origination identity (`None`: the account default) and a shopper.
+    pub fn new(origination: Option<&str>, shopper_e164: &str) -> Self {
+        let digest = Sha256::digest(format!("{}\n{}", origination.unwrap_or("default"), shopper_e164));
+        Self(hex::encode(&digest[..16]))
+    }
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What Reclaim keeps about a shop's operation (the `SHOP#…/STATE` item).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ShopState {
+    /// Email is paused for sender health until the merchant acknowledges.
+    #[serde(default)]
+    pub email_pause: Option<SenderPause>,
+}
+
+/// Why a shop's email paused itself, with the figures that tripped it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SenderPause {
+    pub at: DateTime<Utc>,
+    /// `complaint_rate` or `bounce_rate`.
+    pub reason: String,
+    pub sends: i64,
+    pub bounces: i64,
+    pub complaints: i64,
+}
+
+/// A shopper's SMS reply that was not a keyword, kept with its cart for the conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundReply {
+    /// The provider's id of the inbound message.
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub channel: Channel,
+    pub body: String,
 }
 
 /// A small open checkout for tests: one line of two mugs at USD 19.99, an email, an address in

@@ -4,8 +4,8 @@
 //! Every method returns a `Send` future so that the use cases run on any multi-threaded executor.
 
 use crate::model::{
-    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, MessageRecord,
-    ShopDomain, Suppression, WebhookId,
+    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, InboundReply,
+    MessageRecord, PushPlatform, ShopDomain, ShopState, SmsThreadKey, WebhookId,
 };
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -25,6 +25,9 @@ pub enum PortError {
     /// The dependency failed or could not be reached.
     #[error("dependency unavailable: {0}")]
     Unavailable(String),
+    /// The address no longer exists (a disabled push endpoint): forget it.
+    #[error("address gone: {0}")]
+    Gone(String),
 }
 
 /// Result of an adapter call.
@@ -130,21 +133,62 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = PortResult<bool>> + Send;
     /// What a contact asked for at a shop.
     fn contact(&self, shop: &ShopDomain, key: &ContactKey) -> impl Future<Output = PortResult<ContactState>> + Send;
-    /// Stops email to a contact at a shop.
-    fn suppress_email(
+    /// Read-modify-write of a contact's state at a shop, retried when another writer got there
+    /// first; `change` returns whether it changed anything (nothing is written otherwise).
+    fn update_contact<F>(
         &self,
         shop: &ShopDomain,
         key: &ContactKey,
-        suppression: &Suppression,
+        change: F,
+    ) -> impl Future<Output = PortResult<()>> + Send
+    where
+        F: FnMut(&mut ContactState) -> bool + Send;
+    /// The shop's operational state (sender health).
+    fn shop_state(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<ShopState>> + Send;
+    /// Read-modify-write of the shop's operational state; `change` returns whether it changed anything.
+    fn update_shop_state<F>(&self, shop: &ShopDomain, change: F) -> impl Future<Output = PortResult<()>> + Send
+    where
+        F: FnMut(&mut ShopState) -> bool + Send;
+    /// Takes one SMS from a shop's budget for a month (`2026-06`), atomically; `false` when the
+    /// budget is spent (nothing taken).
+    fn reserve_sms(&self, shop: &ShopDomain, month: &str, budget: u32)
+    -> impl Future<Output = PortResult<bool>> + Send;
+    /// Stores where a short link code leads (a signed restore token).
+    fn save_short_link(
+        &self,
+        code: &str,
+        token: &str,
+        expires_at: DateTime<Utc>,
     ) -> impl Future<Output = PortResult<()>> + Send;
-    /// Notes a message sent to a contact (for the frequency cap and the incentive policy).
-    fn record_contact_send(
+    /// The signed token behind a short link code.
+    fn load_short_link(&self, code: &str) -> impl Future<Output = PortResult<Option<String>>> + Send;
+    /// Remembers which shop and checkout last texted a number from an origination identity, so
+    /// that a reply finds its cart.
+    fn save_sms_thread(
+        &self,
+        thread: &SmsThreadKey,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// The shop and checkout of an SMS conversation.
+    fn load_sms_thread(
+        &self,
+        thread: &SmsThreadKey,
+    ) -> impl Future<Output = PortResult<Option<(ShopDomain, CheckoutToken)>>> + Send;
+    /// Stores a shopper's reply with its checkout.
+    fn save_reply(
         &self,
         shop: &ShopDomain,
-        key: &ContactKey,
-        at: DateTime<Utc>,
-        with_incentive: bool,
+        checkout: &CheckoutToken,
+        reply: &InboundReply,
     ) -> impl Future<Output = PortResult<()>> + Send;
+    /// The replies stored for a checkout, oldest first.
+    fn replies(
+        &self,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
+    ) -> impl Future<Output = PortResult<Vec<InboundReply>>> + Send;
     /// A shop's settings and their version, if it saved any.
     fn load_settings(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<Option<VersionedSettings>>> + Send;
     /// Saves a shop's (validated) settings if the stored version is still `expected_version`
@@ -219,9 +263,46 @@ pub struct OutgoingEmail {
     pub tags: Vec<(String, String)>,
 }
 
-/// Sends email; returns the provider's message id.
-pub trait Mailer: Send + Sync {
-    fn send(&self, email: &OutgoingEmail) -> impl Future<Output = PortResult<String>> + Send;
+/// A text message ready to go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingSms {
+    /// The recipient in E.164.
+    pub to: String,
+    pub body: String,
+    /// The shop's origination identity; the account default when `None`.
+    pub origination: Option<String>,
+    /// Marketing (promotional) rather than transactional.
+    pub promotional: bool,
+}
+
+/// A push notification ready to go to one device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingPush {
+    /// The device's endpoint.
+    pub endpoint: String,
+    pub platform: PushPlatform,
+    pub title: String,
+    pub body: String,
+    /// Opened when the shopper taps the notification.
+    pub deep_link: String,
+}
+
+/// Sends messages on every channel and keeps the push registry; returns provider message ids.
+pub trait Messenger: Send + Sync {
+    /// Sends an email.
+    fn send_email(&self, email: &OutgoingEmail) -> impl Future<Output = PortResult<String>> + Send;
+    /// Sends an SMS.
+    fn send_sms(&self, sms: &OutgoingSms) -> impl Future<Output = PortResult<String>> + Send;
+    /// Sends a push notification; [`PortError::Gone`] when the device's endpoint is disabled.
+    fn send_push(&self, push: &OutgoingPush) -> impl Future<Output = PortResult<String>> + Send;
+    /// Registers a device token with a push service; returns the endpoint.
+    fn register_device(
+        &self,
+        platform: PushPlatform,
+        device_token: &str,
+    ) -> impl Future<Output = PortResult<String>> + Send;
+    /// Deletes a device's endpoint (a missing one counts as success).
+    fn delete_device(&self, endpoint: &str) -> impl Future<Output = PortResult<()>> + Send;
 }
 
 /// Something that happened, published for other systems (analytics, the merchant's own
@@ -229,7 +310,7 @@ pub trait Mailer: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DomainEvent {
-    /// A recovery email went out.
+    /// A recovery message went out.
     RecoveryMessageSent { shop: ShopDomain, checkout: CheckoutToken, step: u32, channel: crate::model::Channel },
     /// A shopper followed a restore link for the first time.
     RestoreLinkClicked { shop: ShopDomain, checkout: CheckoutToken, step: u32 },

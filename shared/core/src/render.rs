@@ -50,6 +50,16 @@ pub fn is_known_template(channel: Channel, name: &str) -> bool {
     }
 }
 
+/// Renders a short message (SMS text or push body) for `shop_name` with `link`. SMS templates end
+/// with "Reply STOP to opt out".
+pub fn render_short(channel: Channel, template: &str, shop_name: &str, link: &str) -> Result<String, RenderError> {
+    let (_, _, text) = SHORT_TEMPLATES
+        .iter()
+        .find(|(c, n, _)| *c == channel && *n == template)
+        .ok_or_else(|| RenderError::UnknownTemplate(template.to_owned()))?;
+    Ok(text.replace("{shop}", shop_name).replace("{link}", link))
+}
+
 /// The values a recovery email is rendered from.
 #[derive(Debug, Clone)]
 pub struct EmailInput<'a> {
@@ -171,6 +181,16 @@ mod tests {
             }
         }
         assert_eq!(email.subject, "You left something in your cart");
+    }
+
+    #[test]
+    fn sms_is_short_with_link_and_opt_out() {
+        let text = render_short(Channel::Sms, "sms_reminder", "Demo Store", "https://r.example/s/abc123").unwrap();
+        assert!(text.starts_with("Demo Store:"), "{text}");
+        assert!(text.contains("https://r.example/s/abc123") && text.ends_with("Reply STOP to opt out"), "{text}");
+        assert!(text.len() <= 160, "one SMS segment: {} chars", text.len());
+        assert!(render_short(Channel::Sms, "push_reminder", "S", "x").is_err());
+        assert!(render_short(Channel::Push, "push_reminder", "S", "x").unwrap().contains('S'));
     }
 
     #[test]

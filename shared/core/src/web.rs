@@ -5,6 +5,7 @@
 use crate::links::LinkError;
 use crate::platform::DeliveryError;
 use crate::ports::PortError;
+use crate::push::RegistrationError;
 use crate::usecases::UseCaseError;
 use serde_json::json;
 
@@ -104,11 +105,15 @@ pub fn error_reply(error: &UseCaseError, audience: Audience) -> Reply {
         }
         UseCaseError::NotFound => (404, "not_found", "We could not find what this link points to.".to_owned()),
         UseCaseError::Port(PortError::Conflict) => (503, "busy", "Please try again.".to_owned()),
-        UseCaseError::Port(PortError::Rejected(_) | PortError::Unavailable(_)) => {
+        UseCaseError::Port(PortError::Rejected(_) | PortError::Unavailable(_) | PortError::Gone(_)) => {
             (503, "unavailable", "Please try again later.".to_owned())
         }
         UseCaseError::Render(_) => (500, "internal", "Something went wrong on our side.".to_owned()),
         UseCaseError::Session(e) => (401, "unauthorized", e.to_string()),
+        UseCaseError::Registration(e @ (RegistrationError::BadSignature | RegistrationError::Stale)) => {
+            (401, "invalid_signature", e.to_string())
+        }
+        UseCaseError::Registration(e @ RegistrationError::Malformed(_)) => (400, "malformed_payload", e.to_string()),
         UseCaseError::Forbidden => (403, "forbidden", error.to_string()),
         UseCaseError::BadRequest(message) => (400, "bad_request", message.clone()),
         UseCaseError::InvalidSettings(errors) => {

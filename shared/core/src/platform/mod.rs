@@ -20,8 +20,19 @@ pub enum PlatformEvent {
     CartUpserted(CartSnapshot),
     /// An order was placed (or paid).
     OrderPlaced(OrderSnapshot),
+    /// A customer record changed: what it says about SMS marketing consent.
+    SmsConsentChanged(SmsConsentChange),
     /// A topic Reclaim does not act on.
     Ignored { topic: String },
+}
+
+/// A customer's SMS marketing consent as the platform now states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsConsentChange {
+    /// The customer's number in E.164 (nothing to record without one).
+    pub phone: Option<String>,
+    /// The evidence when the customer is subscribed; `None` when they are not (any more).
+    pub evidence: Option<crate::model::ConsentEvidence>,
 }
 
 /// A verified, parsed delivery: who sent it, its dedupe id, and what it says.

@@ -6,10 +6,10 @@
 //! HMAC-SHA256 of the raw body keyed with the app's client secret) and the REST resources
 //! AbandonedCheckout, Order and Cart whose JSON is the webhook body.
 
-use super::{DeliveryError, PlatformEvent, VerifiedDelivery};
+use super::{DeliveryError, PlatformEvent, SmsConsentChange, VerifiedDelivery};
 use crate::model::{
-    CartSnapshot, CartToken, CheckoutSnapshot, CheckoutStage, CheckoutToken, Contact, Currency, Device, LineItem,
-    ModelError, Money, OrderId, OrderSnapshot, Region, ShopDomain, WebhookId,
+    CartSnapshot, CartToken, CheckoutSnapshot, CheckoutStage, CheckoutToken, ConsentEvidence, Contact, Currency,
+    Device, LineItem, ModelError, Money, OrderId, OrderSnapshot, Region, ShopDomain, WebhookId,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -122,6 +122,10 @@ pub fn parse_event(topic: &str, body: &[u8]) -> Result<PlatformEvent, DeliveryEr
         "carts/create" | "carts/update" => {
             let raw: RawCart = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
             Ok(PlatformEvent::CartUpserted(raw.normalise().map_err(|e| malformed(&e))?))
+        }
+        "customers/create" | "customers/update" => {
+            let raw: RawCustomerRecord = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
+            Ok(PlatformEvent::SmsConsentChanged(raw.normalise()))
         }
         "orders/create" | "orders/paid" => {
             let raw: RawOrder = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
@@ -367,6 +371,52 @@ impl RawCart<'_> {
             line_items: self.line_items.into_iter().map(|l| l.normalise(&currency)).collect::<Result<_, _>>()?,
             updated_at: self.updated_at,
         })
+    }
+}
+
+/// A `customers/*` payload, as far as SMS consent goes.
+#[derive(Deserialize)]
+struct RawCustomerRecord {
+    phone: Option<String>,
+    #[serde(default)]
+    sms_marketing_consent: Option<RawSmsConsent>,
+    #[serde(default)]
+    default_address: Option<RawCountry>,
+}
+
+#[derive(Deserialize)]
+struct RawCountry {
+    country_code: Option<String>,
+}
+
+/// Shopify's `sms_marketing_consent`: `state` (`subscribed`, `not_subscribed`, `unsubscribed`,
+/// `redacted`, `pending`), `opt_in_level`, `consent_updated_at`, `consent_collected_from`.
+#[derive(Deserialize)]
+struct RawSmsConsent {
+    state: Option<String>,
+    opt_in_level: Option<String>,
+    consent_updated_at: Option<DateTime<Utc>>,
+    consent_collected_from: Option<String>,
+}
+
+impl RawCustomerRecord {
+    fn normalise(self) -> SmsConsentChange {
+        let country = self.default_address.and_then(|a| a.country_code);
+        let phone = self.phone.as_deref().and_then(|p| normalise_phone(p, country.as_deref()));
+        let consent = self.sms_marketing_consent;
+        let subscribed = consent.as_ref().is_some_and(|c| c.state.as_deref() == Some("subscribed"));
+        let evidence = consent.filter(|_| subscribed).and_then(|c| {
+            Some(ConsentEvidence {
+                source: format!(
+                    "customers/update:{}",
+                    c.consent_collected_from.as_deref().unwrap_or("unknown").to_ascii_lowercase()
+                ),
+                at: c.consent_updated_at?,
+                text: format!("sms_marketing_consent {}", c.opt_in_level.as_deref().unwrap_or("unknown")),
+                page: None,
+            })
+        });
+        SmsConsentChange { phone, evidence }
     }
 }
 

@@ -5,6 +5,7 @@
 //! Everything here is deterministic: holdout and A/B assignment are stable hashes of the checkout,
 //! so one cart always lands the same way, and the same inputs always give the same decision.
 
+pub mod health;
 mod settings;
 pub mod simulate;
 pub mod timeline;
@@ -12,8 +13,8 @@ pub mod timezone;
 
 pub use settings::{
     CheckoutStage, Conditions, CustomerKind, Delay, Device, EmailConsent, FrequencyCap, IncentiveOffer,
-    IncentivePolicy, Policies, QuietHours, RecoverySettings, SettingsError, StepSettings, StorefrontAnswers,
-    StorefrontSettings, Templates, ValueRange, Variant, parse_delay, parse_time_of_day,
+    IncentivePolicy, Policies, QuietHours, RecoverySettings, SettingsError, SmsSettings, StepSettings,
+    StorefrontAnswers, StorefrontSettings, Templates, ValueRange, Variant, parse_delay, parse_time_of_day,
 };
 
 use crate::model::{Channel, CheckoutRecord, CheckoutSnapshot, CheckoutStatus, ContactState, MessageRecord};
@@ -21,8 +22,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-/// The channels this version can deliver on; a step's other channels fall back to these.
-pub const DELIVERABLE_CHANNELS: &[Channel] = &[Channel::Email];
+/// The channels Reclaim delivers on. A use case passes fewer to [`decide_with`] when one is out
+/// for now (email paused for sender health, the SMS budget spent), and steps fall back in order.
+pub const DELIVERABLE_CHANNELS: &[Channel] = &[Channel::Email, Channel::Sms, Channel::Push];
 
 /// The variant name when a step has no A/B test.
 pub const CONTROL_VARIANT: &str = "control";
@@ -55,6 +57,8 @@ pub enum WaitReason {
     QuietHours,
     /// The contact got as many messages as the cap allows for now.
     FrequencyCap,
+    /// The shop's email is paused for sender health and no other channel reaches the contact.
+    SenderPaused,
 }
 
 /// Why a sequence stops.
@@ -98,6 +102,7 @@ impl WaitReason {
             Self::NotYetDue => "not_yet_due",
             Self::QuietHours => "quiet_hours",
             Self::FrequencyCap => "frequency_cap",
+            Self::SenderPaused => "sender_paused",
         }
     }
 }
@@ -188,9 +193,11 @@ fn channel_refusal(
             shopper.email.is_some(),
             settings.policies.email_consent == EmailConsent::AnyContact || shopper.accepts_email_marketing,
         ),
-        // SMS always needs SMS marketing consent, whatever the email policy.
-        Channel::Sms => (shopper.phone.is_some(), shopper.accepts_sms_marketing),
-        Channel::Push => (false, false),
+        // SMS always needs SMS marketing consent, whatever the email policy: at checkout, from the
+        // customer record (`customers/update`) or a storefront capture.
+        Channel::Sms => (shopper.phone.is_some(), shopper.accepts_sms_marketing || contact.sms_consent.is_some()),
+        // A device is registered only after the shopper allowed notifications in the app.
+        Channel::Push => (!contact.push_endpoints.is_empty(), true),
     };
     if !deliverable.contains(&channel) {
         Some(Refusal::Undeliverable)
@@ -319,7 +326,8 @@ pub fn decide_with(
                 (at, reason, moved) = (later, WaitReason::FrequencyCap, true);
             }
         }
-        if let Some(quiet) = &settings.policies.quiet_hours {
+        let text_quiet = (channel != Channel::Email).then_some(&settings.policies.text_quiet_hours);
+        for quiet in settings.policies.quiet_hours.iter().chain(text_quiet) {
             let later = after_quiet_hours(at, quiet, zone);
             if later > at {
                 (at, reason, moved) = (later, WaitReason::QuietHours, true);

@@ -68,6 +68,30 @@ pub struct RecoverySettings {
     /// The storefront widget: cart rescuer, exit-intent help, idle help.
     #[serde(default)]
     pub storefront: StorefrontSettings,
+    /// Text messages: origination identity, monthly budget, HELP answer.
+    #[serde(default)]
+    pub sms: SmsSettings,
+}
+
+/// How a shop sends SMS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsSettings {
+    /// The origination identity SMS go out from (a phone number in E.164, a sender id, or a pool or
+    /// phone-number ARN); the account's default when absent.
+    pub origination_identity: Option<String>,
+    /// At most this many SMS per calendar month (UTC); once reached, steps fall back to email.
+    pub monthly_budget: u32,
+    /// The program name in HELP answers; the shop's name when absent.
+    pub program_name: Option<String>,
+    /// How a shopper reaches a person, given in HELP answers (an email address or a phone number).
+    pub support_contact: Option<String>,
+}
+
+impl Default for SmsSettings {
+    fn default() -> Self {
+        Self { origination_identity: None, monthly_budget: 500, program_name: None, support_contact: None }
+    }
 }
 
 /// What the storefront script does and says.
@@ -254,6 +278,10 @@ pub struct Policies {
     /// No message inside these hours of the recipient's local time.
     #[serde(default)]
     pub quiet_hours: Option<QuietHours>,
+    /// No SMS or push inside these hours of the recipient's local time (by default 21:00 to 08:00:
+    /// texts only between 08:00 and 21:00).
+    #[serde(default = "default_text_quiet_hours")]
+    pub text_quiet_hours: QuietHours,
     /// At most this many messages to one contact, across channels and checkouts.
     #[serde(default = "default_cap")]
     pub frequency_cap: Option<FrequencyCap>,
@@ -275,6 +303,7 @@ impl Default for Policies {
         Self {
             abandonment_cutoff: default_cutoff(),
             quiet_hours: None,
+            text_quiet_hours: default_text_quiet_hours(),
             frequency_cap: default_cap(),
             email_consent: EmailConsent::default(),
             max_sequence_age: default_max_age(),
@@ -300,6 +329,21 @@ impl QuietHours {
             parse_time_of_day(&self.start).unwrap_or(NaiveTime::MIN),
             parse_time_of_day(&self.end).unwrap_or(NaiveTime::MIN),
         )
+    }
+
+    /// Adds a problem for each bad field, under `path`.
+    fn validate(&self, path: &str, problems: &mut Problems) {
+        let start = parse_time_of_day(&self.start);
+        let end = parse_time_of_day(&self.end);
+        if start.is_none() {
+            problems.add(format!("{path}.start"), "must be a time like \"21:00\"");
+        }
+        if end.is_none() {
+            problems.add(format!("{path}.end"), "must be a time like \"08:00\"");
+        }
+        if start.is_some() && start == end {
+            problems.add(format!("{path}.end"), "must differ from start");
+        }
     }
 
     /// Whether a local time of day is quiet.
@@ -374,6 +418,9 @@ fn default_sms_template() -> String {
 fn default_push_template() -> String {
     "push_reminder".to_owned()
 }
+fn default_text_quiet_hours() -> QuietHours {
+    QuietHours { start: "21:00".into(), end: "08:00".into() }
+}
 fn default_cutoff() -> Delay {
     "15m".into()
 }
@@ -429,6 +476,7 @@ impl Default for RecoverySettings {
             ],
             policies: Policies::default(),
             storefront: StorefrontSettings::default(),
+            sms: SmsSettings::default(),
         }
     }
 }
@@ -507,17 +555,13 @@ impl RecoverySettings {
             validate_step(step, &path, policies, &mut problems);
         }
         if let Some(quiet) = &policies.quiet_hours {
-            let start = parse_time_of_day(&quiet.start);
-            let end = parse_time_of_day(&quiet.end);
-            if start.is_none() {
-                problems.add("policies.quiet_hours.start", "must be a time like \"21:00\"");
-            }
-            if end.is_none() {
-                problems.add("policies.quiet_hours.end", "must be a time like \"08:00\"");
-            }
-            if start.is_some() && start == end {
-                problems.add("policies.quiet_hours.end", "must differ from start");
-            }
+            quiet.validate("policies.quiet_hours", &mut problems);
+        }
+        policies.text_quiet_hours.validate("policies.text_quiet_hours", &mut problems);
+        if let Some(identity) = &self.sms.origination_identity
+            && identity.trim().is_empty()
+        {
+            problems.add("sms.origination_identity", "must not be blank (leave it out for the account default)");
         }
         if let Some(cap) = &policies.frequency_cap {
             if cap.max_messages == 0 {

@@ -450,10 +450,13 @@ fn any_settings() -> impl Strategy<Value = RecoverySettings> {
         ),
         1..=5,
     );
-    let quiet = proptest::option::of((0u32..24, 0u32..24).prop_filter("start differs from end", |(a, b)| a != b));
+    let hours = (0u32..24, 0u32..24).prop_filter("start differs from end", |(a, b)| a != b);
+    let quiet = (proptest::option::of(hours.clone()), hours);
     let cap = proptest::option::of((1u32..4, 1i64..48));
     (steps, quiet, cap, 0u8..=50, any::<bool>(), (1u32..5, 0i64..6000, 0u8..60, 0u32..60)).prop_map(
-        |(steps, quiet, cap, holdout, any_contact, (not_before, min_value, max_percent, once_per))| {
+        |(steps, (quiet, text_quiet), cap, holdout, any_contact, (not_before, min_value, max_percent, once_per))| {
+            let hours =
+                |(start, end): (u32, u32)| QuietHours { start: format!("{start:02}:00"), end: format!("{end:02}:00") };
             let mut minutes = 0;
             let steps = steps
                 .into_iter()
@@ -471,10 +474,8 @@ fn any_settings() -> impl Strategy<Value = RecoverySettings> {
                 steps,
                 policies: Policies {
                     abandonment_cutoff: "15m".into(),
-                    quiet_hours: quiet.map(|(start, end)| QuietHours {
-                        start: format!("{start:02}:00"),
-                        end: format!("{end:02}:00"),
-                    }),
+                    quiet_hours: quiet.map(hours),
+                    text_quiet_hours: hours(text_quiet),
                     frequency_cap: cap
                         .map(|(max, hours)| FrequencyCap { max_messages: max, per: format!("{hours}h").into() }),
                     email_consent: if any_contact { EmailConsent::AnyContact } else { EmailConsent::MarketingOnly },
@@ -489,6 +490,7 @@ fn any_settings() -> impl Strategy<Value = RecoverySettings> {
                     },
                 },
                 storefront: StorefrontSettings::default(),
+                sms: Default::default(),
             }
         },
     )
@@ -503,7 +505,7 @@ fn any_case() -> impl Strategy<Value = Case> {
         Just(Region::default()),
     ];
     let contact_flags = (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>());
-    let suppression = (any::<bool>(), any::<bool>());
+    let suppression = (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>());
     let sends = proptest::collection::vec(0i64..(6 * 24 * 60), 0..6);
     (
         (any_status(), "[a-z0-9]{4,12}", regions, contact_flags, 0i64..(3 * 24 * 60), 500i64..20_000),
@@ -516,7 +518,7 @@ fn any_case() -> impl Strategy<Value = Case> {
             |(
                 (status, token, region, (email, phone, email_ok, sms_ok), activity, total),
                 claimed,
-                ((no_email, no_sms), sends, incentive),
+                ((no_email, no_sms, no_push, device, sms_consent), sends, incentive),
                 settings,
                 now,
             )| {
@@ -535,7 +537,23 @@ fn any_case() -> impl Strategy<Value = Case> {
                 let now = t0() + Duration::minutes(now);
                 let mut contact = ContactState {
                     email_suppressed: if no_email { suppression.clone() } else { None },
-                    sms_suppressed: if no_sms { suppression } else { None },
+                    sms_suppressed: if no_sms { suppression.clone() } else { None },
+                    push_suppressed: if no_push { suppression } else { None },
+                    sms_consent: sms_consent.then(|| ConsentEvidence {
+                        source: "customers/update".into(),
+                        at: t0(),
+                        text: "single_opt_in".into(),
+                        page: None,
+                    }),
+                    push_endpoints: if device {
+                        vec![PushEndpoint {
+                            arn: "arn:endpoint".into(),
+                            platform: PushPlatform::Apns,
+                            registered_at: t0(),
+                        }]
+                    } else {
+                        Vec::new()
+                    },
                     last_incentive_at: incentive.map(|m| now - Duration::minutes(m)),
                     ..ContactState::default()
                 };
@@ -602,9 +620,25 @@ proptest! {
     }
 
     #[test]
+    fn never_text_or_push_inside_text_quiet_hours(case in any_case()) {
+        if let Some((_, Channel::Sms | Channel::Push, _)) = case.send() {
+            let local = case.now.with_timezone(&recipient_timezone(&case.record, &case.settings));
+            prop_assert!(!case.settings.policies.text_quiet_hours.contains(local.time()), "texted at local {}", local);
+        }
+    }
+
+    #[test]
     fn never_sms_without_sms_consent(case in any_case()) {
         if let Some((_, Channel::Sms, _)) = case.send() {
-            prop_assert!(case.record.snapshot.contact.accepts_sms_marketing);
+            prop_assert!(case.record.snapshot.contact.accepts_sms_marketing || case.contact.sms_consent.is_some());
+            prop_assert!(case.record.snapshot.contact.phone.is_some());
+        }
+    }
+
+    #[test]
+    fn never_push_without_a_registered_device(case in any_case()) {
+        if let Some((_, Channel::Push, _)) = case.send() {
+            prop_assert!(!case.contact.push_endpoints.is_empty());
         }
     }
 

@@ -1,8 +1,9 @@
 //! The merchant's admin API: authenticate the Shopify session token, read and write settings with
-//! optimistic concurrency, preview the timeline of a cart under some settings, and read stats.
+//! optimistic concurrency, preview the timeline of a cart under some settings, read stats and
+//! sender health, resume paused email, and read the push-registration key.
 
 use super::{Ports, UseCaseError};
-use crate::model::{CheckoutRecord, ContactState, ShopDomain};
+use crate::model::{CheckoutRecord, ContactState, SenderPause, ShopDomain};
 use crate::platform::{PlatformEvent, shopify};
 use crate::ports::{Clock, PortError, Store, VersionedSettings};
 use crate::rules::timeline::{TimelineEntry, timeline};
@@ -97,6 +98,33 @@ pub async fn preview<P: Ports>(ports: &P, shop: &ShopDomain, body: &[u8]) -> Res
     let record = CheckoutRecord::new(shop.clone(), snapshot);
     let timezone = crate::rules::recipient_timezone(&record, &settings).name().to_owned();
     Ok(Preview { timezone, timeline: timeline(&record, &ContactState::default(), &settings, DELIVERABLE_CHANNELS) })
+}
+
+/// The shop's sender health: whether email is paused, why, and the figures.
+pub async fn sender_health<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<Option<SenderPause>, UseCaseError> {
+    Ok(ports.store().shop_state(shop).await?.email_pause)
+}
+
+/// The merchant acknowledges a sender-health pause: email resumes. `false` when it was not paused.
+pub async fn resume_email<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<bool, UseCaseError> {
+    let mut resumed = false;
+    ports
+        .store()
+        .update_shop_state(shop, |state| {
+            resumed = state.email_pause.take().is_some();
+            resumed
+        })
+        .await?;
+    if resumed {
+        super::count_by(ports, shop, "resume", &[("email.resumed".to_owned(), 1)]).await?;
+        tracing::info!(%shop, "email resumed by the merchant");
+    }
+    Ok(resumed)
+}
+
+/// The key the merchant's backend signs push-device registrations with (see [`crate::push`]).
+pub fn push_registration_key<P: Ports>(ports: &P, shop: &ShopDomain) -> String {
+    crate::push::registration_key(&ports.config().shopify_api_secret, shop)
 }
 
 /// The longest range `stats` answers, in days.

@@ -1,10 +1,15 @@
 //! Run a scheduled check: reload the checkout, decide, and send at most once per step.
 
-use super::{Ports, UseCaseError, arm, count, publish, settings_of, update_checkout};
-use crate::model::{ArmedCheck, Channel, CheckoutRecord, ContactState, MessageRecord};
-use crate::ports::{CheckInput, ClaimOutcome, Clock, DomainEvent, Mailer, OutgoingEmail, PortError, Store};
-use crate::render::{EmailInput, render_email};
-use crate::rules::{Decision, Incentive, RecoverySettings, StopReason, WaitReason, decide};
+use super::{
+    PERSONAL_DATA_TTL, Ports, UseCaseError, arm, count, publish, settings_of, shop_display_name, update_checkout,
+};
+use crate::links::{RESTORE_LINK_LIFETIME, short_code};
+use crate::model::{ArmedCheck, Channel, CheckoutRecord, ContactKey, ContactState, MessageRecord, SmsThreadKey};
+use crate::ports::{
+    CheckInput, ClaimOutcome, Clock, DomainEvent, Messenger, OutgoingEmail, OutgoingPush, OutgoingSms, PortError, Store,
+};
+use crate::render::{EmailInput, render_email, render_short};
+use crate::rules::{DELIVERABLE_CHANNELS, Decision, Incentive, RecoverySettings, StopReason, WaitReason, decide_with};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -34,6 +39,9 @@ struct Plan {
     incentive: Option<Incentive>,
 }
 
+/// How long a check waits while the shop's email is paused, before it looks again.
+const PAUSE_RECHECK: chrono::Duration = chrono::Duration::hours(1);
+
 /// Runs the check described by a schedule's input.
 pub async fn run_check<P: Ports>(ports: &P, input: &CheckInput) -> Result<CheckOutcome, UseCaseError> {
     let store = ports.store();
@@ -45,13 +53,10 @@ pub async fn run_check<P: Ports>(ports: &P, input: &CheckInput) -> Result<CheckO
         return Ok(CheckOutcome::Superseded);
     }
     let settings = settings_of(ports, &input.shop).await?;
-    let contact = match record.contact_key() {
-        Some(key) => store.contact(&input.shop, &key).await?,
-        None => ContactState::default(),
-    };
+    let contact = contact_of(ports, &record).await?;
     let history = store.messages(&input.shop, &input.checkout).await?;
     let now = ports.clock().now();
-    let outcome = match decide(&record, &history, &contact, &settings, now) {
+    let outcome = match decide_on_available_channels(ports, &record, &history, &contact, &settings, now).await? {
         Decision::Stop { reason } => {
             let newly_held_out = finish(ports, input, reason == StopReason::Holdout).await?;
             if newly_held_out {
@@ -68,7 +73,7 @@ pub async fn run_check<P: Ports>(ports: &P, input: &CheckInput) -> Result<CheckO
         }
         Decision::Send { step, channel, template, variant, incentive } => {
             let plan = Plan { step, channel, template, variant, incentive };
-            let outcome = send(ports, &record, &plan, now).await?;
+            let outcome = send(ports, &record, &contact, &settings, &plan, now).await?;
             if history.is_empty() && matches!(outcome, CheckOutcome::Sent { .. }) {
                 count(ports, &input.shop, &input.checkout, &[("abandoned".to_owned(), 1)]).await?;
             }
@@ -78,6 +83,63 @@ pub async fn run_check<P: Ports>(ports: &P, input: &CheckInput) -> Result<CheckO
     };
     tracing::info!(shop = %input.shop, step = input.step, outcome = ?outcome, "check ran");
     Ok(outcome)
+}
+
+/// What the checkout's contact asked for: the email's state, with the SMS consent and suppression
+/// kept under the phone number laid over it.
+pub(super) async fn contact_of<P: Ports>(ports: &P, record: &CheckoutRecord) -> Result<ContactState, PortError> {
+    let store = ports.store();
+    let primary = match record.contact_key() {
+        Some(key) => store.contact(&record.shop, &key).await?,
+        None => ContactState::default(),
+    };
+    match record.snapshot.contact.phone_key(&record.shop) {
+        Some(phone) if Some(&phone) != record.contact_key().as_ref() => {
+            Ok(primary.with_phone_state(store.contact(&record.shop, &phone).await?))
+        }
+        _ => Ok(primary),
+    }
+}
+
+/// [`decide_with`] on the channels available now. Email is out while the shop's sender health has
+/// paused it; SMS is out once the month's budget is spent; either way the step falls back to the
+/// next channel. When only paused email could reach the shopper, the check waits for the
+/// merchant's acknowledgement instead of ending the sequence.
+async fn decide_on_available_channels<P: Ports>(
+    ports: &P,
+    record: &CheckoutRecord,
+    history: &[crate::model::MessageRecord],
+    contact: &ContactState,
+    settings: &RecoverySettings,
+    now: DateTime<Utc>,
+) -> Result<Decision, UseCaseError> {
+    let shop = &record.shop;
+    let email_paused = ports.store().shop_state(shop).await?.email_pause.is_some();
+    let mut unavailable: Vec<Channel> = Vec::new();
+    let mut paused_step = None;
+    loop {
+        let deliverable: Vec<Channel> =
+            DELIVERABLE_CHANNELS.iter().copied().filter(|c| !unavailable.contains(c)).collect();
+        let decision = decide_with(record, history, contact, settings, now, &deliverable);
+        match (&decision, paused_step) {
+            (Decision::Send { step, channel: Channel::Email, .. }, _) if email_paused => {
+                paused_step = Some(*step);
+                unavailable.push(Channel::Email);
+            }
+            (Decision::Send { channel: Channel::Sms, .. }, _) => {
+                let month = now.format("%Y-%m").to_string();
+                if ports.store().reserve_sms(shop, &month, settings.sms.monthly_budget).await? {
+                    return Ok(decision);
+                }
+                count(ports, shop, &record.snapshot.token, &[("sms.budget_exhausted".to_owned(), 1)]).await?;
+                unavailable.push(Channel::Sms);
+            }
+            (Decision::Stop { .. }, Some(step)) => {
+                return Ok(Decision::Wait { until: now + PAUSE_RECHECK, step, reason: WaitReason::SenderPaused });
+            }
+            _ => return Ok(decision),
+        }
+    }
 }
 
 /// Arms the step after `step`, if there is one; the next check decides whether it is due.
@@ -100,6 +162,8 @@ async fn arm_next<P: Ports>(
 async fn send<P: Ports>(
     ports: &P,
     record: &CheckoutRecord,
+    contact: &ContactState,
+    settings: &RecoverySettings,
     plan: &Plan,
     now: DateTime<Utc>,
 ) -> Result<CheckOutcome, UseCaseError> {
@@ -124,9 +188,11 @@ async fn send<P: Ports>(
     let Some(contact_key) = record.contact_key() else {
         return Ok(CheckOutcome::Stopped { reason: StopReason::NoContact });
     };
+    let outbound = Outbound { ports, record, plan, now };
     let result = match plan.channel {
-        Channel::Email => send_email(ports, record, plan, &contact_key, now).await?,
-        other => Err(format!("{} is not deliverable in this version", other.as_str())),
+        Channel::Email => outbound.email(&contact_key).await?,
+        Channel::Sms => outbound.sms(settings).await?,
+        Channel::Push => outbound.push(contact, &contact_key).await?,
     };
     match result {
         Ok(provider_id) => {
@@ -139,10 +205,17 @@ async fn send<P: Ports>(
     store.update_message(shop, checkout, &message).await?;
     let mut counters = Vec::new();
     if message.failure.is_none() {
-        store.record_contact_send(shop, &contact_key, now, plan.incentive.is_some()).await?;
+        let with_incentive = plan.incentive.is_some();
+        store
+            .update_contact(shop, &contact_key, |state| {
+                state.record_send(now, with_incentive);
+                true
+            })
+            .await?;
         counters.push((format!("sent.step{step}.{}", plan.channel.as_str()), 1));
         counters.push((format!("sent.step{step}.variant.{}", plan.variant), 1));
-        if plan.incentive.is_some() {
+        counters.push((format!("{}.sent", plan.channel.as_str()), 1));
+        if with_incentive {
             counters.push((format!("incentive.step{step}"), 1));
         }
         let event = DomainEvent::RecoveryMessageSent {
@@ -159,43 +232,125 @@ async fn send<P: Ports>(
     Ok(CheckOutcome::Sent { step, provider_id: message.provider_id, failure: message.failure })
 }
 
-/// Renders and sends the recovery email; the provider's refusal is an `Err` to record.
-async fn send_email<P: Ports>(
-    ports: &P,
-    record: &CheckoutRecord,
-    plan: &Plan,
-    contact_key: &crate::model::ContactKey,
+/// One claimed message on its way out. Each channel renders and sends; the provider's refusal is
+/// an inner `Err` to record on the message, an outer error fails the check.
+struct Outbound<'a, P> {
+    ports: &'a P,
+    record: &'a CheckoutRecord,
+    plan: &'a Plan,
     now: DateTime<Utc>,
-) -> Result<Result<String, String>, UseCaseError> {
-    let Some(to) = record.snapshot.contact.email.clone() else {
-        return Ok(Err("no email address".into()));
-    };
-    let (shop, checkout, step) = (&record.shop, &record.snapshot.token, plan.step);
-    let config = ports.config();
-    let base = config.public_base_url.trim_end_matches('/');
-    let restore_url = format!("{base}/r/{}", config.links.restore(shop, checkout, step, now));
-    let unsubscribe_url = format!("{base}/u/{}", config.links.unsubscribe(shop, checkout, step, contact_key, now));
-    let shop_name = shop_display_name(shop.as_str());
-    let rendered = render_email(&EmailInput {
-        template: &plan.template,
-        shop_name: &shop_name,
-        checkout: &record.snapshot,
-        restore_url: &restore_url,
-        unsubscribe_url: &unsubscribe_url,
-    })?;
-    let email = OutgoingEmail {
-        from: config.sender.clone(),
-        to,
-        subject: rendered.subject,
-        html: rendered.html,
-        text: rendered.text,
-        unsubscribe_url,
-        tags: vec![("shop".into(), shop.as_str().replace('.', "_")), ("step".into(), step.to_string())],
-    };
-    Ok(match ports.mailer().send(&email).await {
-        Ok(id) => Ok(id),
-        Err(PortError::Rejected(reason) | PortError::Unavailable(reason)) => Err(reason),
-        Err(PortError::Conflict) => Err("conflict".into()),
+}
+
+type SendResult = Result<Result<String, String>, UseCaseError>;
+
+impl<P: Ports> Outbound<'_, P> {
+    fn base_url(&self) -> &str {
+        self.ports.config().public_base_url.trim_end_matches('/')
+    }
+
+    /// The signed restore token of this step.
+    fn restore_token(&self) -> String {
+        self.ports.config().links.restore(&self.record.shop, &self.record.snapshot.token, self.plan.step, self.now)
+    }
+
+    async fn email(&self, contact_key: &ContactKey) -> SendResult {
+        let record = self.record;
+        let Some(to) = record.snapshot.contact.email.clone() else {
+            return Ok(Err("no email address".into()));
+        };
+        let (shop, checkout, step) = (&record.shop, &record.snapshot.token, self.plan.step);
+        let config = self.ports.config();
+        let base = self.base_url();
+        let restore_url = format!("{base}/r/{}", self.restore_token());
+        let unsubscribe_url =
+            format!("{base}/u/{}", config.links.unsubscribe(shop, checkout, step, contact_key, self.now));
+        let rendered = render_email(&EmailInput {
+            template: &self.plan.template,
+            shop_name: &shop_display_name(shop.as_str()),
+            checkout: &record.snapshot,
+            restore_url: &restore_url,
+            unsubscribe_url: &unsubscribe_url,
+        })?;
+        let email = OutgoingEmail {
+            from: config.sender.clone(),
+            to,
+            subject: rendered.subject,
+            html: rendered.html,
+            text: rendered.text,
+            unsubscribe_url,
+            tags: vec![("shop".into(), shop.as_str().replace('.', "_")), ("step".into(), step.to_string())],
+        };
+        Ok(provider_outcome(self.ports.messenger().send_email(&email).await))
+    }
+
+    /// A short text with a short restore link, from the shop's origination identity, marked
+    /// promotional; remembers the conversation so that a reply finds this cart.
+    async fn sms(&self, settings: &RecoverySettings) -> SendResult {
+        let record = self.record;
+        let Some(to) = record.snapshot.contact.phone.clone() else {
+            return Ok(Err("no phone number".into()));
+        };
+        let store = self.ports.store();
+        let token = self.restore_token();
+        let code = short_code(&token);
+        store.save_short_link(&code, &token, self.now + RESTORE_LINK_LIFETIME).await?;
+        let link = format!("{}/s/{code}", self.base_url());
+        let body = render_short(Channel::Sms, &self.plan.template, &shop_display_name(record.shop.as_str()), &link)?;
+        let origination = settings.sms.origination_identity.clone();
+        let thread = SmsThreadKey::new(origination.as_deref(), &to);
+        store.save_sms_thread(&thread, &record.shop, &record.snapshot.token, self.now + PERSONAL_DATA_TTL).await?;
+        let sms = OutgoingSms { to, body, origination, promotional: true };
+        Ok(provider_outcome(self.ports.messenger().send_sms(&sms).await))
+    }
+
+    /// A notification with a deep link to every registered device; endpoints the push service
+    /// reports disabled are deleted and forgotten.
+    async fn push(&self, contact: &ContactState, contact_key: &ContactKey) -> SendResult {
+        let record = self.record;
+        let shop_name = shop_display_name(record.shop.as_str());
+        let body = render_short(Channel::Push, &self.plan.template, &shop_name, "")?;
+        let deep_link = format!("{}/r/{}", self.base_url(), self.restore_token());
+        let messenger = self.ports.messenger();
+        let mut delivered = None;
+        let mut gone = Vec::new();
+        for device in &contact.push_endpoints {
+            let push = OutgoingPush {
+                endpoint: device.arn.clone(),
+                platform: device.platform,
+                title: shop_name.clone(),
+                body: body.clone(),
+                deep_link: deep_link.clone(),
+            };
+            match messenger.send_push(&push).await {
+                Ok(id) => delivered = delivered.or(Some(id)),
+                Err(PortError::Gone(_)) => gone.push(device.arn.clone()),
+                Err(error) => tracing::warn!(%error, "push to one device failed"),
+            }
+        }
+        if !gone.is_empty() {
+            for arn in &gone {
+                messenger.delete_device(arn).await?;
+            }
+            self.ports
+                .store()
+                .update_contact(&record.shop, contact_key, |state| {
+                    let before = state.push_endpoints.len();
+                    state.push_endpoints.retain(|d| !gone.contains(&d.arn));
+                    state.push_endpoints.len() != before
+                })
+                .await?;
+            let removed = [("push.endpoints_removed".to_owned(), gone.len() as i64)];
+            count(self.ports, &record.shop, &record.snapshot.token, &removed).await?;
+        }
+        Ok(delivered.ok_or_else(|| "no enabled device".to_owned()))
+    }
+}
+
+/// A provider's answer as what to record on the message.
+fn provider_outcome(result: Result<String, PortError>) -> Result<String, String> {
+    result.map_err(|error| match error {
+        PortError::Rejected(reason) | PortError::Unavailable(reason) | PortError::Gone(reason) => reason,
+        PortError::Conflict => "conflict".into(),
     })
 }
 
@@ -229,18 +384,4 @@ async fn set_armed<P: Ports>(ports: &P, input: &CheckInput, armed: Option<ArmedC
     })
     .await?;
     Ok(())
-}
-
-/// "demo-store.myshopify.com" -> "Demo Store".
-fn shop_display_name(domain: &str) -> String {
-    domain
-        .trim_end_matches(".myshopify.com")
-        .split('-')
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut chars = w.chars();
-            chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }

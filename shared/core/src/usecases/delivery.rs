@@ -1,14 +1,19 @@
 //! Delivery events: what SES reports about sent email (through the configuration set's SNS topic)
-//! and what shoppers text back. A permanent bounce or a complaint stops all email to that address
-//! at that shop at once; the rest feed the counters.
+//! and what shoppers text back (the two-way SMS topic). A permanent bounce or a complaint stops all
+//! email to that address at that shop at once and may pause the shop's email for sender health;
+//! the rest feed the counters. STOP and HELP are answered as carriers require.
 //!
 //! SES's documentation: "Contents of event data that Amazon SES publishes to Amazon SNS"
 //! (`eventType`, `mail.tags`, `bounce.bounceType`, `bounce.bouncedRecipients[].emailAddress`,
 //! `complaint.complainedRecipients[].emailAddress`).
 
-use super::{Ports, UseCaseError, count_by};
-use crate::model::{ContactKey, ShopDomain, Suppression, SuppressionReason};
-use crate::ports::{Clock, Store};
+use super::{DELIVERY_DEDUPE_TTL, Ports, UseCaseError, count_by, settings_of, shop_display_name};
+use crate::model::{
+    Channel, ContactKey, InboundReply, SenderPause, ShopDomain, SmsThreadKey, Suppression, SuppressionReason, WebhookId,
+};
+use crate::platform::shopify::normalise_phone;
+use crate::ports::{Clock, Messenger, OutgoingSms, Store};
+use crate::rules::health;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -101,16 +106,143 @@ pub async fn record_ses_event<P: Ports>(ports: &P, message: &str) -> Result<Deli
     let now = ports.clock().now();
     for address in &suppress {
         let key = ContactKey::for_email(&shop, address);
-        ports.store().suppress_email(&shop, &key, &Suppression { reason, at: now }).await?;
+        let suppression = Suppression { reason, at: now };
+        ports.store().update_contact(&shop, &key, |state| state.suppress(Channel::Email, &suppression)).await?;
     }
     let shard_key = event.mail.destination.first().map(String::as_str).unwrap_or(counter);
     count_by(ports, &shop, shard_key, &[(counter.to_owned(), 1)]).await?;
     tracing::info!(%shop, counter, suppressed = suppress.len(), "delivery event recorded");
+    if !suppress.is_empty() {
+        check_sender_health(ports, &shop).await?;
+    }
     Ok(if suppress.is_empty() {
         DeliveryOutcome::Counted
     } else {
         DeliveryOutcome::Suppressed { addresses: suppress.len() }
     })
+}
+
+/// Pauses the shop's email when its complaint or bounce rate over the last
+/// [`health::HEALTH_WINDOW_DAYS`] days crosses the threshold. Only the merchant resumes it.
+async fn check_sender_health<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<(), UseCaseError> {
+    let today = ports.clock().now().date_naive();
+    let stats =
+        ports.store().stats(shop, today - chrono::Duration::days(health::HEALTH_WINDOW_DAYS - 1), today).await?;
+    let figure = |name: &str| stats.get(name).copied().unwrap_or(0);
+    let (sends, bounces, complaints) =
+        (figure("email.sent"), figure("email.bounces.permanent"), figure("email.complaints"));
+    let Some(reason) = health::pause_reason(sends, bounces, complaints) else {
+        return Ok(());
+    };
+    let pause = SenderPause { at: ports.clock().now(), reason: reason.to_owned(), sends, bounces, complaints };
+    let mut paused_now = false;
+    ports
+        .store()
+        .update_shop_state(shop, |state| {
+            paused_now = state.email_pause.is_none();
+            if paused_now {
+                state.email_pause = Some(pause.clone());
+            }
+            paused_now
+        })
+        .await?;
+    if paused_now {
+        count_by(ports, shop, reason, &[("email.paused".to_owned(), 1)]).await?;
+        tracing::warn!(%shop, reason, sends, bounces, complaints, "email paused for sender health");
+    }
+    Ok(())
+}
+
+/// An inbound SMS as SNS two-way messaging publishes it (End User Messaging SMS / Pinpoint:
+/// `originationNumber` is the shopper, `destinationNumber` the number they replied to).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InboundSms {
+    origination_number: String,
+    destination_number: String,
+    message_body: String,
+    inbound_message_id: String,
+}
+
+/// What an SMS reply did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyOutcome {
+    /// SMS suppressed and one confirmation sent.
+    Stopped,
+    /// The HELP answer was sent.
+    Helped,
+    /// Stored with its cart.
+    Stored,
+    /// Seen before (SNS redelivery): nothing done.
+    Duplicate,
+    /// No conversation of Reclaim's with this number.
+    Ignored,
+}
+
+/// Handles a shopper's SMS reply (the JSON of an SNS notification's `Message`): STOP and its
+/// variants suppress SMS to that number at that shop and send one confirmation; HELP answers
+/// with the program, message frequency, rates notice and support contact; anything else is stored
+/// with the cart. Malformed input is an error (retried, then dead-lettered).
+pub async fn record_sms_reply<P: Ports>(ports: &P, message: &str) -> Result<ReplyOutcome, UseCaseError> {
+    let inbound: InboundSms =
+        serde_json::from_str(message).map_err(|e| UseCaseError::BadRequest(format!("inbound SMS: {e}")))?;
+    let shopper = normalise_phone(&inbound.origination_number, None)
+        .ok_or_else(|| UseCaseError::BadRequest("inbound SMS: originationNumber is not a phone number".into()))?;
+    let store = ports.store();
+    let thread = match store.load_sms_thread(&SmsThreadKey::new(Some(&inbound.destination_number), &shopper)).await? {
+        Some(found) => Some(found),
+        None => store.load_sms_thread(&SmsThreadKey::new(None, &shopper)).await?,
+    };
+    let Some((shop, checkout)) = thread else {
+        tracing::info!("SMS reply outside any conversation");
+        return Ok(ReplyOutcome::Ignored);
+    };
+    let now = ports.clock().now();
+    let id = WebhookId::new(format!("sms-{}", inbound.inbound_message_id))
+        .map_err(|e| UseCaseError::BadRequest(format!("inbound SMS: {e}")))?;
+    if !store.claim_delivery(&shop, &id, now + DELIVERY_DEDUPE_TTL).await? {
+        return Ok(ReplyOutcome::Duplicate);
+    }
+    let settings = settings_of(ports, &shop).await?;
+    let program = settings.sms.program_name.clone().unwrap_or_else(|| shop_display_name(shop.as_str()));
+    let reply_from = Some(inbound.destination_number.clone());
+    let (outcome, answer, counter) = match classify_sms_reply(&inbound.message_body) {
+        SmsReply::Stop => {
+            let suppression = Suppression { reason: SuppressionReason::StopReply, at: now };
+            let key = ContactKey::for_phone(&shop, &shopper);
+            store.update_contact(&shop, &key, |state| state.suppress(Channel::Sms, &suppression)).await?;
+            let text = format!("{program}: You are unsubscribed and will get no more messages. Reply HELP for help.");
+            (ReplyOutcome::Stopped, Some(text), "sms.stops")
+        }
+        SmsReply::Help => {
+            let steps = settings.enabled_steps().filter(|(_, s)| s.channels.contains(&Channel::Sms)).count().max(1);
+            let support = settings.sms.support_contact.clone().unwrap_or_else(|| format!("https://{shop}"));
+            let text = format!(
+                "{program} cart reminders: up to {steps} msgs per abandoned cart. Msg & data rates may apply. \
+                 Reply STOP to opt out. Help: {support}"
+            );
+            (ReplyOutcome::Helped, Some(text), "sms.help")
+        }
+        SmsReply::Other => {
+            let reply = InboundReply {
+                id: inbound.inbound_message_id.clone(),
+                at: now,
+                channel: Channel::Sms,
+                body: inbound.message_body,
+            };
+            store.save_reply(&shop, &checkout, &reply).await?;
+            (ReplyOutcome::Stored, None, "sms.replies")
+        }
+    };
+    if let Some(body) = answer {
+        // A compliance answer: transactional, no marketing, no link.
+        let sms = OutgoingSms { to: shopper, body, origination: reply_from, promotional: false };
+        ports.messenger().send_sms(&sms).await?;
+    }
+    count_by(ports, &shop, checkout.as_str(), &[(counter.to_owned(), 1)]).await?;
+    tracing::info!(%shop, ?outcome, "SMS reply handled");
+    Ok(outcome)
 }
 
 /// What a shopper's text reply asks for.

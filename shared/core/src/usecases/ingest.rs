@@ -4,8 +4,10 @@ use super::{
     DELIVERY_DEDUPE_TTL, PERSONAL_DATA_TTL, Ports, UseCaseError, arm, disarm, record_order, settings_of,
     update_checkout,
 };
-use crate::model::{CartSnapshot, CheckoutRecord, CheckoutSnapshot, CheckoutStatus, CheckoutToken, ShopDomain};
-use crate::platform::{DeliveryError, PlatformEvent, shopify};
+use crate::model::{
+    CartSnapshot, CheckoutRecord, CheckoutSnapshot, CheckoutStatus, CheckoutToken, ContactKey, ShopDomain,
+};
+use crate::platform::{DeliveryError, PlatformEvent, SmsConsentChange, shopify};
 use crate::ports::{Clock, PortError, Store};
 use serde::Serialize;
 
@@ -68,8 +70,30 @@ async fn apply<P: Ports>(ports: &P, shop: &ShopDomain, event: PlatformEvent) -> 
             record_order(ports, shop, &order).await?;
             Ok(IngestOutcome::Accepted)
         }
+        PlatformEvent::SmsConsentChanged(change) => record_sms_consent(ports, shop, change).await,
         PlatformEvent::Ignored { .. } => Ok(IngestOutcome::Ignored),
     }
+}
+
+/// Keeps a customer's SMS consent (with its evidence) under their number, or withdraws it.
+async fn record_sms_consent<P: Ports>(
+    ports: &P,
+    shop: &ShopDomain,
+    change: SmsConsentChange,
+) -> Result<IngestOutcome, UseCaseError> {
+    let Some(phone) = change.phone else {
+        return Ok(IngestOutcome::Ignored);
+    };
+    let key = ContactKey::for_phone(shop, &phone);
+    ports
+        .store()
+        .update_contact(shop, &key, |state| {
+            let changed = state.sms_consent != change.evidence;
+            state.sms_consent = change.evidence.clone();
+            changed
+        })
+        .await?;
+    Ok(IngestOutcome::Accepted)
 }
 
 /// Stores a newer snapshot and arms the first check once. Older snapshots change nothing.

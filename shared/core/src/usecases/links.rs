@@ -1,9 +1,10 @@
 //! Follow a restore link (record the click, send the shopper back to their own checkout on the
-//! shop's domain) and unsubscribe (RFC 8058 one-click).
+//! shop's domain), follow an SMS short link, and unsubscribe (RFC 8058 one-click for email, or
+//! every channel at once).
 
 use super::{Ports, UseCaseError, count, publish};
 use crate::links::LinkKind;
-use crate::model::{CheckoutSnapshot, ShopDomain, Suppression, SuppressionReason};
+use crate::model::{Channel, CheckoutSnapshot, ShopDomain, Suppression, SuppressionReason};
 use crate::ports::{Clock, DomainEvent, Store};
 use url::Url;
 
@@ -52,17 +53,59 @@ pub fn verify_unsubscribe<P: Ports>(ports: &P, token: &str) -> Result<ShopDomain
     Ok(claims.shop)
 }
 
-/// Suppresses email to the token's contact at the token's shop, at once.
-pub async fn unsubscribe<P: Ports>(ports: &P, token: &str) -> Result<ShopDomain, UseCaseError> {
+/// What an unsubscribe stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnsubscribeScope {
+    /// Reminder email (the RFC 8058 one-click default).
+    Email,
+    /// Every message from this shop: email, SMS to the checkout's number, and push.
+    All,
+}
+
+/// Suppresses the token's contact at the token's shop, at once.
+pub async fn unsubscribe<P: Ports>(
+    ports: &P,
+    token: &str,
+    scope: UnsubscribeScope,
+) -> Result<ShopDomain, UseCaseError> {
     let now = ports.clock().now();
     let claims = ports.config().links.verify(token, LinkKind::Unsubscribe, now)?;
     let contact = claims.contact.ok_or(crate::links::LinkError::Invalid)?;
-    ports
-        .store()
-        .suppress_email(&claims.shop, &contact, &Suppression { reason: SuppressionReason::Unsubscribed, at: now })
+    let store = ports.store();
+    let suppression = Suppression { reason: SuppressionReason::Unsubscribed, at: now };
+    let channels: &[Channel] = match scope {
+        UnsubscribeScope::Email => &[Channel::Email],
+        UnsubscribeScope::All => &[Channel::Email, Channel::Sms, Channel::Push],
+    };
+    store
+        .update_contact(&claims.shop, &contact, |state| {
+            channels.iter().fold(false, |changed, channel| state.suppress(*channel, &suppression) | changed)
+        })
         .await?;
-    count(ports, &claims.shop, &claims.checkout, &[("unsubscribes".to_owned(), 1)]).await?;
+    if scope == UnsubscribeScope::All {
+        // SMS consent and STOP live under the phone number: suppress it there too.
+        let checkout = store.load_checkout(&claims.shop, &claims.checkout).await?;
+        if let Some(phone) = checkout.and_then(|record| record.snapshot.contact.phone_key(&claims.shop)) {
+            store.update_contact(&claims.shop, &phone, |state| state.suppress(Channel::Sms, &suppression)).await?;
+        }
+    }
+    let counter = match scope {
+        UnsubscribeScope::Email => "unsubscribes",
+        UnsubscribeScope::All => "unsubscribes.all",
+    };
+    count(ports, &claims.shop, &claims.checkout, &[(counter.to_owned(), 1)]).await?;
     publish(ports, DomainEvent::ContactUnsubscribed { shop: claims.shop.clone() }).await;
-    tracing::info!(shop = %claims.shop, "contact unsubscribed");
+    tracing::info!(shop = %claims.shop, ?scope, "contact unsubscribed");
     Ok(claims.shop)
+}
+
+/// Follows a short link (`/s/{code}`, sent in SMS): the signed token behind the code is verified
+/// like any restore link.
+pub async fn follow_short_link<P: Ports>(ports: &P, code: &str) -> Result<LinkTarget, UseCaseError> {
+    let valid = code.len() == 10 && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid {
+        return Err(UseCaseError::NotFound);
+    }
+    let token = ports.store().load_short_link(code).await?.ok_or(UseCaseError::NotFound)?;
+    follow_restore_link(ports, &token).await
 }

@@ -8,20 +8,23 @@ pub mod delivery;
 mod ingest;
 mod links;
 mod orders;
+pub mod push;
 pub mod storefront;
 #[cfg(test)]
 mod tests;
 
 pub use check::{CheckOutcome, run_check};
 pub use ingest::{IngestOutcome, ingest_webhook};
-pub use links::{LinkTarget, follow_restore_link, unsubscribe, verify_unsubscribe};
+pub use links::{
+    LinkTarget, UnsubscribeScope, follow_restore_link, follow_short_link, unsubscribe, verify_unsubscribe,
+};
 pub use orders::{OrderOutcome, record_order};
 
 use crate::links::{LinkError, LinkSigner};
 use crate::model::{CheckoutRecord, CheckoutToken, ShopDomain};
 use crate::platform::DeliveryError;
 use crate::platform::shopify::WebhookSecrets;
-use crate::ports::{CheckInput, Clock, DomainEvent, EventBus, Mailer, PortError, ScheduledCheck, Scheduler, Store};
+use crate::ports::{CheckInput, Clock, DomainEvent, EventBus, Messenger, PortError, ScheduledCheck, Scheduler, Store};
 use crate::render::RenderError;
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, Duration, Utc};
@@ -51,12 +54,12 @@ pub struct Config {
 pub trait Ports: Send + Sync {
     type Store: Store;
     type Scheduler: Scheduler;
-    type Mailer: Mailer;
+    type Messenger: Messenger;
     type Events: EventBus;
     type Clock: Clock;
     fn store(&self) -> &Self::Store;
     fn scheduler(&self) -> &Self::Scheduler;
-    fn mailer(&self) -> &Self::Mailer;
+    fn messenger(&self) -> &Self::Messenger;
     fn events(&self) -> &Self::Events;
     fn clock(&self) -> &Self::Clock;
     fn config(&self) -> &Config;
@@ -67,16 +70,16 @@ pub trait Ports: Send + Sync {
 pub struct Services<S, Sch, M, E, C> {
     pub store: S,
     pub scheduler: Sch,
-    pub mailer: M,
+    pub messenger: M,
     pub events: E,
     pub clock: C,
     pub config: Config,
 }
 
-impl<S: Store, Sch: Scheduler, M: Mailer, E: EventBus, C: Clock> Ports for Services<S, Sch, M, E, C> {
+impl<S: Store, Sch: Scheduler, M: Messenger, E: EventBus, C: Clock> Ports for Services<S, Sch, M, E, C> {
     type Store = S;
     type Scheduler = Sch;
-    type Mailer = M;
+    type Messenger = M;
     type Events = E;
     type Clock = C;
     fn store(&self) -> &S {
@@ -85,8 +88,8 @@ impl<S: Store, Sch: Scheduler, M: Mailer, E: EventBus, C: Clock> Ports for Servi
     fn scheduler(&self) -> &Sch {
         &self.scheduler
     }
-    fn mailer(&self) -> &M {
-        &self.mailer
+    fn messenger(&self) -> &M {
+        &self.messenger
     }
     fn events(&self) -> &E {
         &self.events
@@ -122,6 +125,8 @@ pub enum UseCaseError {
     InvalidSettings(Vec<crate::rules::SettingsError>),
     #[error("the settings changed since they were read")]
     StaleVersion,
+    #[error(transparent)]
+    Registration(#[from] crate::push::RegistrationError),
 }
 
 /// The name of the schedule for a checkout's step: a hash, so it is deterministic, fits the
@@ -224,3 +229,17 @@ async fn publish<P: Ports>(ports: &P, event: DomainEvent) {
 
 /// How many stats items a shop's day is spread over.
 pub const STATS_SHARDS: u8 = 4;
+
+/// "demo-store.myshopify.com" -> "Demo Store".
+pub(crate) fn shop_display_name(domain: &str) -> String {
+    domain
+        .trim_end_matches(".myshopify.com")
+        .split('-')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

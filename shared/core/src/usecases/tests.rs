@@ -19,6 +19,11 @@ struct MemoryStore {
     messages: Mutex<BTreeMap<(String, u32), MessageRecord>>,
     contacts: Mutex<HashMap<String, ContactState>>,
     stats: Mutex<BTreeMap<String, i64>>,
+    shop_state: Mutex<ShopState>,
+    sms_used: Mutex<HashMap<String, u32>>,
+    short_links: Mutex<HashMap<String, String>>,
+    threads: Mutex<HashMap<String, (ShopDomain, CheckoutToken)>>,
+    replies: Mutex<Vec<(CheckoutToken, InboundReply)>>,
     /// Runs between reading a checkout and claiming a message, to simulate a racing order.
     before_claim: Mutex<Option<ClaimHook>>,
 }
@@ -123,19 +128,58 @@ impl Store for MemoryStore {
     async fn contact(&self, _: &ShopDomain, key: &ContactKey) -> PortResult<ContactState> {
         Ok(self.contacts.lock().unwrap().get(key.as_str()).cloned().unwrap_or_default())
     }
-    async fn suppress_email(&self, _: &ShopDomain, key: &ContactKey, s: &Suppression) -> PortResult<()> {
-        self.contacts.lock().unwrap().entry(key.as_str().to_owned()).or_default().email_suppressed = Some(s.clone());
+    async fn update_contact<F>(&self, _: &ShopDomain, key: &ContactKey, mut change: F) -> PortResult<()>
+    where
+        F: FnMut(&mut ContactState) -> bool + Send,
+    {
+        change(self.contacts.lock().unwrap().entry(key.as_str().to_owned()).or_default());
         Ok(())
     }
-    async fn record_contact_send(
-        &self,
-        _: &ShopDomain,
-        key: &ContactKey,
-        at: DateTime<Utc>,
-        incentive: bool,
-    ) -> PortResult<()> {
-        self.contacts.lock().unwrap().entry(key.as_str().to_owned()).or_default().record_send(at, incentive);
+    async fn shop_state(&self, _: &ShopDomain) -> PortResult<ShopState> {
+        Ok(self.shop_state.lock().unwrap().clone())
+    }
+    async fn update_shop_state<F>(&self, _: &ShopDomain, mut change: F) -> PortResult<()>
+    where
+        F: FnMut(&mut ShopState) -> bool + Send,
+    {
+        change(&mut self.shop_state.lock().unwrap());
         Ok(())
+    }
+    async fn reserve_sms(&self, _: &ShopDomain, month: &str, budget: u32) -> PortResult<bool> {
+        let mut used = self.sms_used.lock().unwrap();
+        let count = used.entry(month.to_owned()).or_default();
+        if *count >= budget {
+            return Ok(false);
+        }
+        *count += 1;
+        Ok(true)
+    }
+    async fn save_short_link(&self, code: &str, token: &str, _: DateTime<Utc>) -> PortResult<()> {
+        self.short_links.lock().unwrap().insert(code.to_owned(), token.to_owned());
+        Ok(())
+    }
+    async fn load_short_link(&self, code: &str) -> PortResult<Option<String>> {
+        Ok(self.short_links.lock().unwrap().get(code).cloned())
+    }
+    async fn save_sms_thread(
+        &self,
+        thread: &SmsThreadKey,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
+        _: DateTime<Utc>,
+    ) -> PortResult<()> {
+        self.threads.lock().unwrap().insert(thread.as_str().to_owned(), (shop.clone(), checkout.clone()));
+        Ok(())
+    }
+    async fn load_sms_thread(&self, thread: &SmsThreadKey) -> PortResult<Option<(ShopDomain, CheckoutToken)>> {
+        Ok(self.threads.lock().unwrap().get(thread.as_str()).cloned())
+    }
+    async fn save_reply(&self, _: &ShopDomain, checkout: &CheckoutToken, reply: &InboundReply) -> PortResult<()> {
+        self.replies.lock().unwrap().push((checkout.clone(), reply.clone()));
+        Ok(())
+    }
+    async fn replies(&self, _: &ShopDomain, checkout: &CheckoutToken) -> PortResult<Vec<InboundReply>> {
+        Ok(self.replies.lock().unwrap().iter().filter(|(c, _)| c == checkout).map(|(_, r)| r.clone()).collect())
     }
     async fn load_settings(&self, _: &ShopDomain) -> PortResult<Option<VersionedSettings>> {
         Ok(None)
@@ -169,14 +213,41 @@ impl Scheduler for MemoryScheduler {
     }
 }
 
+/// Records what was sent on each channel; endpoints in `disabled` answer [`PortError::Gone`].
 #[derive(Default)]
-struct MemoryMailer(Mutex<Vec<OutgoingEmail>>);
+struct MemoryMessenger {
+    emails: Mutex<Vec<OutgoingEmail>>,
+    sms: Mutex<Vec<OutgoingSms>>,
+    pushes: Mutex<Vec<OutgoingPush>>,
+    disabled: Mutex<Vec<String>>,
+    deleted: Mutex<Vec<String>>,
+}
 
-impl Mailer for MemoryMailer {
-    async fn send(&self, email: &OutgoingEmail) -> PortResult<String> {
-        let mut sent = self.0.lock().unwrap();
+impl Messenger for MemoryMessenger {
+    async fn send_email(&self, email: &OutgoingEmail) -> PortResult<String> {
+        let mut sent = self.emails.lock().unwrap();
         sent.push(email.clone());
         Ok(format!("msg-{}", sent.len()))
+    }
+    async fn send_sms(&self, sms: &OutgoingSms) -> PortResult<String> {
+        let mut sent = self.sms.lock().unwrap();
+        sent.push(sms.clone());
+        Ok(format!("sms-{}", sent.len()))
+    }
+    async fn send_push(&self, push: &OutgoingPush) -> PortResult<String> {
+        if self.disabled.lock().unwrap().contains(&push.endpoint) {
+            return Err(PortError::Gone("endpoint disabled".into()));
+        }
+        let mut sent = self.pushes.lock().unwrap();
+        sent.push(push.clone());
+        Ok(format!("push-{}", sent.len()))
+    }
+    async fn register_device(&self, platform: PushPlatform, token: &str) -> PortResult<String> {
+        Ok(format!("arn:endpoint/{platform:?}/{token}"))
+    }
+    async fn delete_device(&self, endpoint: &str) -> PortResult<()> {
+        self.deleted.lock().unwrap().push(endpoint.to_owned());
+        Ok(())
     }
 }
 
@@ -190,7 +261,7 @@ impl EventBus for MemoryEvents {
     }
 }
 
-type TestPorts = Services<MemoryStore, MemoryScheduler, MemoryMailer, MemoryEvents, ManualClock>;
+type TestPorts = Services<MemoryStore, MemoryScheduler, MemoryMessenger, MemoryEvents, ManualClock>;
 
 const SECRET: &[u8] = b"unit-test-secret";
 
@@ -202,7 +273,7 @@ fn ports() -> TestPorts {
     Services {
         store: MemoryStore::default(),
         scheduler: MemoryScheduler::default(),
-        mailer: MemoryMailer::default(),
+        messenger: MemoryMessenger::default(),
         events: MemoryEvents::default(),
         clock: ManualClock::starting_at(start()),
         config: Config {
@@ -262,13 +333,13 @@ async fn a_stalled_checkout_gets_each_step_once_then_stops() {
         p.clock.advance(chrono::Duration::hours(hours) - (p.clock.now() - start()));
         fire_due(&p).await;
         assert_eq!(
-            p.mailer.0.lock().unwrap().len() as i64,
+            p.messenger.emails.lock().unwrap().len() as i64,
             [1, 24, 72].iter().position(|h| *h == hours).unwrap() as i64 + 1
         );
     }
     p.clock.advance(chrono::Duration::days(30));
     fire_due(&p).await;
-    let sent = p.mailer.0.lock().unwrap();
+    let sent = p.messenger.emails.lock().unwrap();
     assert_eq!(sent.len(), 3);
     assert_eq!(sent[0].to, "ada@example.com");
     assert!(sent[0].text.contains("https://reclaim.test/r/"));
@@ -296,7 +367,7 @@ async fn an_order_between_the_check_and_the_claim_stops_the_send() {
     }));
     let outcomes = fire_due(&p).await;
     assert_eq!(outcomes, vec![CheckOutcome::Stopped { reason: crate::rules::StopReason::Converted }]);
-    assert!(p.mailer.0.lock().unwrap().is_empty());
+    assert!(p.messenger.emails.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -317,7 +388,7 @@ async fn an_order_after_a_message_is_recovered_revenue() {
     assert!(p.scheduler.0.lock().unwrap().is_empty(), "armed follow-up must be cancelled");
     p.clock.advance(chrono::Duration::days(3));
     fire_due(&p).await;
-    assert_eq!(p.mailer.0.lock().unwrap().len(), 1);
+    assert_eq!(p.messenger.emails.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -326,11 +397,11 @@ async fn unsubscribe_stops_the_sequence() {
     deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
     p.clock.advance(chrono::Duration::hours(1));
     fire_due(&p).await;
-    let url = p.mailer.0.lock().unwrap()[0].unsubscribe_url.clone();
-    unsubscribe(&p, url.rsplit('/').next().unwrap()).await.unwrap();
+    let url = p.messenger.emails.lock().unwrap()[0].unsubscribe_url.clone();
+    unsubscribe(&p, url.rsplit('/').next().unwrap(), UnsubscribeScope::Email).await.unwrap();
     p.clock.advance(chrono::Duration::days(5));
     fire_due(&p).await;
-    assert_eq!(p.mailer.0.lock().unwrap().len(), 1);
+    assert_eq!(p.messenger.emails.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -339,7 +410,7 @@ async fn restore_link_redirects_to_the_shop_only() {
     deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
     p.clock.advance(chrono::Duration::hours(1));
     fire_due(&p).await;
-    let text = p.mailer.0.lock().unwrap()[0].text.clone();
+    let text = p.messenger.emails.lock().unwrap()[0].text.clone();
     let token = text.split("/r/").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
     let target = follow_restore_link(&p, &token).await.unwrap();
     assert_eq!(target.location, "https://shop-a.myshopify.com/1/checkouts/chk-1/recover");
