@@ -1,6 +1,6 @@
-//! The emulator's outbox: moto keeps every email SES "sent" and shows it at
-//! `GET /moto-api/data.json`. This module reads them back (raw MIME, headers intact) and writes
-//! each one's HTML part to a file.
+//! The emulator's outbox: moto keeps every email SES "sent", every SMS and every push SNS
+//! "published", and shows them at `GET /moto-api/data.json`. This module reads them back (emails as
+//! raw MIME, headers intact) and writes each email's HTML part to a file.
 
 use anyhow::Context;
 use mail_parser::MessageParser;
@@ -19,8 +19,7 @@ pub struct SentEmail {
 
 /// Every email sent so far, oldest first.
 pub async fn sent_emails(endpoint: &str) -> anyhow::Result<Vec<SentEmail>> {
-    let data: serde_json::Value =
-        reqwest::get(format!("{endpoint}/moto-api/data.json")).await?.json().await.context("moto data.json")?;
+    let data = data(endpoint).await?;
     let raw_messages = data.pointer("/ses/RawMessage").and_then(|v| v.as_array()).cloned().unwrap_or_default();
     let emails = raw_messages
         .iter()
@@ -28,6 +27,54 @@ pub async fn sent_emails(endpoint: &str) -> anyhow::Result<Vec<SentEmail>> {
         .map(parse)
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(emails)
+}
+
+/// One SMS the emulator accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentSms {
+    pub to: String,
+    pub body: String,
+}
+
+/// One push notification the emulator accepted for a device endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentPush {
+    pub endpoint: String,
+    /// The per-platform JSON message as published.
+    pub message: String,
+}
+
+async fn data(endpoint: &str) -> anyhow::Result<serde_json::Value> {
+    reqwest::get(format!("{endpoint}/moto-api/data.json")).await?.json().await.context("moto data.json")
+}
+
+/// Every SMS sent so far (moto's `sns.SMS`), oldest first.
+pub async fn sent_sms(endpoint: &str) -> anyhow::Result<Vec<SentSms>> {
+    let data = data(endpoint).await?;
+    let messages = data.pointer("/sns/SMS").and_then(|v| v.as_array()).cloned().unwrap_or_default();
+    Ok(messages
+        .iter()
+        .map(|m| SentSms {
+            to: m["phone_number"].as_str().unwrap_or_default().to_owned(),
+            body: m["message"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect())
+}
+
+/// Every push sent so far, by endpoint (moto's `sns.PlatformEndpoint[].messages`).
+pub async fn sent_pushes(endpoint: &str) -> anyhow::Result<Vec<SentPush>> {
+    let data = data(endpoint).await?;
+    let endpoints = data.pointer("/sns/PlatformEndpoint").and_then(|v| v.as_array()).cloned().unwrap_or_default();
+    Ok(endpoints
+        .iter()
+        .flat_map(|e| {
+            let arn = e["arn"].as_str().unwrap_or_default().to_owned();
+            let messages = e["messages"].as_object().cloned().unwrap_or_default();
+            messages
+                .into_values()
+                .map(move |m| SentPush { endpoint: arn.clone(), message: m.as_str().unwrap_or_default().to_owned() })
+        })
+        .collect())
 }
 
 fn parse(raw: &str) -> anyhow::Result<SentEmail> {

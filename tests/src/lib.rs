@@ -125,6 +125,17 @@ impl TestStack {
         outbox::sent_emails(&self.config.endpoint).await.unwrap().into_iter().filter(|e| e.to == to).collect()
     }
 
+    /// SMS the emulator accepted for `to` (E.164).
+    pub async fn sms_to(&self, to: &str) -> Vec<String> {
+        let all = outbox::sent_sms(&self.config.endpoint).await.unwrap();
+        all.into_iter().filter(|sms| sms.to == to).map(|sms| sms.body).collect()
+    }
+
+    /// The shop as the use cases see it.
+    pub fn shop_domain(&self) -> reclaim_core::model::ShopDomain {
+        reclaim_core::model::ShopDomain::parse(&self.shop).unwrap()
+    }
+
     /// Every item in this test's table.
     pub async fn items(&self) -> Vec<Item_> {
         let client = self.services.store.client();

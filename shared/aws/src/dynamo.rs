@@ -198,17 +198,11 @@ impl DynamoStore {
         self.put(item).await
     }
 
-    /// Reads a pointer item's target (TTL deletion is lazy, so expiry is checked here too).
+    /// Reads a pointer item's target. TTL deletion is lazy, so a pointer may outlive its TTL
+    /// briefly; what it points to carries its own expiry (a signed token's `exp`).
     async fn pointer(&self, pk: String) -> PortResult<Option<String>> {
-        let Some(item) = self.get(pk, "-").await? else {
-            return Ok(None);
-        };
-        let expired = item
-            .get("expires_at")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse::<i64>().ok())
-            .is_some_and(|at| at < Utc::now().timestamp());
-        Ok(if expired { None } else { item.get("target").and_then(|v| v.as_s().ok()).cloned() })
+        let item = self.get(pk, "-").await?;
+        Ok(item.and_then(|item| item.get("target").and_then(|v| v.as_s().ok()).cloned()))
     }
 
     /// The `MSG#{step}` item of a message.

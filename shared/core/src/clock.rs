@@ -28,6 +28,10 @@ impl ManualClock {
     pub fn advance(&self, by: chrono::Duration) {
         self.0.fetch_add(by.num_milliseconds(), Ordering::SeqCst);
     }
+    /// Moves the clock to `at` (forward only: an earlier time is ignored).
+    pub fn set(&self, at: DateTime<Utc>) {
+        self.0.fetch_max(at.timestamp_millis(), Ordering::SeqCst);
+    }
 }
 
 impl Clock for ManualClock {
