@@ -6,7 +6,7 @@ use chrono::Duration;
 use reclaim_core::usecases::delivery::DeliveryOutcome;
 use reclaim_delivery_events::RecordOutcome::Email;
 use reclaim_local::fixtures;
-use reclaim_tests::TestStack;
+use reclaim_tests::{TestStack, epoch};
 use serde_json::{Value, json};
 
 fn sns(messages: &[Value]) -> Value {
@@ -99,4 +99,143 @@ async fn malformed_events_are_refused_and_foreign_mail_is_ignored() {
     let outcomes = reclaim_delivery_events::handle(stack.services.as_ref(), &sns(&[foreign])).await.unwrap();
     assert_eq!(outcomes, [Email(DeliveryOutcome::Ignored)]);
     assert!(stack.items().await.is_empty());
+}
+
+/// An SNS event from the two-way SMS topic carrying one inbound message per reply.
+fn inbound(replies: &[(&str, &str, &str)]) -> Value {
+    let records: Vec<Value> = replies
+        .iter()
+        .map(|(id, from, body)| {
+            let message = json!({
+                "originationNumber": from, "destinationNumber": "+18005550100",
+                "messageKeyword": "KEYWORD_123456789012", "messageBody": body,
+                "inboundMessageId": id, "previousPublishedMessageId": "out-1"
+            });
+            json!({ "EventSource": "aws:sns", "Sns": {
+                "TopicArn": "arn:aws:sns:us-east-1:123456789012:reclaim-sms-inbound",
+                "Message": message.to_string()
+            }})
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+#[tokio::test]
+async fn stop_in_every_form_suppresses_sms_with_one_confirmation_help_answers_and_replies_are_kept() {
+    use reclaim_core::ports::Store;
+    use reclaim_core::usecases::delivery::ReplyOutcome;
+    use reclaim_delivery_events::RecordOutcome::Sms;
+    let stack = TestStack::start("sms-replies").await;
+    let steps = json!([
+        {"name": "text", "delay": "1h", "channels": ["sms"]},
+        {"name": "again", "delay": "1day", "channels": ["sms"]}
+    ]);
+    let sms = json!({"support_contact": "help@shop.test", "program_name": "Test Shop"});
+    stack.put_settings(0, json!({ "steps": steps, "sms": sms })).await;
+    let stops = [" STOP ", "stopall", "Unsubscribe", "CANCEL", "end", "Quit", "REVOKE", "opt out", "OptOut", "ARRET"];
+    let phone = |i: usize| format!("+121255502{i:02}");
+    let (helper, chatty) = (phone(40), phone(41));
+    for i in (0..stops.len()).chain([40, 41]) {
+        let mut body = fixtures::checkout(&stack.checkout(&format!("chk-{i}"), None));
+        body["buyer_accepts_sms_marketing"] = json!(true);
+        body["sms_marketing_phone"] = json!(phone(i));
+        stack.deliver("checkouts/create", &format!("wh-{i}"), &body).await;
+    }
+    let eight_local = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 6, 1, 12, 0, 0).unwrap();
+    stack.clock.set(eight_local);
+    stack.pump_until_idle().await;
+    for i in 0..stops.len() {
+        assert_eq!(stack.sms_to(&phone(i)).await.len(), 1, "first reminder to {i}");
+    }
+
+    let replies: Vec<(String, String, &str)> =
+        stops.iter().enumerate().map(|(i, word)| (format!("in-{i}"), phone(i), *word)).collect();
+    let borrowed: Vec<(&str, &str, &str)> = replies.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), *c)).collect();
+    let outcomes = reclaim_delivery_events::handle(stack.services.as_ref(), &inbound(&borrowed)).await.unwrap();
+    assert!(outcomes.iter().all(|o| *o == Sms(ReplyOutcome::Stopped)), "{outcomes:?}");
+    // SNS delivers at least once: the same inbound message again changes nothing.
+    let again = reclaim_delivery_events::handle(stack.services.as_ref(), &inbound(&borrowed[..1])).await.unwrap();
+    assert_eq!(again, [Sms(ReplyOutcome::Duplicate)]);
+
+    let help = inbound(&[("in-help", &helper, " help "), ("in-chat", &chatty, "Do you ship to Canada?")]);
+    let outcomes = reclaim_delivery_events::handle(stack.services.as_ref(), &help).await.unwrap();
+    assert_eq!(outcomes, [Sms(ReplyOutcome::Helped), Sms(ReplyOutcome::Stored)]);
+
+    // The next step is due: nobody who said STOP gets it; each got exactly one confirmation.
+    stack.clock.set(eight_local + Duration::days(1));
+    stack.pump_until_idle().await;
+    for i in 0..stops.len() {
+        let texts = stack.sms_to(&phone(i)).await;
+        assert_eq!(texts.len(), 2, "reminder + confirmation for {:?}: {texts:?}", stops[i]);
+        assert!(texts[1].contains("unsubscribed") && !texts[1].contains("http"), "{}", texts[1]);
+    }
+    let answer = stack.sms_to(&helper).await.into_iter().find(|t| t.contains("Msg & data rates may apply")).unwrap();
+    for needle in ["Test Shop", "up to 2 msgs", "Reply STOP", "help@shop.test"] {
+        assert!(answer.contains(needle), "{needle} missing from {answer}");
+    }
+    assert_eq!(stack.sms_to(&helper).await.len(), 3, "HELP does not opt out: the second reminder still goes");
+    let shop = stack.shop_domain();
+    let kept = stack.services.store.replies(&shop, &reclaim_core::model::CheckoutToken::new("chk-41").unwrap()).await;
+    let kept = kept.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].body, "Do you ship to Canada?");
+    let stats = stack.stats(2).await;
+    assert_eq!(stats.get("sms.stops"), Some(&(stops.len() as i64)));
+    assert_eq!((stats.get("sms.help"), stats.get("sms.replies")), (Some(&1), Some(&1)));
+
+    // Malformed inbound messages are refused, so SNS retries and then dead-letters them.
+    for bad in [
+        json!("not json"),
+        json!({"originationNumber": "nope", "destinationNumber": "+1", "messageBody": "STOP", "inboundMessageId": "x"}),
+    ] {
+        let event = json!({"Records": [{"Sns": {"TopicArn": "arn:aws:sns:us-east-1:1:reclaim-sms-inbound", "Message": bad.to_string()}}]});
+        assert!(reclaim_delivery_events::handle(stack.services.as_ref(), &event).await.is_err(), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn sender_health_pauses_email_at_the_thresholds_until_the_merchant_resumes_it() {
+    use reclaim_core::ports::Store;
+    let complaint =
+        |to: &str| ses("Complaint", to, json!({"complaint": {"complainedRecipients": [{"emailAddress": to}]}}));
+    let bounce = |to: &str| {
+        ses("Bounce", to, json!({"bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": to}]}}))
+    };
+    let stats_json = |stack: &TestStack| {
+        let request = stack.admin(reqwest::Method::GET, "/admin/stats");
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+
+    // Complaints: one in 200 sends is 0.5%, over the 0.1% threshold.
+    let stack = TestStack::start("sender-health").await;
+    let shop = stack.shop_domain();
+    stack.services.store.add_to_stats(&shop, epoch().date_naive(), 0, &[("email.sent".into(), 200)]).await.unwrap();
+    stack
+        .deliver("checkouts/create", "wh-p", &fixtures::checkout(&stack.checkout("chk-p", Some("p@shopper.test"))))
+        .await;
+    reclaim_delivery_events::handle(stack.services.as_ref(), &sns(&[complaint("x@shopper.test")])).await.unwrap();
+    let stats = stats_json(&stack).await;
+    assert_eq!(stats["sender_health"]["email_paused"], true, "{stats}");
+    assert_eq!(stats["sender_health"]["pause"]["reason"], "complaint_rate");
+    assert_eq!(stats["counters"]["email.paused"], 1);
+
+    stack.advance_and_pump(Duration::hours(1)).await;
+    assert!(stack.emails_to("p@shopper.test").await.is_empty(), "paused: nothing goes out");
+    let resumed = stack.admin(reqwest::Method::POST, "/admin/sender-health/resume").send().await.unwrap();
+    assert_eq!(resumed.json::<Value>().await.unwrap()["resumed"], true);
+    assert_eq!(stats_json(&stack).await["sender_health"]["email_paused"], false);
+    stack.advance_and_pump(Duration::hours(1)).await;
+    assert_eq!(stack.emails_to("p@shopper.test").await.len(), 1, "the held step goes once email resumes");
+
+    // Bounces: 9 in 200 (4.5%) is fine, the 10th (5%) pauses.
+    let stack = TestStack::start("sender-health-bounce").await;
+    let shop = stack.shop_domain();
+    stack.services.store.add_to_stats(&shop, epoch().date_naive(), 0, &[("email.sent".into(), 200)]).await.unwrap();
+    let nine: Vec<Value> = (0..9).map(|i| bounce(&format!("b{i}@shopper.test"))).collect();
+    reclaim_delivery_events::handle(stack.services.as_ref(), &sns(&nine)).await.unwrap();
+    assert_eq!(stats_json(&stack).await["sender_health"]["email_paused"], false);
+    reclaim_delivery_events::handle(stack.services.as_ref(), &sns(&[bounce("b9@shopper.test")])).await.unwrap();
+    let stats = stats_json(&stack).await;
+    assert_eq!(stats["sender_health"]["pause"]["reason"], "bounce_rate", "{stats}");
+    assert_eq!(stats["sender_health"]["pause"]["bounces"], 10);
 }
