@@ -164,9 +164,9 @@ async fn stop_in_every_form_suppresses_sms_with_one_confirmation_help_answers_an
     // The next step is due: nobody who said STOP gets it; each got exactly one confirmation.
     stack.clock.set(eight_local + Duration::days(1));
     stack.pump_until_idle().await;
-    for i in 0..stops.len() {
+    for (i, word) in stops.iter().enumerate() {
         let texts = stack.sms_to(&phone(i)).await;
-        assert_eq!(texts.len(), 2, "reminder + confirmation for {:?}: {texts:?}", stops[i]);
+        assert_eq!(texts.len(), 2, "reminder + confirmation for {word:?}: {texts:?}");
         assert!(texts[1].contains("unsubscribed") && !texts[1].contains("http"), "{}", texts[1]);
     }
     let answer = stack.sms_to(&helper).await.into_iter().find(|t| t.contains("Msg & data rates may apply")).unwrap();
