@@ -108,3 +108,25 @@ async fn the_storefront_script_in_chromium_and_a_captured_cart_recovered() {
     assert_eq!(response.headers()["location"], "https://test-shop.myshopify.com/cart/55001:2");
     let _ = std::fs::remove_file(result);
 }
+
+#[tokio::test]
+async fn a_real_checkout_for_a_captured_cart_retires_the_cart_only_recovery() {
+    let stack = TestStack::start("capture-then-checkout").await;
+    let url = format!("{}/apps/reclaim/capture", stack.gateway.url());
+    let capture = json!({"cart_token": "cart-chk-two", "email": "two@shopper.test", "consent": true});
+    assert_eq!(stack.http.post(&url).json(&capture).send().await.unwrap().status(), 200);
+    let spec = stack.checkout("chk-two", Some("two@shopper.test"));
+    assert_eq!(stack.deliver("carts/update", "wh-cart-two", &fixtures::cart(&spec, epoch())).await.status(), 200);
+    assert_eq!(stack.schedules().await.len(), 1, "the cart-only recovery is armed");
+
+    // The shopper goes on to a real checkout of the same cart.
+    assert_eq!(stack.deliver("checkouts/create", "wh-chk-two", &fixtures::checkout(&spec)).await.status(), 200);
+    let shop = stack.shop_domain();
+    let token = reclaim_core::model::CheckoutToken::new("cart-cart-chk-two").unwrap();
+    let retired = reclaim_core::ports::Store::load_checkout(&stack.services.store, &shop, &token).await.unwrap();
+    assert_eq!(retired.unwrap().status, reclaim_core::model::CheckoutStatus::Deleted);
+    assert_eq!(stack.schedules().await.len(), 1, "only the real checkout's check is left");
+    stack.advance_and_pump(Duration::hours(1)).await;
+    stack.pump_until_idle().await;
+    assert_eq!(stack.emails_to("two@shopper.test").await.len(), 1, "one sequence, one email");
+}

@@ -62,7 +62,14 @@ async fn apply<P: Ports>(ports: &P, shop: &ShopDomain, event: PlatformEvent) -> 
     match event {
         PlatformEvent::CheckoutUpserted(mut snapshot) => {
             super::storefront::apply_capture(ports, shop, &mut snapshot).await?;
-            upsert_checkout(ports, shop, snapshot).await
+            let cart_recovery = super::storefront::cart_recovery_token(&snapshot);
+            let outcome = upsert_checkout(ports, shop, snapshot).await?;
+            // The cart now has a real checkout: its cart-only recovery (if any) ends, so the
+            // shopper gets one sequence, not two.
+            if let Some(token) = cart_recovery {
+                delete_checkout(ports, shop, &token).await?;
+            }
+            Ok(outcome)
         }
         PlatformEvent::CheckoutDeleted(token) => delete_checkout(ports, shop, &token).await,
         PlatformEvent::CartUpserted(cart) => upsert_cart(ports, shop, cart).await,

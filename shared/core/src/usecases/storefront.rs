@@ -98,6 +98,13 @@ pub(super) async fn apply_capture<P: Ports>(
     Ok(())
 }
 
+/// The token of the cart-only recovery record of a real checkout's cart (`cart-{cart token}`), if
+/// the checkout has a cart and is not itself such a record.
+pub(super) fn cart_recovery_token(checkout: &CheckoutSnapshot) -> Option<CheckoutToken> {
+    let token = CheckoutToken::new(format!("cart-{}", checkout.cart_token.as_ref()?)).ok()?;
+    (token != checkout.token).then_some(token)
+}
+
 /// Recovers a cart that has no checkout: a checkout record of its own (`cart-{token}`), whose
 /// restore link is the cart permalink on the shop's domain.
 pub(super) async fn recover_cart<P: Ports>(
