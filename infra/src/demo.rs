@@ -118,7 +118,10 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
     );
 
     let client = DemoClient {
-        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?,
+        http: {
+            reclaim_aws::install_tls_provider();
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?
+        },
         gateway: gateway.url(),
         outbox: outbox::watch(config.endpoint.clone(), std::time::Duration::from_millis(300)),
         secret: config.shopify_secret.clone(),

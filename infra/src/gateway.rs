@@ -35,6 +35,10 @@ async fn links(State(services): State<Shared>, method: Method, uri: Uri) -> Resp
     respond(reclaim_links::handle(services.as_ref(), &method, uri.path()).await)
 }
 
+async fn auth(State(services): State<Shared>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    respond(reclaim_auth::handle(services.as_ref(), &method, uri.path(), uri.query(), &headers).await)
+}
+
 async fn admin(State(services): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     respond(reclaim_admin_api::handle(services.as_ref(), &method, uri.path(), uri.query(), &headers, &body).await)
 }
@@ -185,6 +189,9 @@ pub fn router(services: Shared, shop: &str) -> Router {
         .route("/u/{token}", get(links).post(links))
         .route("/ua/{token}", post(links))
         .route("/admin/{*rest}", get(admin).put(admin).post(admin))
+        .route("/auth", get(auth))
+        .route("/auth/callback", get(auth))
+        .route("/auth/token-exchange", post(auth))
         .route("/proxy/{*rest}", get(proxied).post(proxied))
         .route("/push/devices", post(proxied))
         .merge(storefront_routes())

@@ -45,6 +45,7 @@ pub struct SentPush {
 }
 
 async fn data(endpoint: &str) -> anyhow::Result<serde_json::Value> {
+    reclaim_aws::install_tls_provider();
     reqwest::get(format!("{endpoint}/moto-api/data.json")).await?.json().await.context("moto data.json")
 }
 

@@ -25,6 +25,10 @@ pub struct LocalConfig {
     pub link_secret: String,
     /// Where the local gateway answers, for links in emails.
     pub public_base_url: String,
+    /// The KMS alias that wraps access tokens.
+    pub kms_key_alias: String,
+    /// Where Shopify is reached instead of `https://{shop}` (a stand-in in the tests).
+    pub shopify_endpoint: Option<String>,
 }
 
 impl LocalConfig {
@@ -39,6 +43,8 @@ impl LocalConfig {
             shopify_api_key: "local-shopify-api-key".into(),
             link_secret: "local-link-signing-secret-0123456789".into(),
             public_base_url: public_base_url.to_owned(),
+            kms_key_alias: "alias/reclaim-local".into(),
+            shopify_endpoint: None,
         }
     }
 
@@ -57,6 +63,8 @@ impl LocalConfig {
                 "SHOPIFY_API_KEY" => self.shopify_api_key.clone(),
                 "PUSH_APNS_APPLICATION_ARN" => push_application_arn(PUSH_APPLICATIONS[0]),
                 "PUSH_FCM_APPLICATION_ARN" => push_application_arn(PUSH_APPLICATIONS[1]),
+                "KMS_KEY_ID" => self.kms_key_alias.clone(),
+                "SHOPIFY_ENDPOINT" => self.shopify_endpoint.clone()?,
                 _ => return None,
             })
         };
@@ -90,7 +98,7 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
-/// Creates the table (keys, both indexes, TTL), the schedule group, the sender identity and the
+/// Creates the table (keys, the three indexes, TTL), the KMS key, the schedule group, the sender identity and the
 /// push platform applications.
 /// Existing resources are left as they are.
 pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig) -> anyhow::Result<()> {
@@ -119,6 +127,16 @@ pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig)
         .key_schema(key("sk", KeyType::Range)?)
         .global_secondary_indexes(index(reclaim_aws::DynamoStore::CART_INDEX, "cart_key")?)
         .global_secondary_indexes(index(reclaim_aws::DynamoStore::CONTACT_INDEX, "contact_key")?)
+        .attribute_definitions(attribute("shop")?)
+        .attribute_definitions(attribute("owner")?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(reclaim_aws::DynamoStore::SHOP_INDEX)
+                .key_schema(key("shop", KeyType::Hash)?)
+                .key_schema(key("owner", KeyType::Range)?)
+                .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+                .build()?,
+        )
         .send()
         .await;
     match created {
@@ -148,6 +166,23 @@ pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig)
         Ok(_) => {}
         Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => {}
         Err(e) => return Err(anyhow::Error::new(e).context("verifying the sender identity")),
+    }
+    let kms = aws_sdk_kms::Client::new(sdk);
+    if kms.describe_key().key_id(&config.kms_key_alias).send().await.is_err() {
+        let key = kms.create_key().description("Reclaim local: wraps access tokens").send().await;
+        let key_id = key.context("creating the KMS key")?.key_metadata.map(|m| m.key_id);
+        let named = kms
+            .create_alias()
+            .alias_name(&config.kms_key_alias)
+            .target_key_id(key_id.context("the new KMS key has no id")?)
+            .send()
+            .await;
+        match named {
+            Ok(_) => {}
+            // Another stack on the same emulator named its key first: use that one.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => {}
+            Err(e) => return Err(anyhow::Error::new(e).context("naming the KMS key")),
+        }
     }
     let sns = aws_sdk_sns::Client::new(sdk);
     for (platform, name) in PUSH_APPLICATIONS {

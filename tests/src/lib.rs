@@ -57,6 +57,7 @@ impl TestStack {
         let services = Arc::new(stack::services(&config, AnyClock::Manual(clock.clone())).await);
         let shop = "test-shop.myshopify.com".to_owned();
         let gateway = gateway::serve(listener, services.clone(), &shop).unwrap();
+        reclaim_aws::install_tls_provider();
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Self { services, clock, gateway, config, http, shop }
     }

@@ -56,6 +56,7 @@ async fn tampered_expired_and_foreign_links_are_refused_and_record_nothing() {
         checkout: CheckoutToken::new("chk-bad").unwrap(),
         step: 0,
         contact: None,
+        discount: None,
         exp,
     };
     let expired =
@@ -161,6 +162,7 @@ async fn a_claim_is_refused_once_the_checkout_converted() {
     let message = |step| MessageRecord {
         variant: None,
         incentive_percent: None,
+        discount_code: None,
         step,
         channel: Channel::Email,
         claimed_at: epoch(),

@@ -1,7 +1,10 @@
 //! The application root: configuration from the environment and the AWS clients, built once per
 //! cold start and shared by every invocation.
 
-use crate::{AwsMessenger, AwsScheduler, DynamoStore, EventBridgeBus, PushApplications, SchedulerTarget, SesMailer};
+use crate::{
+    AwsMessenger, AwsScheduler, DynamoStore, EventBridgeBus, KmsVault, PushApplications, RetryPolicy, SchedulerTarget,
+    SesMailer, ShopifyHttp,
+};
 use reclaim_core::clock::SystemClock;
 use reclaim_core::links::LinkSigner;
 use reclaim_core::platform::shopify::WebhookSecrets;
@@ -9,7 +12,7 @@ use reclaim_core::ports::Clock;
 use reclaim_core::usecases::{Config, Services};
 
 /// The services every function uses, on AWS, with any clock.
-pub type AwsServices<C> = Services<DynamoStore, AwsScheduler, AwsMessenger, EventBridgeBus, C>;
+pub type AwsServices<C> = Services<DynamoStore, AwsScheduler, AwsMessenger, EventBridgeBus, C, KmsVault, ShopifyHttp>;
 
 /// The production application: AWS adapters and the system clock.
 pub type App = AwsServices<SystemClock>;
@@ -27,6 +30,12 @@ pub struct Settings {
     pub event_bus_name: String,
     /// The SNS platform applications for push (absent: that platform is off).
     pub push: PushApplications,
+    /// The KMS key that wraps access tokens.
+    pub kms_key_id: String,
+    /// Where Shopify is reached instead of `https://{shop}` (the local stand-in only).
+    pub shopify_endpoint: Option<String>,
+    /// How hard the Shopify client retries.
+    pub shopify_retry: RetryPolicy,
     pub core: Config,
 }
 
@@ -57,6 +66,9 @@ impl Settings {
                 apns: optional("PUSH_APNS_APPLICATION_ARN"),
                 fcm: optional("PUSH_FCM_APPLICATION_ARN"),
             },
+            kms_key_id: required("KMS_KEY_ID")?,
+            shopify_endpoint: optional("SHOPIFY_ENDPOINT"),
+            shopify_retry: RetryPolicy::default(),
             core: Config {
                 webhook_secrets: WebhookSecrets::new(
                     required("SHOPIFY_API_SECRET")?.into_bytes(),
@@ -101,6 +113,13 @@ pub fn services_from_config<C: Clock>(sdk: &aws_config::SdkConfig, settings: Set
             ),
             events: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), settings.event_bus_name),
             clock,
+            vault: KmsVault::new(aws_sdk_kms::Client::new(sdk), settings.kms_key_id),
+            platform: ShopifyHttp::new(
+                settings.core.shopify_api_key.clone(),
+                String::from_utf8_lossy(&settings.core.shopify_api_secret).into_owned(),
+                settings.shopify_endpoint,
+                settings.shopify_retry,
+            ),
             config: settings.core,
         }
     }

@@ -9,8 +9,14 @@
 //! | `CONTACT#{shop}#{hash}` | `STATE` | suppression, consent, sends and push devices of a contact |
 //! | `DELIVERY#{shop}#{id}` | `-` | webhook and inbound-SMS dedupe, TTL'd |
 //! | `SHOP#{shop}` | `SETTINGS` / `STATE` / `STATS#{day}#{shard}` / `SMSBUDGET#{month}` | settings; sender health; daily counters; SMS used this month |
+//! | `CHK#{shop}#{checkout}` | `DISCOUNT#{step}` | the single-use discount code of a step |
+//! | `SHOP#{shop}` | `TOKEN` | the offline access token, sealed (envelope encryption) |
 //! | `LINK#{code}` | `-` | the signed restore token behind an SMS short link, TTL'd |
 //! | `SMSTHREAD#{hash}` | `-` | the checkout an SMS conversation is about, TTL'd |
+//!
+//! Every item carries `shop` and `owner` (`CHK#…`, `CART#…`, `CONTACT#…` or `SHOP`) for the
+//! keys-only `by_shop` index: uninstalls and privacy requests find a shop's or a customer's items
+//! there, whatever their key pattern.
 //!
 //! The checkout is the partition, so a big shop spreads over many partitions. Records are stored
 //! as one JSON attribute beside the few attributes that conditions and indexes need.
@@ -23,9 +29,9 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, NaiveDate, Utc};
 use reclaim_core::model::{
     Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey, ContactState,
-    InboundReply, MessageRecord, ShopDomain, ShopState, SmsThreadKey, WebhookId,
+    DiscountRecord, InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThreadKey, WebhookId,
 };
-use reclaim_core::ports::{ClaimOutcome, PortError, PortResult, Store, VersionedSettings};
+use reclaim_core::ports::{ClaimOutcome, DataOwner, PortError, PortResult, Store, VersionedSettings};
 use reclaim_core::rules::RecoverySettings;
 use reclaim_core::usecases::PERSONAL_DATA_TTL;
 use serde::Serialize;
@@ -36,6 +42,8 @@ use std::collections::{BTreeMap, HashMap};
 pub(crate) const CART_INDEX: &str = "by_cart";
 /// Index of checkouts by contact, newest activity first.
 pub(crate) const CONTACT_INDEX: &str = "by_contact";
+/// Index of every item by shop and owner.
+pub(crate) const SHOP_INDEX: &str = "by_shop";
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -66,6 +74,25 @@ fn contact_pk(shop: &ShopDomain, key: &ContactKey) -> String {
     format!("CONTACT#{shop}#{}", key.as_str())
 }
 
+/// The `owner` attribute of shop-wide items (settings, state, stats, dedupe, token).
+const SHOP_OWNER: &str = "SHOP";
+
+fn checkout_owner(token: &CheckoutToken) -> String {
+    DataOwner::Checkout(token.clone()).tag()
+}
+
+fn cart_owner(cart: &CartToken) -> String {
+    DataOwner::Cart(cart.clone()).tag()
+}
+
+/// Adds the `shop` and `owner` attributes that put an item in the `by_shop` index, where privacy
+/// requests and uninstalls find everything of a shop, or of one checkout, cart or contact.
+fn owned(mut item: Item, shop: &ShopDomain, owner: &str) -> Item {
+    item.insert("shop".into(), s(shop.as_str()));
+    item.insert("owner".into(), s(owner));
+    item
+}
+
 fn json<T: Serialize>(value: &T) -> PortResult<AttributeValue> {
     serde_json::to_string(value).map(s).map_err(|e| PortError::Rejected(e.to_string()))
 }
@@ -91,6 +118,8 @@ impl DynamoStore {
     pub const CART_INDEX: &'static str = CART_INDEX;
     /// Index of checkouts by contact (key `contact_key`, sort `activity`).
     pub const CONTACT_INDEX: &'static str = CONTACT_INDEX;
+    /// Index of every item by shop (key `shop`, sort `owner`; keys only).
+    pub const SHOP_INDEX: &'static str = SHOP_INDEX;
 
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into() }
@@ -156,7 +185,13 @@ impl DynamoStore {
     /// Read-modify-write of a versioned JSON document in attribute `state` (a default one when the
     /// item is absent), retried when another writer got there first. `change` returns whether it
     /// changed anything; nothing is written otherwise.
-    async fn update_document<T, F>(&self, pk: String, sk: &str, mut change: F) -> PortResult<()>
+    async fn update_document<T, F>(
+        &self,
+        pk: String,
+        sk: &str,
+        (shop, owner): (&ShopDomain, &str),
+        mut change: F,
+    ) -> PortResult<()>
     where
         T: Default + Serialize + DeserializeOwned,
         F: FnMut(&mut T) -> bool,
@@ -171,7 +206,7 @@ impl DynamoStore {
             if !change(&mut document) {
                 return Ok(());
             }
-            let mut item = Self::key(pk.clone(), sk);
+            let mut item = owned(Self::key(pk.clone(), sk), shop, owner);
             item.insert("state".into(), json(&document)?);
             item.insert("version".into(), n(version + 1));
             match self.put_versioned(item, version).await {
@@ -191,8 +226,14 @@ impl DynamoStore {
     }
 
     /// Writes a pointer item (`target` attribute) with a TTL.
-    async fn put_pointer(&self, pk: String, target: String, expires_at: DateTime<Utc>) -> PortResult<()> {
-        let mut item = Self::key(pk, "-");
+    async fn put_pointer(
+        &self,
+        pk: String,
+        target: String,
+        (shop, owner): (&ShopDomain, &str),
+        expires_at: DateTime<Utc>,
+    ) -> PortResult<()> {
+        let mut item = owned(Self::key(pk, "-"), shop, owner);
         item.insert("target".into(), s(target));
         item.insert("expires_at".into(), n(expires_at.timestamp()));
         self.put(item).await
@@ -205,9 +246,75 @@ impl DynamoStore {
         Ok(item.and_then(|item| item.get("target").and_then(|v| v.as_s().ok()).cloned()))
     }
 
+    /// The keys (`pk`, `sk`) of a shop's items in the `by_shop` index, all of them or one owner's.
+    async fn shop_keys(&self, shop: &ShopDomain, owner: Option<&str>) -> PortResult<Vec<(String, String)>> {
+        let mut keys = Vec::new();
+        let mut start_key = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(SHOP_INDEX)
+                .expression_attribute_names("#shop", "shop")
+                .expression_attribute_values(":shop", s(shop.as_str()))
+                .set_exclusive_start_key(start_key);
+            query = match owner {
+                Some(owner) => query
+                    .key_condition_expression("#shop = :shop AND #owner = :owner")
+                    .expression_attribute_names("#owner", "owner")
+                    .expression_attribute_values(":owner", s(owner)),
+                None => query.key_condition_expression("#shop = :shop"),
+            };
+            let out = query.send().await.map_err(|e| unavailable("Query", e))?;
+            for item in out.items() {
+                if let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) = (item.get("pk"), item.get("sk")) {
+                    keys.push((pk.clone(), sk.clone()));
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) => start_key = Some(key),
+                None => return Ok(keys),
+            }
+        }
+    }
+
+    /// Deletes items by key, 25 to a batch, retrying what DynamoDB leaves unprocessed.
+    async fn delete_keys(&self, keys: &[(String, String)]) -> PortResult<usize> {
+        use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+        for chunk in keys.chunks(25) {
+            let mut requests = chunk
+                .iter()
+                .map(|(pk, sk)| {
+                    let delete = DeleteRequest::builder().set_key(Some(Self::key(pk.clone(), sk))).build();
+                    delete.map(|d| WriteRequest::builder().delete_request(d).build())
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| PortError::Rejected(e.to_string()))?;
+            for _ in 0..5 {
+                if requests.is_empty() {
+                    break;
+                }
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(|e| unavailable("BatchWriteItem", e))?;
+                requests = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+            }
+            if !requests.is_empty() {
+                return Err(PortError::Unavailable("BatchWriteItem left items unprocessed".into()));
+            }
+        }
+        Ok(keys.len())
+    }
+
     /// The `MSG#{step}` item of a message.
     fn message_item(shop: &ShopDomain, token: &CheckoutToken, message: &MessageRecord) -> PortResult<Item> {
-        let mut item = Self::key(checkout_pk(shop, token), &message_sk(message.step));
+        let mut item =
+            owned(Self::key(checkout_pk(shop, token), &message_sk(message.step)), shop, &checkout_owner(token));
         item.insert("message".into(), json(message)?);
         item.insert("expires_at".into(), n((message.claimed_at + PERSONAL_DATA_TTL).timestamp()));
         Ok(item)
@@ -227,7 +334,8 @@ impl DynamoStore {
 
     fn checkout_item(record: &CheckoutRecord) -> PortResult<Item> {
         let shop = &record.shop;
-        let mut item = Self::key(checkout_pk(shop, &record.snapshot.token), "STATE");
+        let token = &record.snapshot.token;
+        let mut item = owned(Self::key(checkout_pk(shop, token), "STATE"), shop, &checkout_owner(token));
         item.insert("version".into(), n(record.version + 1));
         item.insert("status".into(), s(record.status.as_str()));
         item.insert("record".into(), json(record)?);
@@ -271,7 +379,7 @@ impl DynamoStore {
 
 impl Store for DynamoStore {
     async fn claim_delivery(&self, shop: &ShopDomain, id: &WebhookId, expires_at: DateTime<Utc>) -> PortResult<bool> {
-        let mut item = Self::key(format!("DELIVERY#{shop}#{id}"), "-");
+        let mut item = owned(Self::key(format!("DELIVERY#{shop}#{id}"), "-"), shop, SHOP_OWNER);
         item.insert("expires_at".into(), n(expires_at.timestamp()));
         self.put_if(item, "attribute_not_exists(pk)", None).await
     }
@@ -313,7 +421,7 @@ impl Store for DynamoStore {
     }
 
     async fn save_cart(&self, shop: &ShopDomain, cart: &CartSnapshot, expires_at: DateTime<Utc>) -> PortResult<bool> {
-        let mut item = Self::key(format!("CART#{shop}#{}", cart.token), "STATE");
+        let mut item = owned(Self::key(format!("CART#{shop}#{}", cart.token), "STATE"), shop, &cart_owner(&cart.token));
         item.insert("updated_ms".into(), n(cart.updated_at.timestamp_millis()));
         item.insert("record".into(), json(cart)?);
         item.insert("expires_at".into(), n(expires_at.timestamp()));
@@ -332,8 +440,14 @@ impl Store for DynamoStore {
         capture: &Capture,
         expires_at: DateTime<Utc>,
     ) -> PortResult<()> {
-        let mut item = Self::key(format!("CART#{shop}#{cart}"), "CAPTURE");
+        let mut item = owned(Self::key(format!("CART#{shop}#{cart}"), "CAPTURE"), shop, &cart_owner(cart));
         item.insert("capture".into(), json(capture)?);
+        // In the contact index too, so that a privacy request finds a capture with no checkout.
+        let address = capture.email.as_deref().or(capture.phone.as_deref());
+        if let Some(address) = address {
+            item.insert("contact_key".into(), s(contact_pk(shop, &ContactKey::for_email(shop, address))));
+            item.insert("activity".into(), s(capture.consent.at.to_rfc3339()));
+        }
         item.insert("expires_at".into(), n(expires_at.timestamp()));
         self.put(item).await
     }
@@ -452,7 +566,8 @@ impl Store for DynamoStore {
     where
         F: FnMut(&mut ContactState) -> bool + Send,
     {
-        self.update_document(contact_pk(shop, key), "STATE", change).await
+        let owner = DataOwner::Contact(key.clone()).tag();
+        self.update_document(contact_pk(shop, key), "STATE", (shop, &owner), change).await
     }
 
     async fn shop_state(&self, shop: &ShopDomain) -> PortResult<ShopState> {
@@ -463,7 +578,7 @@ impl Store for DynamoStore {
     where
         F: FnMut(&mut ShopState) -> bool + Send,
     {
-        self.update_document(format!("SHOP#{shop}"), "STATE", change).await
+        self.update_document(format!("SHOP#{shop}"), "STATE", (shop, SHOP_OWNER), change).await
     }
 
     async fn reserve_sms(&self, shop: &ShopDomain, month: &str, budget: u32) -> PortResult<bool> {
@@ -472,8 +587,12 @@ impl Store for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Self::key(format!("SHOP#{shop}"), &format!("SMSBUDGET#{month}"))))
-            .update_expression("ADD used :one")
+            .update_expression("SET #shop = :shop, #owner = :owner ADD used :one")
             .condition_expression("attribute_not_exists(used) OR used < :budget")
+            .expression_attribute_names("#shop", "shop")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":shop", s(shop.as_str()))
+            .expression_attribute_values(":owner", s(SHOP_OWNER))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":budget", n(budget))
             .send()
@@ -485,8 +604,16 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn save_short_link(&self, code: &str, token: &str, expires_at: DateTime<Utc>) -> PortResult<()> {
-        self.put_pointer(format!("LINK#{code}"), token.to_owned(), expires_at).await
+    async fn save_short_link(
+        &self,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
+        code: &str,
+        token: &str,
+        expires_at: DateTime<Utc>,
+    ) -> PortResult<()> {
+        let owner = checkout_owner(checkout);
+        self.put_pointer(format!("LINK#{code}"), token.to_owned(), (shop, &owner), expires_at).await
     }
 
     async fn load_short_link(&self, code: &str) -> PortResult<Option<String>> {
@@ -500,7 +627,9 @@ impl Store for DynamoStore {
         checkout: &CheckoutToken,
         expires_at: DateTime<Utc>,
     ) -> PortResult<()> {
-        self.put_pointer(format!("SMSTHREAD#{}", thread.as_str()), checkout_pk(shop, checkout), expires_at).await
+        let owner = checkout_owner(checkout);
+        let pk = format!("SMSTHREAD#{}", thread.as_str());
+        self.put_pointer(pk, checkout_pk(shop, checkout), (shop, &owner), expires_at).await
     }
 
     async fn load_sms_thread(&self, thread: &SmsThreadKey) -> PortResult<Option<(ShopDomain, CheckoutToken)>> {
@@ -515,10 +644,120 @@ impl Store for DynamoStore {
     }
 
     async fn save_reply(&self, shop: &ShopDomain, checkout: &CheckoutToken, reply: &InboundReply) -> PortResult<()> {
-        let mut item = Self::key(checkout_pk(shop, checkout), &format!("REPLY#{}#{}", reply.at.to_rfc3339(), reply.id));
+        let sk = format!("REPLY#{}#{}", reply.at.to_rfc3339(), reply.id);
+        let mut item = owned(Self::key(checkout_pk(shop, checkout), &sk), shop, &checkout_owner(checkout));
         item.insert("reply".into(), json(reply)?);
         item.insert("expires_at".into(), n((reply.at + PERSONAL_DATA_TTL).timestamp()));
         self.put(item).await
+    }
+
+    async fn claim_discount(
+        &self,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
+        discount: &DiscountRecord,
+    ) -> PortResult<Option<DiscountRecord>> {
+        let sk = format!("DISCOUNT#{:03}", discount.step);
+        let mut item = owned(Self::key(checkout_pk(shop, checkout), &sk), shop, &checkout_owner(checkout));
+        item.insert("discount".into(), json(discount)?);
+        item.insert("expires_at".into(), n((discount.ends_at + PERSONAL_DATA_TTL).timestamp()));
+        if self.put_if(item, "attribute_not_exists(pk)", None).await? {
+            return Ok(None);
+        }
+        let existing = self.get(checkout_pk(shop, checkout), &sk).await?;
+        existing.map(|item| from_json(&item, "discount")).transpose()
+    }
+
+    async fn save_discount(
+        &self,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
+        discount: &DiscountRecord,
+    ) -> PortResult<()> {
+        let sk = format!("DISCOUNT#{:03}", discount.step);
+        let mut item = owned(Self::key(checkout_pk(shop, checkout), &sk), shop, &checkout_owner(checkout));
+        item.insert("discount".into(), json(discount)?);
+        item.insert("expires_at".into(), n((discount.ends_at + PERSONAL_DATA_TTL).timestamp()));
+        self.put(item).await
+    }
+
+    async fn save_token(&self, shop: &ShopDomain, token: &SealedSecret) -> PortResult<()> {
+        let mut item = owned(Self::key(format!("SHOP#{shop}"), "TOKEN"), shop, SHOP_OWNER);
+        item.insert("sealed".into(), json(token)?);
+        self.put(item).await
+    }
+
+    async fn load_token(&self, shop: &ShopDomain) -> PortResult<Option<SealedSecret>> {
+        self.get(format!("SHOP#{shop}"), "TOKEN").await?.map(|item| from_json(&item, "sealed")).transpose()
+    }
+
+    async fn delete_token(&self, shop: &ShopDomain) -> PortResult<()> {
+        self.delete_keys(&[(format!("SHOP#{shop}"), "TOKEN".to_owned())]).await.map(|_| ())
+    }
+
+    async fn armed_checkouts(&self, shop: &ShopDomain) -> PortResult<Vec<CheckoutRecord>> {
+        let prefix = format!("CHK#{shop}#");
+        let mut armed = Vec::new();
+        for (pk, sk) in self.shop_keys(shop, None).await? {
+            if sk != "STATE" || !pk.starts_with(&prefix) {
+                continue;
+            }
+            if let Some(item) = self.get(pk, "STATE").await? {
+                let record: CheckoutRecord = from_json(&item, "record")?;
+                if record.armed.is_some() {
+                    armed.push(record);
+                }
+            }
+        }
+        Ok(armed)
+    }
+
+    async fn customer_data(&self, shop: &ShopDomain, contacts: &[ContactKey]) -> PortResult<Vec<DataOwner>> {
+        let (checkouts, carts) = (format!("CHK#{shop}#"), format!("CART#{shop}#"));
+        let mut owners = Vec::new();
+        for contact in contacts {
+            let mut start_key = None;
+            loop {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(CONTACT_INDEX)
+                    .key_condition_expression("contact_key = :k")
+                    .expression_attribute_values(":k", s(contact_pk(shop, contact)))
+                    .set_exclusive_start_key(start_key)
+                    .send()
+                    .await
+                    .map_err(|e| unavailable("Query", e))?;
+                for item in out.items() {
+                    let pk = item.get("pk").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or_default();
+                    if let Some(token) = pk.strip_prefix(&checkouts) {
+                        owners.push(DataOwner::Checkout(
+                            CheckoutToken::new(token).map_err(|e| PortError::Unavailable(e.to_string()))?,
+                        ));
+                    } else if let Some(cart) = pk.strip_prefix(&carts) {
+                        owners.push(DataOwner::Cart(
+                            CartToken::new(cart).map_err(|e| PortError::Unavailable(e.to_string()))?,
+                        ));
+                    }
+                }
+                match out.last_evaluated_key {
+                    Some(key) => start_key = Some(key),
+                    None => break,
+                }
+            }
+        }
+        Ok(owners)
+    }
+
+    async fn forget(&self, shop: &ShopDomain, owner: &DataOwner) -> PortResult<usize> {
+        let keys = self.shop_keys(shop, Some(&owner.tag())).await?;
+        self.delete_keys(&keys).await
+    }
+
+    async fn forget_shop(&self, shop: &ShopDomain) -> PortResult<usize> {
+        let keys = self.shop_keys(shop, None).await?;
+        self.delete_keys(&keys).await
     }
 
     async fn replies(&self, shop: &ShopDomain, checkout: &CheckoutToken) -> PortResult<Vec<InboundReply>> {
@@ -548,7 +787,7 @@ impl Store for DynamoStore {
         settings: &RecoverySettings,
         expected_version: u64,
     ) -> PortResult<u64> {
-        let mut item = Self::key(format!("SHOP#{shop}"), "SETTINGS");
+        let mut item = owned(Self::key(format!("SHOP#{shop}"), "SETTINGS"), shop, SHOP_OWNER);
         item.insert("settings".into(), json(settings)?);
         item.insert("version".into(), n(expected_version + 1));
         self.put_versioned(item, expected_version).await?;
@@ -565,11 +804,16 @@ impl Store for DynamoStore {
         if counters.is_empty() {
             return Ok(());
         }
-        let mut update = self
+        let update = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Self::key(format!("SHOP#{shop}"), &format!("STATS#{day}#{shard}"))));
+        let mut update = update
+            .expression_attribute_names("#shop", "shop")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":shop", s(shop.as_str()))
+            .expression_attribute_values(":owner", s(SHOP_OWNER));
         let mut clauses = Vec::new();
         for (index, (name, amount)) in counters.iter().enumerate() {
             clauses.push(format!("#c{index} :c{index}"));
@@ -578,7 +822,7 @@ impl Store for DynamoStore {
                 .expression_attribute_values(format!(":c{index}"), n(amount));
         }
         update
-            .update_expression(format!("ADD {}", clauses.join(", ")))
+            .update_expression(format!("SET #shop = :shop, #owner = :owner ADD {}", clauses.join(", ")))
             .send()
             .await
             .map(|_| ())

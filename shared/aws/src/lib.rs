@@ -3,7 +3,9 @@
 //! The adapters behind [`reclaim_core::ports`]: [`DynamoStore`] (one DynamoDB table, keys as in
 //! `docs/architecture.md`), [`AwsScheduler`] (EventBridge Scheduler one-time schedules),
 //! [`AwsMessenger`] (email through [`SesMailer`], SES v2 raw MIME with one-click unsubscribe
-//! headers; SMS and mobile push through SNS) and [`EventBridgeBus`] (domain events on EventBridge). [`App::from_env`] builds
+//! headers; SMS and mobile push through SNS), [`KmsVault`] (KMS envelope encryption of access
+//! tokens), [`ShopifyHttp`] (Shopify's OAuth token endpoint and GraphQL Admin API, with its rate
+//! limits) and [`EventBridgeBus`] (domain events on EventBridge). [`App::from_env`] builds
 //! every client once per cold start from the environment that `template.yaml` sets; pointing
 //! `AWS_ENDPOINT_URL` at an emulator is the only difference between AWS and the local stack.
 
@@ -15,6 +17,8 @@ pub mod lambda;
 mod messenger;
 mod scheduler;
 mod ses;
+mod shopify;
+mod vault;
 
 pub use app::{
     App, AwsServices, FromEnv, MissingVariable, Settings, build_services, init_tracing, init_tracing_with_default,
@@ -25,3 +29,13 @@ pub use events::{EVENT_SOURCE, EventBridgeBus};
 pub use messenger::{AwsMessenger, PushApplications, push_payload};
 pub use scheduler::{AwsScheduler, SchedulerTarget};
 pub use ses::{SesMailer, build_mime};
+pub use shopify::{ADMIN_API_VERSION, RetryPolicy, ShopifyHttp, discount_input, throttle_wait};
+pub use vault::KmsVault;
+
+/// Makes aws-lc-rs (the crypto the AWS SDK already uses) the process's TLS crypto provider, so
+/// that the HTTPS client for Shopify does not bring a second one. Idempotent; call it before
+/// building any `reqwest` client.
+pub fn install_tls_provider() {
+    // An error means a provider is installed already, which is just as good.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}

@@ -37,15 +37,21 @@ fn parse_mailbox(mailbox: &str) -> (Option<&str>, &str) {
 /// The MIME bytes of an email, with `List-Unsubscribe` and `List-Unsubscribe-Post`.
 pub fn build_mime(email: &OutgoingEmail) -> Result<Vec<u8>, std::io::Error> {
     let (from_name, from_address) = parse_mailbox(&email.from);
-    MessageBuilder::new()
+    let mut message = MessageBuilder::new()
         .from(Address::new_address(from_name, from_address))
         .to(email.to.as_str())
         .subject(email.subject.as_str())
-        .header("List-Unsubscribe", Raw::new(format!("<{}>", email.unsubscribe_url)))
-        .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"))
         .text_body(email.text.as_str())
-        .html_body(email.html.as_str())
-        .write_to_vec()
+        .html_body(email.html.as_str());
+    if !email.unsubscribe_url.is_empty() {
+        message = message
+            .header("List-Unsubscribe", Raw::new(format!("<{}>", email.unsubscribe_url)))
+            .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"));
+    }
+    if let Some((name, content)) = &email.attachment {
+        message = message.attachment("application/json", name.as_str(), content.as_slice());
+    }
+    message.write_to_vec()
 }
 
 impl SesMailer {
@@ -101,6 +107,7 @@ mod tests {
             text: "Hello".into(),
             unsubscribe_url: "https://r.test/u/abc".into(),
             tags: vec![],
+            attachment: None,
         };
         let mime = String::from_utf8(build_mime(&email).unwrap()).unwrap();
         assert!(mime.contains("List-Unsubscribe: <https://r.test/u/abc>"), "{mime}");

@@ -35,6 +35,9 @@ pub struct LinkClaims {
     pub step: u32,
     #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<ContactKey>,
+    /// A discount code the restore link applies.
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<String>,
     pub exp: i64,
 }
 
@@ -79,12 +82,25 @@ impl LinkSigner {
 
     /// A restore link token for a checkout's step, valid from `now` for [`RESTORE_LINK_LIFETIME`].
     pub fn restore(&self, shop: &ShopDomain, checkout: &CheckoutToken, step: u32, now: DateTime<Utc>) -> String {
+        self.restore_with_discount(shop, checkout, step, None, now)
+    }
+
+    /// A restore link token that also applies a discount code.
+    pub fn restore_with_discount(
+        &self,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
+        step: u32,
+        discount: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> String {
         self.sign(&LinkClaims {
             kind: LinkKind::Restore,
             shop: shop.clone(),
             checkout: checkout.clone(),
             step,
             contact: None,
+            discount: discount.map(str::to_owned),
             exp: (now + RESTORE_LINK_LIFETIME).timestamp(),
         })
     }
@@ -104,6 +120,7 @@ impl LinkSigner {
             checkout: checkout.clone(),
             step,
             contact: Some(contact.clone()),
+            discount: None,
             exp: (now + UNSUBSCRIBE_LINK_LIFETIME).timestamp(),
         })
     }

@@ -250,7 +250,7 @@ impl Contact {
 }
 
 /// A hash of a shop and a contact address: how contacts are keyed and logged, never the raw address.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ContactKey(String);
 
 impl ContactKey {
@@ -460,6 +460,17 @@ pub struct ConsentEvidence {
     pub page: Option<String>,
 }
 
+/// A discount code created for one checkout's step (the `CHK#…/DISCOUNT#{step}` item).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscountRecord {
+    pub step: u32,
+    pub code: String,
+    pub percent: u8,
+    pub ends_at: DateTime<Utc>,
+    /// `None` while being created; the platform's id once it exists.
+    pub platform_id: Option<String>,
+}
+
 /// One recovery message, claimed before it is sent (the `CHK#…/MSG#{step}` item).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageRecord {
@@ -476,6 +487,9 @@ pub struct MessageRecord {
     /// The discount granted with this message, in percent.
     #[serde(default)]
     pub incentive_percent: Option<u8>,
+    /// The single-use code that carries the discount.
+    #[serde(default)]
+    pub discount_code: Option<String>,
 }
 
 /// A channel a message can go out on.
@@ -626,6 +640,36 @@ pub struct ShopState {
     /// Email is paused for sender health until the merchant acknowledges.
     #[serde(default)]
     pub email_pause: Option<SenderPause>,
+    /// The app's current installation, if the shop installed it.
+    #[serde(default)]
+    pub installation: Option<Installation>,
+    /// When the shop uninstalled the app (cleared by a new install): nothing is sent meanwhile.
+    #[serde(default)]
+    pub uninstalled_at: Option<DateTime<Utc>>,
+}
+
+/// An installation of the app on a shop (the access token itself is kept apart, sealed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Installation {
+    pub installed_at: DateTime<Utc>,
+    /// The access scopes the shop granted.
+    pub scopes: Vec<String>,
+    /// Where the shop wants notices such as customer data exports.
+    pub contact_email: Option<String>,
+}
+
+/// A secret sealed with envelope encryption: a fresh data key (itself encrypted by the key
+/// service) encrypts the secret with AES-256-GCM. Only ciphertext is ever stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedSecret {
+    /// The key service's key that wraps the data key.
+    pub key_id: String,
+    /// The data key, encrypted by the key service (base64).
+    pub wrapped_key: String,
+    /// The AES-GCM nonce (base64).
+    pub nonce: String,
+    /// The secret, encrypted (base64).
+    pub ciphertext: String,
 }
 
 /// Why a shop's email paused itself, with the figures that tripped it.

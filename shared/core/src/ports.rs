@@ -4,8 +4,8 @@
 //! Every method returns a `Send` future so that the use cases run on any multi-threaded executor.
 
 use crate::model::{
-    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, InboundReply,
-    MessageRecord, PushPlatform, ShopDomain, ShopState, SmsThreadKey, WebhookId,
+    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, DiscountRecord,
+    InboundReply, MessageRecord, Money, PushPlatform, SealedSecret, ShopDomain, ShopState, SmsThreadKey, WebhookId,
 };
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -153,9 +153,11 @@ pub trait Store: Send + Sync {
     /// budget is spent (nothing taken).
     fn reserve_sms(&self, shop: &ShopDomain, month: &str, budget: u32)
     -> impl Future<Output = PortResult<bool>> + Send;
-    /// Stores where a short link code leads (a signed restore token).
+    /// Stores where a short link code leads (a signed restore token for `checkout`).
     fn save_short_link(
         &self,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
         code: &str,
         token: &str,
         expires_at: DateTime<Utc>,
@@ -183,6 +185,40 @@ pub trait Store: Send + Sync {
         checkout: &CheckoutToken,
         reply: &InboundReply,
     ) -> impl Future<Output = PortResult<()>> + Send;
+    /// Records the discount of a checkout's step unless one is recorded; returns the one that
+    /// was there before (then nothing is written).
+    fn claim_discount(
+        &self,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
+        discount: &DiscountRecord,
+    ) -> impl Future<Output = PortResult<Option<DiscountRecord>>> + Send;
+    /// Overwrites the discount record of a checkout's step (once the platform created it).
+    fn save_discount(
+        &self,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
+        discount: &DiscountRecord,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// Stores the shop's sealed access token (replacing any).
+    fn save_token(&self, shop: &ShopDomain, token: &SealedSecret) -> impl Future<Output = PortResult<()>> + Send;
+    /// The shop's sealed access token.
+    fn load_token(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<Option<SealedSecret>>> + Send;
+    /// Destroys the shop's access token.
+    fn delete_token(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<()>> + Send;
+    /// Every checkout of a shop that still has a check armed.
+    fn armed_checkouts(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<Vec<CheckoutRecord>>> + Send;
+    /// What is held about the given contacts at a shop: their checkouts and storefront captures
+    /// (found through the contact index) and the contacts themselves.
+    fn customer_data(
+        &self,
+        shop: &ShopDomain,
+        contacts: &[ContactKey],
+    ) -> impl Future<Output = PortResult<Vec<DataOwner>>> + Send;
+    /// Deletes every item that belongs to `owner` at a shop; returns how many.
+    fn forget(&self, shop: &ShopDomain, owner: &DataOwner) -> impl Future<Output = PortResult<usize>> + Send;
+    /// Deletes every item of a shop; returns how many.
+    fn forget_shop(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<usize>> + Send;
     /// The replies stored for a checkout, oldest first.
     fn replies(
         &self,
@@ -214,6 +250,29 @@ pub trait Store: Send + Sync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> impl Future<Output = PortResult<BTreeMap<String, i64>>> + Send;
+}
+
+/// What a group of stored items belongs to: the unit that privacy requests delete and export.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum DataOwner {
+    /// A checkout and everything under it (messages, replies, discounts, short links, threads).
+    Checkout(CheckoutToken),
+    /// A cart and its storefront capture.
+    Cart(CartToken),
+    /// A contact's state (suppression, consent, sends, devices).
+    Contact(ContactKey),
+}
+
+impl DataOwner {
+    /// The `owner` attribute of the owner's items.
+    pub fn tag(&self) -> String {
+        match self {
+            Self::Checkout(token) => format!("CHK#{token}"),
+            Self::Cart(token) => format!("CART#{token}"),
+            Self::Contact(key) => format!("CONTACT#{}", key.as_str()),
+        }
+    }
 }
 
 /// Settings as stored, with their optimistic-concurrency version.
@@ -257,10 +316,13 @@ pub struct OutgoingEmail {
     pub subject: String,
     pub html: String,
     pub text: String,
-    /// RFC 8058 one-click unsubscribe URL, sent as `List-Unsubscribe` with `List-Unsubscribe-Post`.
+    /// RFC 8058 one-click unsubscribe URL, sent as `List-Unsubscribe` with `List-Unsubscribe-Post`
+    /// (empty for mail to merchants, which is not marketing).
     pub unsubscribe_url: String,
     /// Tags for delivery events (shop, step), never personal data.
     pub tags: Vec<(String, String)>,
+    /// A file to attach: its name and JSON content (customer data exports).
+    pub attachment: Option<(String, Vec<u8>)>,
 }
 
 /// A text message ready to go.
@@ -303,6 +365,83 @@ pub trait Messenger: Send + Sync {
     ) -> impl Future<Output = PortResult<String>> + Send;
     /// Deletes a device's endpoint (a missing one counts as success).
     fn delete_device(&self, endpoint: &str) -> impl Future<Output = PortResult<()>> + Send;
+}
+
+/// Seals secrets with envelope encryption (a key service wraps a fresh data key per secret).
+pub trait Vault: Send + Sync {
+    fn seal(&self, secret: &str) -> impl Future<Output = PortResult<SealedSecret>> + Send;
+    fn open(&self, sealed: &SealedSecret) -> impl Future<Output = PortResult<String>> + Send;
+}
+
+/// An offline access token and the scopes it carries.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessGrant {
+    pub access_token: String,
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for AccessGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessGrant").field("access_token", &"<redacted>").field("scopes", &self.scopes).finish()
+    }
+}
+
+/// What the platform says about a shop.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ShopProfile {
+    pub name: Option<String>,
+    pub contact_email: Option<String>,
+}
+
+/// A single-use percentage discount code to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscountRequest {
+    pub code: String,
+    pub title: String,
+    pub percent: u8,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// The order must reach this subtotal.
+    pub minimum_subtotal: Option<Money>,
+    pub combines_with_order_discounts: bool,
+    pub combines_with_product_discounts: bool,
+    pub combines_with_shipping_discounts: bool,
+}
+
+/// How creating a discount code ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiscountOutcome {
+    /// Created; the platform's id.
+    Created(String),
+    /// A code of that name exists already (created before a crash): use it.
+    AlreadyExists,
+    /// The platform refused it (`userErrors`).
+    Refused(String),
+}
+
+/// The commerce platform's APIs (Shopify: OAuth token endpoint and the GraphQL Admin API).
+pub trait PlatformApi: Send + Sync {
+    /// Exchanges an authorization code for an offline access token.
+    fn exchange_code(&self, shop: &ShopDomain, code: &str) -> impl Future<Output = PortResult<AccessGrant>> + Send;
+    /// Exchanges an embedded app's session token for an offline access token.
+    fn exchange_session_token(
+        &self,
+        shop: &ShopDomain,
+        session_token: &str,
+    ) -> impl Future<Output = PortResult<AccessGrant>> + Send;
+    /// The shop's name and contact email.
+    fn shop_profile(
+        &self,
+        shop: &ShopDomain,
+        access_token: &str,
+    ) -> impl Future<Output = PortResult<ShopProfile>> + Send;
+    /// Creates a discount code (throttling and transient failures retried within bounds).
+    fn create_discount(
+        &self,
+        shop: &ShopDomain,
+        access_token: &str,
+        discount: &DiscountRequest,
+    ) -> impl Future<Output = PortResult<DiscountOutcome>> + Send;
 }
 
 /// Something that happened, published for other systems (analytics, the merchant's own

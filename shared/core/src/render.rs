@@ -68,6 +68,8 @@ pub struct EmailInput<'a> {
     pub checkout: &'a CheckoutSnapshot,
     pub restore_url: &'a str,
     pub unsubscribe_url: &'a str,
+    /// A discount code that comes with this email, and its percentage.
+    pub discount: Option<(&'a str, u8)>,
 }
 
 /// A rendered email.
@@ -134,6 +136,8 @@ pub fn render_email(input: &EmailInput<'_>) -> Result<RenderedEmail, RenderError
         total => checkout.total.display(),
         restore_url => input.restore_url,
         unsubscribe_url => input.unsubscribe_url,
+        discount_code => input.discount.map(|(code, _)| code),
+        discount_percent => input.discount.map(|(_, percent)| percent),
     };
     let env = environment();
     Ok(RenderedEmail {
@@ -164,6 +168,7 @@ mod tests {
             checkout: &c,
             restore_url: "https://r.example/r/TOKEN",
             unsubscribe_url: "https://r.example/u/UNSUB",
+            discount: Some(("BACK-7Q2X9", 10)),
         })
         .unwrap();
         // minijinja's HTML escaping writes `/` as `&#x2f;`, which browsers read back as `/`.
@@ -176,6 +181,8 @@ mod tests {
                 "USD 39.98",
                 "https://r.example/r/TOKEN",
                 "https://r.example/u/UNSUB",
+                "BACK-7Q2X9",
+                "10% off",
             ] {
                 assert!(part.contains(needle), "{needle} missing from {part}");
             }
@@ -202,6 +209,7 @@ mod tests {
             checkout: &c,
             restore_url: "x",
             unsubscribe_url: "y",
+            discount: None,
         })
         .unwrap();
         assert!(!email.html.contains("<script>"));
@@ -218,7 +226,8 @@ mod tests {
                     shop_name: "S",
                     checkout: &c,
                     restore_url: "x",
-                    unsubscribe_url: "y"
+                    unsubscribe_url: "y",
+                    discount: None,
                 })
                 .is_ok()
             );
@@ -229,7 +238,8 @@ mod tests {
                 shop_name: "S",
                 checkout: &c,
                 restore_url: "x",
-                unsubscribe_url: "y"
+                unsubscribe_url: "y",
+                discount: None,
             })
             .is_err()
         );

@@ -4,6 +4,7 @@
 
 use crate::links::LinkError;
 use crate::platform::DeliveryError;
+use crate::platform::oauth::OAuthError;
 use crate::ports::PortError;
 use crate::push::RegistrationError;
 use crate::usecases::UseCaseError;
@@ -114,6 +115,19 @@ pub fn error_reply(error: &UseCaseError, audience: Audience) -> Reply {
             (401, "invalid_signature", e.to_string())
         }
         UseCaseError::Registration(e @ RegistrationError::Malformed(_)) => (400, "malformed_payload", e.to_string()),
+        UseCaseError::Install(e) => {
+            let status = match e {
+                OAuthError::BadHmac | OAuthError::Stale => 401,
+                OAuthError::BadState => 403,
+                OAuthError::CodeReused => 409,
+                OAuthError::BadShop | OAuthError::Missing(_) => 400,
+            };
+            if audience == Audience::Person {
+                tracing::info!(%error, status, "install refused");
+                return Reply::page(status, "Reclaim could not be installed", &e.to_string(), "");
+            }
+            (status, "install_refused", e.to_string())
+        }
         UseCaseError::Forbidden => (403, "forbidden", error.to_string()),
         UseCaseError::BadRequest(message) => (400, "bad_request", message.clone()),
         UseCaseError::InvalidSettings(errors) => {

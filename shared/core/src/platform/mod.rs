@@ -2,6 +2,7 @@
 //! signature over the raw body and parses the payload into one [`PlatformEvent`], the only shape
 //! the use cases see.
 
+pub mod oauth;
 pub mod proxy;
 pub mod shopify;
 
@@ -22,8 +23,26 @@ pub enum PlatformEvent {
     OrderPlaced(OrderSnapshot),
     /// A customer record changed: what it says about SMS marketing consent.
     SmsConsentChanged(SmsConsentChange),
+    /// The shop uninstalled the app (`app/uninstalled`).
+    AppUninstalled,
+    /// Delete everything held for the shop (`shop/redact`, 48 hours after an uninstall).
+    ShopRedact,
+    /// Delete everything held on a customer (`customers/redact`).
+    CustomerRedact(CustomerRef),
+    /// Send the shop everything held on a customer (`customers/data_request`).
+    CustomerDataRequest { customer: CustomerRef, request_id: String },
     /// A topic Reclaim does not act on.
     Ignored { topic: String },
+}
+
+/// Who a privacy request is about: any of the customer's id, email and phone.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct CustomerRef {
+    pub id: Option<String>,
+    /// Lower-cased.
+    pub email: Option<String>,
+    /// E.164 when it could be read.
+    pub phone: Option<String>,
 }
 
 /// A customer's SMS marketing consent as the platform now states it.

@@ -6,7 +6,7 @@
 //! HMAC-SHA256 of the raw body keyed with the app's client secret) and the REST resources
 //! AbandonedCheckout, Order and Cart whose JSON is the webhook body.
 
-use super::{DeliveryError, PlatformEvent, SmsConsentChange, VerifiedDelivery};
+use super::{CustomerRef, DeliveryError, PlatformEvent, SmsConsentChange, VerifiedDelivery};
 use crate::model::{
     CartSnapshot, CartToken, CheckoutSnapshot, CheckoutStage, CheckoutToken, ConsentEvidence, Contact, Currency,
     Device, LineItem, ModelError, Money, OrderId, OrderSnapshot, Region, ShopDomain, WebhookId,
@@ -126,6 +126,23 @@ pub fn parse_event(topic: &str, body: &[u8]) -> Result<PlatformEvent, DeliveryEr
         "customers/create" | "customers/update" => {
             let raw: RawCustomerRecord = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
             Ok(PlatformEvent::SmsConsentChanged(raw.normalise()))
+        }
+        "app/uninstalled" => {
+            serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(|e| malformed(&e))?;
+            Ok(PlatformEvent::AppUninstalled)
+        }
+        "shop/redact" => {
+            serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(|e| malformed(&e))?;
+            Ok(PlatformEvent::ShopRedact)
+        }
+        "customers/redact" => {
+            let raw: RawPrivacyRequest = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
+            Ok(PlatformEvent::CustomerRedact(raw.customer.normalise()))
+        }
+        "customers/data_request" => {
+            let raw: RawPrivacyRequest = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
+            let request_id = raw.data_request.and_then(|r| r.id).unwrap_or_default();
+            Ok(PlatformEvent::CustomerDataRequest { customer: raw.customer.normalise(), request_id })
         }
         "orders/create" | "orders/paid" => {
             let raw: RawOrder = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
@@ -371,6 +388,38 @@ impl RawCart<'_> {
             line_items: self.line_items.into_iter().map(|l| l.normalise(&currency)).collect::<Result<_, _>>()?,
             updated_at: self.updated_at,
         })
+    }
+}
+
+/// A mandatory compliance webhook's body (`customers/redact`, `customers/data_request`).
+#[derive(Deserialize)]
+struct RawPrivacyRequest {
+    customer: RawPrivacyCustomer,
+    #[serde(default)]
+    data_request: Option<RawDataRequest>,
+}
+
+#[derive(Deserialize)]
+struct RawPrivacyCustomer {
+    #[serde(default, deserialize_with = "string_or_number")]
+    id: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawDataRequest {
+    #[serde(default, deserialize_with = "string_or_number")]
+    id: Option<String>,
+}
+
+impl RawPrivacyCustomer {
+    fn normalise(self) -> CustomerRef {
+        CustomerRef {
+            id: self.id,
+            email: normalise_email(self.email),
+            phone: self.phone.as_deref().and_then(|p| normalise_phone(p, None)),
+        }
     }
 }
 

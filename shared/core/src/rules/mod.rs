@@ -12,8 +12,8 @@ pub mod timeline;
 pub mod timezone;
 
 pub use settings::{
-    CheckoutStage, Conditions, CustomerKind, Delay, Device, EmailConsent, FrequencyCap, IncentiveOffer,
-    IncentivePolicy, Policies, QuietHours, RecoverySettings, SettingsError, SmsSettings, StepSettings,
+    CheckoutStage, Conditions, CustomerKind, Delay, Device, DiscountCombination, EmailConsent, FrequencyCap,
+    IncentiveOffer, IncentivePolicy, Policies, QuietHours, RecoverySettings, SettingsError, SmsSettings, StepSettings,
     StorefrontAnswers, StorefrontSettings, Templates, ValueRange, Variant, parse_delay, parse_time_of_day,
 };
 
@@ -75,6 +75,8 @@ pub enum StopReason {
     Holdout,
     SequenceComplete,
     Expired,
+    /// The shop uninstalled the app.
+    Uninstalled,
 }
 
 impl StopReason {
@@ -91,6 +93,7 @@ impl StopReason {
             Self::Holdout => "holdout",
             Self::SequenceComplete => "sequence_complete",
             Self::Expired => "expired",
+            Self::Uninstalled => "uninstalled",
         }
     }
 }

@@ -387,6 +387,21 @@ pub struct IncentivePolicy {
     /// At most one incentive per contact in this many days.
     #[serde(default = "default_once_per")]
     pub once_per_contact_days: u32,
+    /// How long a single-use code stays valid after it is sent.
+    #[serde(default = "default_code_valid_for")]
+    pub code_valid_for: Delay,
+    /// Whether the code combines with the shop's other discounts.
+    #[serde(default)]
+    pub combines_with: DiscountCombination,
+}
+
+/// Which other discounts a recovery code combines with (Shopify's `combinesWith`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscountCombination {
+    pub order_discounts: bool,
+    pub product_discounts: bool,
+    pub shipping_discounts: bool,
 }
 
 impl Default for IncentivePolicy {
@@ -396,6 +411,8 @@ impl Default for IncentivePolicy {
             min_cart_value: 0,
             max_percent: default_max_percent(),
             once_per_contact_days: default_once_per(),
+            code_valid_for: default_code_valid_for(),
+            combines_with: DiscountCombination::default(),
         }
     }
 }
@@ -441,6 +458,9 @@ fn default_max_percent() -> u8 {
 }
 fn default_once_per() -> u32 {
     30
+}
+fn default_code_valid_for() -> Delay {
+    "7days".into()
 }
 
 impl StepSettings {
@@ -581,6 +601,7 @@ impl RecoverySettings {
         if incentives.min_cart_value < 0 {
             problems.add("policies.incentives.min_cart_value", "must not be negative");
         }
+        problems.duration("policies.incentives.code_valid_for", &incentives.code_valid_for);
         if incentives.not_before_step == 0 {
             problems.add("policies.incentives.not_before_step", "counts from 1");
         }

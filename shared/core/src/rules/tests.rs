@@ -33,6 +33,7 @@ fn sent(step: u32) -> MessageRecord {
         clicked_at: None,
         variant: None,
         incentive_percent: None,
+        discount_code: None,
     }
 }
 
@@ -363,8 +364,13 @@ fn variants_are_stable_and_follow_their_weights() {
 #[test]
 fn incentives_follow_the_policy() {
     let mut s = RecoverySettings::default();
-    s.policies.incentives =
-        IncentivePolicy { not_before_step: 2, min_cart_value: 3000, max_percent: 15, once_per_contact_days: 30 };
+    s.policies.incentives = IncentivePolicy {
+        not_before_step: 2,
+        min_cart_value: 3000,
+        max_percent: 15,
+        once_per_contact_days: 30,
+        ..IncentivePolicy::default()
+    };
     let mut step = s.steps[1].clone();
     step.incentive = Some(IncentiveOffer { percent: 10 });
     let r = open();
@@ -487,6 +493,7 @@ fn any_settings() -> impl Strategy<Value = RecoverySettings> {
                         min_cart_value: min_value,
                         max_percent,
                         once_per_contact_days: once_per,
+                        ..IncentivePolicy::default()
                     },
                 },
                 storefront: StorefrontSettings::default(),

@@ -46,6 +46,7 @@ pub fn timeline(
                     clicked_at: None,
                     variant: None,
                     incentive_percent: incentive.map(|i| i.percent),
+                    discount_code: None,
                 });
                 contact.record_send(now, incentive.is_some());
                 Some(now)

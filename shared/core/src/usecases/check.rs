@@ -1,5 +1,6 @@
 //! Run a scheduled check: reload the checkout, decide, and send at most once per step.
 
+use super::discounts::code_for_step;
 use super::{
     PERSONAL_DATA_TTL, Ports, UseCaseError, arm, count, publish, settings_of, shop_display_name, update_checkout,
 };
@@ -51,6 +52,10 @@ pub async fn run_check<P: Ports>(ports: &P, input: &CheckInput) -> Result<CheckO
     let is_current = record.armed.as_ref().is_some_and(|a| a.step == input.step && a.generation == input.generation);
     if !is_current {
         return Ok(CheckOutcome::Superseded);
+    }
+    if store.shop_state(&input.shop).await?.uninstalled_at.is_some() {
+        finish(ports, input, false).await?;
+        return Ok(CheckOutcome::Stopped { reason: StopReason::Uninstalled });
     }
     let settings = settings_of(ports, &input.shop).await?;
     let contact = contact_of(ports, &record).await?;
@@ -178,7 +183,8 @@ async fn send<P: Ports>(
         failure: None,
         clicked_at: None,
         variant: Some(plan.variant.clone()),
-        incentive_percent: plan.incentive.map(|i| i.percent),
+        incentive_percent: None,
+        discount_code: None,
     };
     match store.claim_message(shop, checkout, &message).await? {
         ClaimOutcome::Claimed => {}
@@ -188,7 +194,12 @@ async fn send<P: Ports>(
     let Some(contact_key) = record.contact_key() else {
         return Ok(CheckOutcome::Stopped { reason: StopReason::NoContact });
     };
-    let outbound = Outbound { ports, record, plan, now };
+    // A granted incentive travels as a single-use code; without one the step goes without it.
+    if let Some(incentive) = plan.incentive {
+        message.discount_code = code_for_step(ports, record, step, incentive, settings, now).await?;
+        message.incentive_percent = message.discount_code.as_ref().map(|_| incentive.percent);
+    }
+    let outbound = Outbound { ports, record, plan, now, discount: message.discount_code.as_deref() };
     let result = match plan.channel {
         Channel::Email => outbound.email(&contact_key).await?,
         Channel::Sms => outbound.sms(settings).await?,
@@ -205,7 +216,7 @@ async fn send<P: Ports>(
     store.update_message(shop, checkout, &message).await?;
     let mut counters = Vec::new();
     if message.failure.is_none() {
-        let with_incentive = plan.incentive.is_some();
+        let with_incentive = message.discount_code.is_some();
         store
             .update_contact(shop, &contact_key, |state| {
                 state.record_send(now, with_incentive);
@@ -239,6 +250,8 @@ struct Outbound<'a, P> {
     record: &'a CheckoutRecord,
     plan: &'a Plan,
     now: DateTime<Utc>,
+    /// The step's discount code, applied by the restore link.
+    discount: Option<&'a str>,
 }
 
 type SendResult = Result<Result<String, String>, UseCaseError>;
@@ -248,9 +261,15 @@ impl<P: Ports> Outbound<'_, P> {
         self.ports.config().public_base_url.trim_end_matches('/')
     }
 
-    /// The signed restore token of this step.
+    /// The signed restore token of this step (with its discount code, if any).
     fn restore_token(&self) -> String {
-        self.ports.config().links.restore(&self.record.shop, &self.record.snapshot.token, self.plan.step, self.now)
+        let (shop, checkout) = (&self.record.shop, &self.record.snapshot.token);
+        self.ports.config().links.restore_with_discount(shop, checkout, self.plan.step, self.discount, self.now)
+    }
+
+    /// The percentage of the step's incentive.
+    fn record_incentive(&self) -> Option<u8> {
+        self.plan.incentive.map(|i| i.percent)
     }
 
     async fn email(&self, contact_key: &ContactKey) -> SendResult {
@@ -270,6 +289,7 @@ impl<P: Ports> Outbound<'_, P> {
             checkout: &record.snapshot,
             restore_url: &restore_url,
             unsubscribe_url: &unsubscribe_url,
+            discount: self.discount.zip(self.record_incentive()),
         })?;
         let email = OutgoingEmail {
             from: config.sender.clone(),
@@ -279,6 +299,7 @@ impl<P: Ports> Outbound<'_, P> {
             text: rendered.text,
             unsubscribe_url,
             tags: vec![("shop".into(), shop.as_str().replace('.', "_")), ("step".into(), step.to_string())],
+            attachment: None,
         };
         Ok(provider_outcome(self.ports.messenger().send_email(&email).await))
     }
@@ -293,7 +314,8 @@ impl<P: Ports> Outbound<'_, P> {
         let store = self.ports.store();
         let token = self.restore_token();
         let code = short_code(&token);
-        store.save_short_link(&code, &token, self.now + RESTORE_LINK_LIFETIME).await?;
+        let expires_at = self.now + RESTORE_LINK_LIFETIME;
+        store.save_short_link(&record.shop, &record.snapshot.token, &code, &token, expires_at).await?;
         let link = format!("{}/s/{code}", self.base_url());
         let body = render_short(Channel::Sms, &self.plan.template, &shop_display_name(record.shop.as_str()), &link)?;
         let origination = settings.sms.origination_identity.clone();

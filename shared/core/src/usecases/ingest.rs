@@ -1,5 +1,6 @@
 //! Ingest a webhook: verify, dedupe, parse, persist, and arm or cancel the checkout's check.
 
+use super::privacy;
 use super::{
     DELIVERY_DEDUPE_TTL, PERSONAL_DATA_TTL, Ports, UseCaseError, arm, disarm, record_order, settings_of,
     update_checkout,
@@ -78,6 +79,22 @@ async fn apply<P: Ports>(ports: &P, shop: &ShopDomain, event: PlatformEvent) -> 
             Ok(IngestOutcome::Accepted)
         }
         PlatformEvent::SmsConsentChanged(change) => record_sms_consent(ports, shop, change).await,
+        PlatformEvent::AppUninstalled => {
+            privacy::uninstall(ports, shop).await?;
+            Ok(IngestOutcome::Accepted)
+        }
+        PlatformEvent::ShopRedact => {
+            privacy::redact_shop(ports, shop).await?;
+            Ok(IngestOutcome::Accepted)
+        }
+        PlatformEvent::CustomerRedact(customer) => {
+            privacy::redact_customer(ports, shop, &customer).await?;
+            Ok(IngestOutcome::Accepted)
+        }
+        PlatformEvent::CustomerDataRequest { customer, request_id } => {
+            privacy::send_customer_export(ports, shop, &customer, &request_id).await?;
+            Ok(IngestOutcome::Accepted)
+        }
         PlatformEvent::Ignored { .. } => Ok(IngestOutcome::Ignored),
     }
 }

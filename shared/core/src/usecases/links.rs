@@ -28,7 +28,22 @@ pub async fn follow_restore_link<P: Ports>(ports: &P, token: &str) -> Result<Lin
         };
         publish(ports, event).await;
     }
-    Ok(LinkTarget { location: restore_location(&claims.shop, &record.snapshot) })
+    let location = restore_location(&claims.shop, &record.snapshot);
+    Ok(LinkTarget {
+        location: match &claims.discount {
+            Some(code) => with_discount(&claims.shop, code, &location),
+            None => location,
+        },
+    })
+}
+
+/// Shopify's discount link: `/discount/{code}` applies the code and redirects to a path on the
+/// same shop (only a path, so the redirect cannot leave the shop).
+fn with_discount(shop: &ShopDomain, code: &str, location: &str) -> String {
+    let path = Url::parse(location).map(|url| url[url::Position::BeforePath..].to_owned()).unwrap_or("/cart".into());
+    let code: String = url::form_urlencoded::byte_serialize(code.as_bytes()).collect();
+    let redirect: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+    format!("https://{shop}/discount/{code}?redirect={redirect}")
 }
 
 /// The URL that restores a checkout, always on the shop's own domain: the platform's restore URL

@@ -5,9 +5,12 @@
 pub mod admin;
 mod check;
 pub mod delivery;
+pub mod discounts;
 mod ingest;
+pub mod install;
 mod links;
 mod orders;
+pub mod privacy;
 pub mod push;
 pub mod storefront;
 #[cfg(test)]
@@ -24,7 +27,10 @@ use crate::links::{LinkError, LinkSigner};
 use crate::model::{CheckoutRecord, CheckoutToken, ShopDomain};
 use crate::platform::DeliveryError;
 use crate::platform::shopify::WebhookSecrets;
-use crate::ports::{CheckInput, Clock, DomainEvent, EventBus, Messenger, PortError, ScheduledCheck, Scheduler, Store};
+use crate::ports::{
+    CheckInput, Clock, DomainEvent, EventBus, Messenger, PlatformApi, PortError, ScheduledCheck, Scheduler, Store,
+    Vault,
+};
 use crate::render::RenderError;
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, Duration, Utc};
@@ -46,7 +52,7 @@ pub struct Config {
     pub sender: String,
     /// The app's API key: the `aud` of session tokens.
     pub shopify_api_key: String,
-    /// The app's client secret: signs session tokens.
+    /// The app's client secret: signs session tokens, OAuth callbacks and webhooks.
     pub shopify_api_secret: Vec<u8>,
 }
 
@@ -57,31 +63,48 @@ pub trait Ports: Send + Sync {
     type Messenger: Messenger;
     type Events: EventBus;
     type Clock: Clock;
+    type Vault: Vault;
+    type Platform: PlatformApi;
     fn store(&self) -> &Self::Store;
     fn scheduler(&self) -> &Self::Scheduler;
     fn messenger(&self) -> &Self::Messenger;
     fn events(&self) -> &Self::Events;
     fn clock(&self) -> &Self::Clock;
+    fn vault(&self) -> &Self::Vault;
+    fn platform(&self) -> &Self::Platform;
     fn config(&self) -> &Config;
 }
 
 /// The plain bundle of adapters that implements [`Ports`].
 #[derive(Debug, Clone)]
-pub struct Services<S, Sch, M, E, C> {
+pub struct Services<S, Sch, M, E, C, V, A> {
     pub store: S,
     pub scheduler: Sch,
     pub messenger: M,
     pub events: E,
     pub clock: C,
+    pub vault: V,
+    pub platform: A,
     pub config: Config,
 }
 
-impl<S: Store, Sch: Scheduler, M: Messenger, E: EventBus, C: Clock> Ports for Services<S, Sch, M, E, C> {
+impl<S, Sch, M, E, C, V, A> Ports for Services<S, Sch, M, E, C, V, A>
+where
+    S: Store,
+    Sch: Scheduler,
+    M: Messenger,
+    E: EventBus,
+    C: Clock,
+    V: Vault,
+    A: PlatformApi,
+{
     type Store = S;
     type Scheduler = Sch;
     type Messenger = M;
     type Events = E;
     type Clock = C;
+    type Vault = V;
+    type Platform = A;
     fn store(&self) -> &S {
         &self.store
     }
@@ -96,6 +119,12 @@ impl<S: Store, Sch: Scheduler, M: Messenger, E: EventBus, C: Clock> Ports for Se
     }
     fn clock(&self) -> &C {
         &self.clock
+    }
+    fn vault(&self) -> &V {
+        &self.vault
+    }
+    fn platform(&self) -> &A {
+        &self.platform
     }
     fn config(&self) -> &Config {
         &self.config
@@ -127,6 +156,8 @@ pub enum UseCaseError {
     StaleVersion,
     #[error(transparent)]
     Registration(#[from] crate::push::RegistrationError),
+    #[error(transparent)]
+    Install(#[from] crate::platform::oauth::OAuthError),
 }
 
 /// The name of the schedule for a checkout's step: a hash, so it is deterministic, fits the

@@ -24,6 +24,8 @@ struct MemoryStore {
     short_links: Mutex<HashMap<String, String>>,
     threads: Mutex<HashMap<String, (ShopDomain, CheckoutToken)>>,
     replies: Mutex<Vec<(CheckoutToken, InboundReply)>>,
+    discounts: Mutex<BTreeMap<(String, u32), DiscountRecord>>,
+    token: Mutex<Option<SealedSecret>>,
     /// Runs between reading a checkout and claiming a message, to simulate a racing order.
     before_claim: Mutex<Option<ClaimHook>>,
 }
@@ -154,7 +156,14 @@ impl Store for MemoryStore {
         *count += 1;
         Ok(true)
     }
-    async fn save_short_link(&self, code: &str, token: &str, _: DateTime<Utc>) -> PortResult<()> {
+    async fn save_short_link(
+        &self,
+        _: &ShopDomain,
+        _: &CheckoutToken,
+        code: &str,
+        token: &str,
+        _: DateTime<Utc>,
+    ) -> PortResult<()> {
         self.short_links.lock().unwrap().insert(code.to_owned(), token.to_owned());
         Ok(())
     }
@@ -177,6 +186,72 @@ impl Store for MemoryStore {
     async fn save_reply(&self, _: &ShopDomain, checkout: &CheckoutToken, reply: &InboundReply) -> PortResult<()> {
         self.replies.lock().unwrap().push((checkout.clone(), reply.clone()));
         Ok(())
+    }
+    async fn claim_discount(
+        &self,
+        _: &ShopDomain,
+        checkout: &CheckoutToken,
+        discount: &DiscountRecord,
+    ) -> PortResult<Option<DiscountRecord>> {
+        let mut all = self.discounts.lock().unwrap();
+        let key = (checkout.to_string(), discount.step);
+        if let Some(existing) = all.get(&key) {
+            return Ok(Some(existing.clone()));
+        }
+        all.insert(key, discount.clone());
+        Ok(None)
+    }
+    async fn save_discount(
+        &self,
+        _: &ShopDomain,
+        checkout: &CheckoutToken,
+        discount: &DiscountRecord,
+    ) -> PortResult<()> {
+        self.discounts.lock().unwrap().insert((checkout.to_string(), discount.step), discount.clone());
+        Ok(())
+    }
+    async fn save_token(&self, _: &ShopDomain, token: &SealedSecret) -> PortResult<()> {
+        *self.token.lock().unwrap() = Some(token.clone());
+        Ok(())
+    }
+    async fn load_token(&self, _: &ShopDomain) -> PortResult<Option<SealedSecret>> {
+        Ok(self.token.lock().unwrap().clone())
+    }
+    async fn delete_token(&self, _: &ShopDomain) -> PortResult<()> {
+        *self.token.lock().unwrap() = None;
+        Ok(())
+    }
+    async fn armed_checkouts(&self, _: &ShopDomain) -> PortResult<Vec<CheckoutRecord>> {
+        Ok(self.checkouts.lock().unwrap().values().filter(|r| r.armed.is_some()).cloned().collect())
+    }
+    async fn customer_data(&self, shop: &ShopDomain, contacts: &[ContactKey]) -> PortResult<Vec<DataOwner>> {
+        let all = self.checkouts.lock().unwrap();
+        Ok(all
+            .values()
+            .filter(|r| {
+                let c = &r.snapshot.contact;
+                [c.email_key(shop), c.phone_key(shop)].iter().flatten().any(|k| contacts.contains(k))
+            })
+            .map(|r| DataOwner::Checkout(r.snapshot.token.clone()))
+            .collect())
+    }
+    async fn forget(&self, _: &ShopDomain, owner: &DataOwner) -> PortResult<usize> {
+        let removed = match owner {
+            DataOwner::Checkout(token) => {
+                let mut messages = self.messages.lock().unwrap();
+                let before = messages.len();
+                messages.retain(|(t, _), _| t != token.as_str());
+                (before - messages.len()) + usize::from(self.checkouts.lock().unwrap().remove(token.as_str()).is_some())
+            }
+            DataOwner::Contact(key) => usize::from(self.contacts.lock().unwrap().remove(key.as_str()).is_some()),
+            DataOwner::Cart(_) => 0,
+        };
+        Ok(removed)
+    }
+    async fn forget_shop(&self, _: &ShopDomain) -> PortResult<usize> {
+        let count = self.checkouts.lock().unwrap().drain().count() + self.contacts.lock().unwrap().drain().count();
+        self.messages.lock().unwrap().clear();
+        Ok(count)
     }
     async fn replies(&self, _: &ShopDomain, checkout: &CheckoutToken) -> PortResult<Vec<InboundReply>> {
         Ok(self.replies.lock().unwrap().iter().filter(|(c, _)| c == checkout).map(|(_, r)| r.clone()).collect())
@@ -251,6 +326,55 @@ impl Messenger for MemoryMessenger {
     }
 }
 
+/// "Seals" by reversing the text: enough to tell sealed from plain in a unit test.
+#[derive(Default)]
+struct MemoryVault;
+
+impl Vault for MemoryVault {
+    async fn seal(&self, secret: &str) -> PortResult<SealedSecret> {
+        Ok(SealedSecret {
+            key_id: "memory".into(),
+            wrapped_key: String::new(),
+            nonce: String::new(),
+            ciphertext: secret.chars().rev().collect(),
+        })
+    }
+    async fn open(&self, sealed: &SealedSecret) -> PortResult<String> {
+        Ok(sealed.ciphertext.chars().rev().collect())
+    }
+}
+
+/// The platform's APIs: every code exchange grants `token-for-{code}`; discounts are recorded.
+#[derive(Default)]
+struct MemoryPlatform {
+    discounts: Mutex<Vec<DiscountRequest>>,
+}
+
+impl PlatformApi for MemoryPlatform {
+    async fn exchange_code(&self, _: &ShopDomain, code: &str) -> PortResult<AccessGrant> {
+        Ok(AccessGrant { access_token: format!("token-for-{code}"), scopes: vec!["write_discounts".into()] })
+    }
+    async fn exchange_session_token(&self, _: &ShopDomain, _: &str) -> PortResult<AccessGrant> {
+        Ok(AccessGrant { access_token: "token-from-session".into(), scopes: vec!["write_discounts".into()] })
+    }
+    async fn shop_profile(&self, _: &ShopDomain, _: &str) -> PortResult<ShopProfile> {
+        Ok(ShopProfile { name: Some("Shop A".into()), contact_email: Some("owner@shop-a.test".into()) })
+    }
+    async fn create_discount(
+        &self,
+        _: &ShopDomain,
+        _: &str,
+        discount: &DiscountRequest,
+    ) -> PortResult<DiscountOutcome> {
+        let mut all = self.discounts.lock().unwrap();
+        if all.iter().any(|d| d.code == discount.code) {
+            return Ok(DiscountOutcome::AlreadyExists);
+        }
+        all.push(discount.clone());
+        Ok(DiscountOutcome::Created(format!("gid://shopify/DiscountCodeNode/{}", all.len())))
+    }
+}
+
 #[derive(Default)]
 struct MemoryEvents(Mutex<Vec<DomainEvent>>);
 
@@ -261,7 +385,8 @@ impl EventBus for MemoryEvents {
     }
 }
 
-type TestPorts = Services<MemoryStore, MemoryScheduler, MemoryMessenger, MemoryEvents, ManualClock>;
+type TestPorts =
+    Services<MemoryStore, MemoryScheduler, MemoryMessenger, MemoryEvents, ManualClock, MemoryVault, MemoryPlatform>;
 
 const SECRET: &[u8] = b"unit-test-secret";
 
@@ -276,6 +401,8 @@ fn ports() -> TestPorts {
         messenger: MemoryMessenger::default(),
         events: MemoryEvents::default(),
         clock: ManualClock::starting_at(start()),
+        vault: MemoryVault,
+        platform: MemoryPlatform::default(),
         config: Config {
             webhook_secrets: crate::platform::shopify::WebhookSecrets::new(SECRET, None),
             links: crate::links::LinkSigner::new(b"links-secret-links-secret-links!"),

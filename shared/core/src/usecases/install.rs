@@ -1,0 +1,112 @@
+//! Install the app on a shop: the authorization code grant (`GET /auth`, `GET /auth/callback`)
+//! and the token exchange embedded apps use (`POST /auth/token-exchange`). Either way the offline
+//! access token is sealed by the [`Vault`] before it is stored, the granted scopes and the shop's
+//! contact address are recorded, and a previous uninstall is cleared.
+
+use super::{Ports, UseCaseError, admin, count_by};
+use crate::model::{Installation, ShopDomain, WebhookId};
+use crate::platform::oauth::{self, OAuthError};
+use crate::ports::{AccessGrant, Clock, PlatformApi, Store, Vault};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The scopes Reclaim asks for (as in `shopify.app.toml`).
+pub const SCOPES: &[&str] = &["read_checkouts", "read_orders", "read_customers", "write_discounts"];
+
+/// How long a used authorization code is remembered, to refuse a replay.
+const USED_CODE_TTL: chrono::Duration = chrono::Duration::days(1);
+
+/// Where `GET /auth` sends the merchant, and the cookie that keeps the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallStart {
+    pub location: String,
+    pub set_cookie: String,
+}
+
+/// Starts an install for `shop` with a fresh 32-byte `nonce` (the caller draws it from the
+/// operating system's generator; the core does no I/O).
+pub fn begin_install<P: Ports>(ports: &P, shop: Option<&str>, nonce: &[u8; 32]) -> Result<InstallStart, UseCaseError> {
+    let shop = shop.and_then(|s| ShopDomain::parse(s).ok()).ok_or(OAuthError::BadShop)?;
+    let config = ports.config();
+    let state = hex::encode(nonce);
+    let scopes: Vec<String> = SCOPES.iter().map(|s| (*s).to_owned()).collect();
+    let redirect_uri = format!("{}/auth/callback", config.public_base_url.trim_end_matches('/'));
+    Ok(InstallStart {
+        location: oauth::authorize_url(&shop, &config.shopify_api_key, &scopes, &redirect_uri, &state),
+        set_cookie: oauth::state_cookie(&config.shopify_api_secret, &shop, &state),
+    })
+}
+
+/// Completes an install from Shopify's callback (`query` is the raw query string, `cookie` the
+/// request's `Cookie` header). Every check happens before anything is stored; the code is claimed
+/// once, so a replayed callback is refused. Returns where to send the merchant: into the app.
+pub async fn complete_install<P: Ports>(
+    ports: &P,
+    query: Option<&str>,
+    cookie: Option<&str>,
+) -> Result<String, UseCaseError> {
+    let pairs = oauth::query_pairs(query.unwrap_or_default());
+    let config = ports.config();
+    let now = ports.clock().now();
+    let callback = oauth::verify_callback(&config.shopify_api_secret, &pairs, cookie, now)?;
+    let used = WebhookId::new(format!("oauth-code-{}", hex::encode(&Sha256::digest(callback.code.as_bytes())[..16])))
+        .map_err(|e| UseCaseError::BadRequest(e.to_string()))?;
+    if !ports.store().claim_delivery(&callback.shop, &used, now + USED_CODE_TTL).await? {
+        return Err(OAuthError::CodeReused.into());
+    }
+    let grant = ports.platform().exchange_code(&callback.shop, &callback.code).await?;
+    install(ports, &callback.shop, grant).await?;
+    Ok(format!("https://{}/admin/apps/{}", callback.shop, config.shopify_api_key))
+}
+
+/// What a token exchange installed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Installed {
+    pub shop: ShopDomain,
+    pub scopes: Vec<String>,
+}
+
+/// The embedded app's install: its session token (`Authorization: Bearer …`) is exchanged for an
+/// offline access token.
+pub async fn token_exchange<P: Ports>(ports: &P, authorization: Option<&str>) -> Result<Installed, UseCaseError> {
+    let shop = admin::authenticate(ports, authorization, None)?;
+    let session_token = authorization.and_then(|a| a.split_once(' ')).map(|(_, t)| t.trim()).unwrap_or_default();
+    let grant = ports.platform().exchange_session_token(&shop, session_token).await?;
+    let scopes = grant.scopes.clone();
+    install(ports, &shop, grant).await?;
+    Ok(Installed { shop, scopes })
+}
+
+/// Seals and stores the token, records the installation, and clears a previous uninstall.
+async fn install<P: Ports>(ports: &P, shop: &ShopDomain, grant: AccessGrant) -> Result<(), UseCaseError> {
+    let sealed = ports.vault().seal(&grant.access_token).await?;
+    ports.store().save_token(shop, &sealed).await?;
+    let profile = match ports.platform().shop_profile(shop, &grant.access_token).await {
+        Ok(profile) => profile,
+        Err(error) => {
+            tracing::warn!(%shop, %error, "could not read the shop's profile; continuing without a contact address");
+            Default::default()
+        }
+    };
+    let installation =
+        Installation { installed_at: ports.clock().now(), scopes: grant.scopes, contact_email: profile.contact_email };
+    ports
+        .store()
+        .update_shop_state(shop, |state| {
+            state.installation = Some(installation.clone());
+            state.uninstalled_at = None;
+            true
+        })
+        .await?;
+    count_by(ports, shop, "install", &[("installs".to_owned(), 1)]).await?;
+    tracing::info!(%shop, scopes = ?installation.scopes, "app installed");
+    Ok(())
+}
+
+/// The shop's offline access token, opened from the vault; `None` when the app is not installed.
+pub(crate) async fn access_token<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<Option<String>, UseCaseError> {
+    match ports.store().load_token(shop).await? {
+        Some(sealed) => Ok(Some(ports.vault().open(&sealed).await?)),
+        None => Ok(None),
+    }
+}

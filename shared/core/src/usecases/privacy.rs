@@ -1,0 +1,183 @@
+//! The app's lifecycle and the mandatory privacy webhooks: `app/uninstalled` stops every sequence
+//! and destroys the token; `shop/redact` deletes everything held for the shop; `customers/redact`
+//! deletes a customer's checkouts, messages, replies, captures and contact state (matched by email
+//! and phone); `customers/data_request` gathers the same as JSON and emails it to the shop.
+
+use super::{Ports, UseCaseError, count_by, disarm, update_checkout};
+use crate::model::{Capture, CheckoutRecord, ContactKey, ContactState, InboundReply, MessageRecord, ShopDomain};
+use crate::platform::CustomerRef;
+use crate::ports::{Clock, DataOwner, Messenger, OutgoingEmail, Store};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// Marks the shop uninstalled, stops every sequence (schedules deleted) and destroys the token.
+pub async fn uninstall<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<usize, UseCaseError> {
+    let store = ports.store();
+    let now = ports.clock().now();
+    store
+        .update_shop_state(shop, |state| {
+            state.uninstalled_at = Some(now);
+            state.installation = None;
+            true
+        })
+        .await?;
+    store.delete_token(shop).await?;
+    let armed = store.armed_checkouts(shop).await?;
+    for record in &armed {
+        disarm(ports, record).await?;
+        update_checkout(ports, shop, &record.snapshot.token, |mut record| record.armed.take().map(|_| record)).await?;
+    }
+    count_by(ports, shop, "uninstall", &[("uninstalls".to_owned(), 1)]).await?;
+    tracing::info!(%shop, stopped = armed.len(), "app uninstalled");
+    Ok(armed.len())
+}
+
+/// Deletes everything held for the shop.
+pub async fn redact_shop<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<usize, UseCaseError> {
+    for record in ports.store().armed_checkouts(shop).await? {
+        disarm(ports, &record).await?;
+    }
+    let deleted = ports.store().forget_shop(shop).await?;
+    tracing::info!(%shop, deleted, "shop redacted");
+    Ok(deleted)
+}
+
+/// Everything that belongs to a customer: their checkouts (by the email's and the phone's
+/// contact keys), those checkouts' carts and other contact keys, captures, and contact states.
+async fn customer_owners<P: Ports>(
+    ports: &P,
+    shop: &ShopDomain,
+    customer: &CustomerRef,
+) -> Result<BTreeSet<DataOwner>, UseCaseError> {
+    let mut keys: Vec<ContactKey> = Vec::new();
+    keys.extend(customer.email.as_deref().map(|e| ContactKey::for_email(shop, e)));
+    keys.extend(customer.phone.as_deref().map(|p| ContactKey::for_phone(shop, p)));
+    let mut owners: BTreeSet<DataOwner> = keys.iter().cloned().map(DataOwner::Contact).collect();
+    for owner in ports.store().customer_data(shop, &keys).await? {
+        if let DataOwner::Checkout(token) = &owner
+            && let Some(record) = ports.store().load_checkout(shop, token).await?
+        {
+            let contact = &record.snapshot.contact;
+            owners.extend(contact.email_key(shop).map(DataOwner::Contact));
+            owners.extend(contact.phone_key(shop).map(DataOwner::Contact));
+            owners.extend(record.snapshot.cart_token.clone().map(DataOwner::Cart));
+        }
+        owners.insert(owner);
+    }
+    Ok(owners)
+}
+
+/// Deletes everything held on a customer; returns how many items went.
+pub async fn redact_customer<P: Ports>(
+    ports: &P,
+    shop: &ShopDomain,
+    customer: &CustomerRef,
+) -> Result<usize, UseCaseError> {
+    let owners = customer_owners(ports, shop, customer).await?;
+    let mut deleted = 0;
+    for owner in &owners {
+        if let DataOwner::Checkout(token) = owner
+            && let Some(record) = ports.store().load_checkout(shop, token).await?
+        {
+            disarm(ports, &record).await?;
+        }
+        deleted += ports.store().forget(shop, owner).await?;
+    }
+    count_by(ports, shop, "redact", &[("privacy.customers_redacted".to_owned(), 1)]).await?;
+    tracing::info!(%shop, deleted, "customer redacted");
+    Ok(deleted)
+}
+
+/// One checkout in an export, with what was sent and what the shopper replied.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedCheckout {
+    pub checkout: CheckoutRecord,
+    pub messages: Vec<MessageRecord>,
+    pub replies: Vec<InboundReply>,
+}
+
+/// Everything held on a customer at a shop.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerExport {
+    pub shop: ShopDomain,
+    pub data_request_id: String,
+    pub customer: CustomerRef,
+    pub checkouts: Vec<ExportedCheckout>,
+    pub captures: Vec<Capture>,
+    /// Suppression, consent, recent sends and devices, by contact key.
+    pub contacts: Vec<(String, ContactState)>,
+}
+
+/// Gathers everything held on a customer.
+pub async fn export_customer<P: Ports>(
+    ports: &P,
+    shop: &ShopDomain,
+    customer: &CustomerRef,
+    request_id: &str,
+) -> Result<CustomerExport, UseCaseError> {
+    let store = ports.store();
+    let mut export = CustomerExport {
+        shop: shop.clone(),
+        data_request_id: request_id.to_owned(),
+        customer: customer.clone(),
+        checkouts: Vec::new(),
+        captures: Vec::new(),
+        contacts: Vec::new(),
+    };
+    for owner in customer_owners(ports, shop, customer).await? {
+        match owner {
+            DataOwner::Checkout(token) => {
+                if let Some(checkout) = store.load_checkout(shop, &token).await? {
+                    let messages = store.messages(shop, &token).await?;
+                    let replies = store.replies(shop, &token).await?;
+                    export.checkouts.push(ExportedCheckout { checkout, messages, replies });
+                }
+            }
+            DataOwner::Cart(cart) => export.captures.extend(store.load_capture(shop, &cart).await?),
+            DataOwner::Contact(key) => {
+                let state = store.contact(shop, &key).await?;
+                if state != ContactState::default() {
+                    export.contacts.push((key.as_str().to_owned(), state));
+                }
+            }
+        }
+    }
+    Ok(export)
+}
+
+/// Handles `customers/data_request`: the export goes, as a JSON attachment, to the shop's contact
+/// address from its installation. Without one the request fails (and Shopify retries it).
+pub async fn send_customer_export<P: Ports>(
+    ports: &P,
+    shop: &ShopDomain,
+    customer: &CustomerRef,
+    request_id: &str,
+) -> Result<(), UseCaseError> {
+    let contact = ports.store().shop_state(shop).await?.installation.and_then(|i| i.contact_email);
+    let Some(to) = contact else {
+        return Err(UseCaseError::BadRequest("no contact address is known for this shop; reinstall the app".into()));
+    };
+    let export = export_customer(ports, shop, customer, request_id).await?;
+    let json = serde_json::to_vec_pretty(&export).map_err(|e| UseCaseError::BadRequest(e.to_string()))?;
+    let summary = format!(
+        "Customer data request {request_id}: {} checkout(s), {} storefront capture(s), {} contact record(s). \
+         Everything Reclaim holds on this customer is attached as JSON.",
+        export.checkouts.len(),
+        export.captures.len(),
+        export.contacts.len()
+    );
+    let email = OutgoingEmail {
+        from: ports.config().sender.clone(),
+        to,
+        subject: format!("Reclaim: customer data request {request_id}"),
+        html: format!("<p>{summary}</p>"),
+        text: summary,
+        unsubscribe_url: String::new(),
+        tags: vec![("shop".into(), shop.as_str().replace('.', "_")), ("kind".into(), "data_request".into())],
+        attachment: Some((format!("customer-data-{request_id}.json"), json)),
+    };
+    ports.messenger().send_email(&email).await?;
+    count_by(ports, shop, "export", &[("privacy.data_requests".to_owned(), 1)]).await?;
+    tracing::info!(%shop, "customer data export sent");
+    Ok(())
+}
