@@ -3,7 +3,7 @@
 //! raw MIME, headers intact) and writes each email's HTML part to a file.
 
 use anyhow::Context;
-use mail_parser::MessageParser;
+use mail_parser::{MessageParser, MimeHeaders};
 use std::path::{Path, PathBuf};
 
 /// One email the emulator accepted.
@@ -15,6 +15,15 @@ pub struct SentEmail {
     pub text: String,
     pub list_unsubscribe: Option<String>,
     pub list_unsubscribe_post: Option<String>,
+    /// Attachments: (file name, content).
+    pub attachments: Vec<(String, Vec<u8>)>,
+}
+
+impl SentEmail {
+    /// The first attachment, read as JSON (a customer data export).
+    pub fn attachment_json(&self) -> Option<serde_json::Value> {
+        self.attachments.first().and_then(|(_, content)| serde_json::from_slice(content).ok())
+    }
 }
 
 /// Every email sent so far, oldest first.
@@ -88,6 +97,10 @@ fn parse(raw: &str) -> anyhow::Result<SentEmail> {
         text: message.body_text(0).map(|b| b.into_owned()).unwrap_or_default(),
         list_unsubscribe: header("List-Unsubscribe"),
         list_unsubscribe_post: header("List-Unsubscribe-Post"),
+        attachments: message
+            .attachments()
+            .map(|a| (a.attachment_name().unwrap_or_default().to_owned(), a.contents().to_vec()))
+            .collect(),
     })
 }
 

@@ -29,6 +29,8 @@ pub struct LocalConfig {
     pub kms_key_alias: String,
     /// Where Shopify is reached instead of `https://{shop}` (a stand-in in the tests).
     pub shopify_endpoint: Option<String>,
+    /// How hard the Shopify client retries (tests shorten the waits).
+    pub shopify_retry: reclaim_aws::RetryPolicy,
 }
 
 impl LocalConfig {
@@ -45,6 +47,7 @@ impl LocalConfig {
             public_base_url: public_base_url.to_owned(),
             kms_key_alias: "alias/reclaim-local".into(),
             shopify_endpoint: None,
+            shopify_retry: reclaim_aws::RetryPolicy::default(),
         }
     }
 
@@ -68,7 +71,9 @@ impl LocalConfig {
                 _ => return None,
             })
         };
-        Settings::from_lookup(lookup).expect("local settings are complete")
+        let mut settings = Settings::from_lookup(lookup).expect("local settings are complete");
+        settings.shopify_retry = self.shopify_retry;
+        settings
     }
 }
 

@@ -14,6 +14,9 @@ use reclaim_local::gateway::{self, Gateway};
 use reclaim_local::outbox::{self, SentEmail};
 use reclaim_local::pump::{self, Fired};
 use reclaim_local::stack::{self, LocalConfig, LocalServices};
+pub mod shopify_standin;
+
+pub use shopify_standin::{Scripted, ShopifyStandIn};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -37,6 +40,8 @@ pub struct TestStack {
     pub config: LocalConfig,
     pub http: reqwest::Client,
     pub shop: String,
+    /// Shopify's OAuth and Admin API, stood in locally.
+    pub shopify: ShopifyStandIn,
 }
 
 /// A DynamoDB item.
@@ -52,6 +57,10 @@ impl TestStack {
         let mut config = LocalConfig::new(emulator().endpoint(), &base);
         config.table = format!("t-{unique}");
         config.schedule_group = format!("g-{unique}");
+        let shopify = ShopifyStandIn::start(&config.shopify_api_key, &config.shopify_secret).await;
+        config.shopify_endpoint = Some(shopify.url().to_owned());
+        let quick = std::time::Duration::from_millis(20);
+        config.shopify_retry = reclaim_aws::RetryPolicy { attempts: 4, base_delay: quick, max_delay: quick * 3 };
         stack::create_resources(&stack::sdk_config(&config.endpoint).await, &config).await.unwrap();
         let clock = ManualClock::starting_at(epoch());
         let services = Arc::new(stack::services(&config, AnyClock::Manual(clock.clone())).await);
@@ -59,7 +68,7 @@ impl TestStack {
         let gateway = gateway::serve(listener, services.clone(), &shop).unwrap();
         reclaim_aws::install_tls_provider();
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { services, clock, gateway, config, http, shop }
+        Self { services, clock, gateway, config, http, shop, shopify }
     }
 
     /// A checkout of this test's shop, created at the epoch.
