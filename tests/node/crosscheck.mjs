@@ -4,6 +4,8 @@
 //       -> ["<base64 hmac>", ...]            (the library's own test-helper signer)
 //   node crosscheck.mjs validate  < {"secret": "...", "cases": [{"body", "hmac", "topic", "shop", "webhookId"}]}
 //       -> [{"valid": bool, "reason": "..."}] (shopify.webhooks.validate, as an app would call it)
+//   node crosscheck.mjs oauth     < {"secret": "...", "queries": [{"code", "shop", "state", "timestamp", "hmac", ...}]}
+//       -> [{"valid": bool, "error": "..."}]  (shopify.utils.validateHmac: the install callback's query HMAC)
 import '@shopify/shopify-api/adapters/node';
 import { shopifyApi, ApiVersion } from '@shopify/shopify-api';
 import { getHmac } from '@shopify/shopify-api/test-helpers';
@@ -48,7 +50,26 @@ if (mode === 'sign') {
     results.push({ valid: result.valid, reason: result.reason ?? null });
   }
   console.log(JSON.stringify(results));
+} else if (mode === 'oauth') {
+  const shopify = shopifyApi({
+    apiKey: 'reclaim-crosscheck',
+    apiSecretKey: input.secret,
+    scopes: ['read_orders'],
+    hostName: 'reclaim.example',
+    apiVersion: ApiVersion.July25 ?? Object.values(ApiVersion)[0],
+    isEmbeddedApp: true,
+    logger: { level: 0, log: () => {} },
+  });
+  const results = [];
+  for (const query of input.queries) {
+    try {
+      results.push({ valid: await shopify.utils.validateHmac(query), error: null });
+    } catch (error) {
+      results.push({ valid: false, error: String(error.message ?? error) });
+    }
+  }
+  console.log(JSON.stringify(results));
 } else {
-  console.error('usage: node crosscheck.mjs sign|validate < input.json');
+  console.error('usage: node crosscheck.mjs sign|validate|oauth < input.json');
   process.exit(2);
 }

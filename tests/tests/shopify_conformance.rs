@@ -161,3 +161,65 @@ fn the_real_payload_shapes_in_the_shared_fixtures_parse() {
     assert_eq!(change.phone.as_deref(), Some("+16136120707"));
     assert_eq!(change.evidence, None);
 }
+
+/// The install callback's query HMAC as Reclaim signs and checks it, judged by Shopify's own
+/// `shopify.utils.validateHmac` (which also requires a timestamp within 90 s of now).
+#[test]
+fn oauth_query_hmacs_agree_with_shopify_api() {
+    use reclaim_core::platform::oauth::{sign_query, verify_callback};
+    let secret = "crosscheck-oauth-secret";
+    let now = chrono::Utc::now();
+    let mut pairs: Vec<(String, String)> = [
+        ("code", "0907a61c0c8d55e99db179b68161bc00"),
+        ("host", "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvcXVpY2tzdGFydA"),
+        ("shop", "quickstart-d1b4.myshopify.com"),
+        ("state", "3f2a9c1e"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    pairs.push(("timestamp".into(), now.timestamp().to_string()));
+    let hmac = sign_query(secret.as_bytes(), &pairs);
+    let as_object = |pairs: &[(String, String)], hmac: &str| {
+        let mut object: serde_json::Map<String, Value> = pairs.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        object.insert("hmac".into(), json!(hmac));
+        Value::Object(object)
+    };
+    let mut tampered = pairs.clone();
+    tampered[3].1 = "another-state".into();
+    let queries = json!([as_object(&pairs, &hmac), as_object(&tampered, &hmac)]);
+    let verdicts = shopify_api("oauth", &json!({ "secret": secret, "queries": queries }));
+    assert_eq!(verdicts[0]["valid"], true, "shopify-api accepts Reclaim's signature: {verdicts}");
+    assert_eq!(verdicts[1]["valid"], false, "and refuses a tampered query: {verdicts}");
+
+    // And Reclaim's check agrees with Shopify's on the same query (the state cookie aside).
+    let shop = reclaim_core::model::ShopDomain::parse("quickstart-d1b4.myshopify.com").unwrap();
+    let cookie = reclaim_core::platform::oauth::state_cookie(secret.as_bytes(), &shop, "3f2a9c1e");
+    let mut signed = pairs.clone();
+    signed.push(("hmac".into(), hmac));
+    assert!(verify_callback(secret.as_bytes(), &signed, Some(cookie.split(';').next().unwrap()), now).is_ok());
+}
+
+/// `shopify.app.toml` asks for the scopes the install asks for, and subscribes every topic Reclaim
+/// handles, the three mandatory compliance topics included.
+#[test]
+fn the_app_configuration_matches_the_code() {
+    let toml = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shopify.app.toml")).unwrap();
+    let scopes = reclaim_core::usecases::install::SCOPES.join(",");
+    assert!(toml.contains(&format!("scopes = \"{scopes}\"")), "scopes in shopify.app.toml differ from {scopes}");
+    for topic in [
+        "checkouts/create",
+        "checkouts/update",
+        "checkouts/delete",
+        "carts/update",
+        "orders/create",
+        "customers/update",
+        "app/uninstalled",
+        "customers/data_request",
+        "customers/redact",
+        "shop/redact",
+    ] {
+        assert!(toml.contains(&format!("\"{topic}\"")), "{topic} is not subscribed");
+    }
+    assert!(toml.contains("compliance_topics"));
+}
