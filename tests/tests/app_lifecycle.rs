@@ -154,20 +154,25 @@ async fn uninstall_stops_a_live_sequence_and_destroys_the_token() {
     stack.deliver("checkouts/create", "wh-live", &fixtures::checkout(&spec)).await;
     assert_eq!(stack.schedules().await.len(), 1);
 
-    // A forged uninstall is refused.
-    let forged = fixtures::deliver(
-        &stack.http,
-        &stack.gateway.url(),
-        "not-the-secret",
-        &stack.shop,
-        "app/uninstalled",
-        "wh-forged",
-        &json!({"id": 1, "domain": stack.shop}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(forged.status(), 401);
+    // A forged uninstall or privacy request is refused, and changes nothing.
+    let before = stack.items().await.len();
+    for topic in ["app/uninstalled", "shop/redact", "customers/redact", "customers/data_request"] {
+        let body = json!({"shop_domain": stack.shop, "customer": {"email": "live@shopper.test"}});
+        let forged = fixtures::deliver(
+            &stack.http,
+            &stack.gateway.url(),
+            "not-the-secret",
+            &stack.shop,
+            topic,
+            &format!("wh-forged-{topic}"),
+            &body,
+        )
+        .await
+        .unwrap();
+        assert_eq!(forged.status(), 401, "{topic}");
+    }
     assert_eq!(stack.schedules().await.len(), 1);
+    assert_eq!(stack.items().await.len(), before);
 
     let response = stack.deliver("app/uninstalled", "wh-uninstall", &json!({"id": 1, "domain": stack.shop})).await;
     assert_eq!(response.status(), 200);
