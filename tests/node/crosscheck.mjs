@@ -17,19 +17,22 @@ const input = JSON.parse(await new Promise((resolve) => {
   process.stdin.on('end', () => resolve(data));
 }));
 
+// The library configured as an app with this client secret.
+const app = (secret) => shopifyApi({
+  apiKey: 'reclaim-crosscheck',
+  apiSecretKey: secret,
+  scopes: ['read_orders'],
+  hostName: 'reclaim.example',
+  apiVersion: ApiVersion.July25 ?? Object.values(ApiVersion)[0],
+  isEmbeddedApp: true,
+  logger: { level: 0, log: () => {} },
+});
+
 const mode = process.argv[2];
 if (mode === 'sign') {
   console.log(JSON.stringify(input.bodies.map((body) => getHmac(body, input.secret))));
 } else if (mode === 'validate') {
-  const shopify = shopifyApi({
-    apiKey: 'reclaim-crosscheck',
-    apiSecretKey: input.secret,
-    scopes: ['read_orders'],
-    hostName: 'reclaim.example',
-    apiVersion: ApiVersion.July25 ?? Object.values(ApiVersion)[0],
-    isEmbeddedApp: true,
-    logger: { level: 0, log: () => {} },
-  });
+  const shopify = app(input.secret);
   const results = [];
   for (const c of input.cases) {
     const rawRequest = {
@@ -51,15 +54,7 @@ if (mode === 'sign') {
   }
   console.log(JSON.stringify(results));
 } else if (mode === 'oauth') {
-  const shopify = shopifyApi({
-    apiKey: 'reclaim-crosscheck',
-    apiSecretKey: input.secret,
-    scopes: ['read_orders'],
-    hostName: 'reclaim.example',
-    apiVersion: ApiVersion.July25 ?? Object.values(ApiVersion)[0],
-    isEmbeddedApp: true,
-    logger: { level: 0, log: () => {} },
-  });
+  const shopify = app(input.secret);
   const results = [];
   for (const query of input.queries) {
     try {

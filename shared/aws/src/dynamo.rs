@@ -246,6 +246,29 @@ impl DynamoStore {
         Ok(item.and_then(|item| item.get("target").and_then(|v| v.as_s().ok()).cloned()))
     }
 
+    /// The JSON attribute of a checkout's items whose sort key starts with `prefix` (messages,
+    /// replies), in sort-key order, read consistently.
+    async fn checkout_children<T: DeserializeOwned>(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+        prefix: &str,
+        attribute: &str,
+    ) -> PortResult<Vec<T>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(checkout_pk(shop, token)))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable("Query", e))?;
+        out.items().iter().map(|item| from_json(item, attribute)).collect()
+    }
+
     /// The keys (`pk`, `sk`) of a shop's items in the `by_shop` index, all of them or one owner's.
     async fn shop_keys(&self, shop: &ShopDomain, owner: Option<&str>) -> PortResult<Vec<(String, String)>> {
         let mut keys = Vec::new();
@@ -457,18 +480,7 @@ impl Store for DynamoStore {
     }
 
     async fn messages(&self, shop: &ShopDomain, token: &CheckoutToken) -> PortResult<Vec<MessageRecord>> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :msg)")
-            .expression_attribute_values(":pk", s(checkout_pk(shop, token)))
-            .expression_attribute_values(":msg", s("MSG#"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| unavailable("Query", e))?;
-        out.items().iter().map(|item| from_json(item, "message")).collect()
+        self.checkout_children(shop, token, "MSG#", "message").await
     }
 
     async fn claim_message(
@@ -761,17 +773,7 @@ impl Store for DynamoStore {
     }
 
     async fn replies(&self, shop: &ShopDomain, checkout: &CheckoutToken) -> PortResult<Vec<InboundReply>> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(checkout_pk(shop, checkout)))
-            .expression_attribute_values(":prefix", s("REPLY#"))
-            .send()
-            .await
-            .map_err(|e| unavailable("Query", e))?;
-        out.items().iter().map(|item| from_json(item, "reply")).collect()
+        self.checkout_children(shop, checkout, "REPLY#", "reply").await
     }
 
     async fn load_settings(&self, shop: &ShopDomain) -> PortResult<Option<VersionedSettings>> {
