@@ -50,10 +50,12 @@ lint-template: venv ## cfn-lint and sam validate --lint on template.yaml
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml
 
-bench: ## Criterion benchmarks (hot path, decide, simulate) and reclaim simulate on 1,000,000 checkouts
+bench: ## Criterion benchmarks (hot path, decide, simulate), reclaim simulate on 1,000,000 checkouts, cold start and RSS of the functions
 	$(CARGO) bench -p reclaim-core --bench hot_path
 	$(CARGO) run --quiet --profile bench -p reclaim-local --bin reclaim -- generate-checkouts --count 1000000 --out target/bench/carts.jsonl
 	$(CARGO) run --quiet --profile bench -p reclaim-local --bin reclaim -- simulate --settings infra/bench/simulate-settings.json --checkouts target/bench/carts.jsonl
+	$(CARGO) build --release -p reclaim-webhooks -p reclaim-links -p reclaim-admin-api -p reclaim-storefront-api -p reclaim-auth
+	$(CARGO) run --quiet --profile bench -p reclaim-local --bin reclaim -- cold-start --dir $${CARGO_TARGET_DIR:-target}/release
 
 $(VENV)/.build-tools: infra/requirements-build.txt $(VENV)/.installed
 	@$(PIP) install --quiet --disable-pip-version-check -r infra/requirements-build.txt

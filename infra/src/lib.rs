@@ -11,8 +11,11 @@
 //! - [`storefront`]: a local test storefront and the app proxy, for the browser tests;
 //! - [`outbox`]: reads what the emulator "sent" and writes each email to a file;
 //! - [`demo`]: a demo store of shoppers replayed through the whole recovery flow;
-//! - [`simulate`]: what-if of recovery settings over historical checkouts.
+//! - [`simulate`]: what-if of recovery settings over historical checkouts;
+//! - [`coldstart`]: cold start and peak RSS of the function binaries against a local Lambda
+//!   Runtime API.
 
+pub mod coldstart;
 pub mod demo;
 pub mod emulator;
 pub mod fixtures;

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use reclaim_core::clock::{AnyClock, SystemClock};
 use reclaim_core::rules::RecoverySettings;
-use reclaim_local::{demo, emulator::Emulator, gateway, outbox, pump, simulate, stack};
+use reclaim_local::{coldstart, demo, emulator::Emulator, gateway, outbox, pump, simulate, stack};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -55,6 +55,15 @@ enum Command {
         seed: u64,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Cold start and peak RSS of the HTTP function binaries against a local Lambda Runtime API.
+    ColdStart {
+        /// Where the release binaries are (`cargo build --release` puts them in target/release).
+        #[arg(long, default_value = "target/release")]
+        dir: PathBuf,
+        /// Runs per function; the median is reported.
+        #[arg(long, default_value_t = 7)]
+        runs: usize,
     },
     /// Write the emails an emulator has sent to HTML files.
     Outbox {
@@ -119,6 +128,9 @@ async fn main() -> anyhow::Result<()> {
             simulate::generate(count, seed, &mut file)?;
             file.flush()?;
             println!("{count} checkouts written to {}", out.display());
+        }
+        Command::ColdStart { dir, runs } => {
+            coldstart::run(&dir, runs).await?;
         }
         Command::Outbox { endpoint, dir } => {
             let emails = outbox::sent_emails(&endpoint).await?;
