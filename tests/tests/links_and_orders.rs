@@ -163,6 +163,7 @@ async fn a_claim_is_refused_once_the_checkout_converted() {
         variant: None,
         incentive_percent: None,
         discount_code: None,
+        sms_consent: None,
         step,
         channel: Channel::Email,
         claimed_at: epoch(),

@@ -65,6 +65,10 @@ async fn sms_goes_out_only_with_consent_at_eight_local_with_a_short_link() {
     let token = CheckoutToken::new("chk-agreed").unwrap();
     let messages = stack.services.store.messages(&shop, &token).await.unwrap();
     assert_eq!((messages[0].channel, messages[0].sent_at), (Channel::Sms, Some(eight_in_new_york())));
+    assert_eq!(messages[0].sms_consent.as_ref().map(|c| c.source.as_str()), Some("checkout"), "evidence kept");
+    let token = CheckoutToken::new("chk-customer").unwrap();
+    let sent_under = stack.services.store.messages(&shop, &token).await.unwrap()[0].sms_consent.clone().unwrap();
+    assert_eq!(sent_under.source, "customers/update:shopify");
 
     // The consent evidence is kept with the number.
     let evidence = stack.services.store.contact(&shop, &ContactKey::for_phone(&shop, via_customer)).await.unwrap();

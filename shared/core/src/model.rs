@@ -490,6 +490,9 @@ pub struct MessageRecord {
     /// The single-use code that carries the discount.
     #[serde(default)]
     pub discount_code: Option<String>,
+    /// For an SMS: the consent it was sent under (where, when, what the shopper agreed to).
+    #[serde(default)]
+    pub sms_consent: Option<ConsentEvidence>,
 }
 
 /// A channel a message can go out on.

@@ -34,6 +34,7 @@ fn sent(step: u32) -> MessageRecord {
         variant: None,
         incentive_percent: None,
         discount_code: None,
+        sms_consent: None,
     }
 }
 

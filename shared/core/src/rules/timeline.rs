@@ -47,6 +47,7 @@ pub fn timeline(
                     variant: None,
                     incentive_percent: incentive.map(|i| i.percent),
                     discount_code: None,
+                    sms_consent: None,
                 });
                 contact.record_send(now, incentive.is_some());
                 Some(now)

@@ -5,7 +5,9 @@ use super::{
     PERSONAL_DATA_TTL, Ports, UseCaseError, arm, count, publish, settings_of, shop_display_name, update_checkout,
 };
 use crate::links::{RESTORE_LINK_LIFETIME, short_code};
-use crate::model::{ArmedCheck, Channel, CheckoutRecord, ContactKey, ContactState, MessageRecord, SmsThreadKey};
+use crate::model::{
+    ArmedCheck, Channel, CheckoutRecord, ConsentEvidence, ContactKey, ContactState, MessageRecord, SmsThreadKey,
+};
 use crate::ports::{
     CheckInput, ClaimOutcome, Clock, DomainEvent, Messenger, OutgoingEmail, OutgoingPush, OutgoingSms, PortError, Store,
 };
@@ -185,6 +187,7 @@ async fn send<P: Ports>(
         variant: Some(plan.variant.clone()),
         incentive_percent: None,
         discount_code: None,
+        sms_consent: None,
     };
     match store.claim_message(shop, checkout, &message).await? {
         ClaimOutcome::Claimed => {}
@@ -198,6 +201,9 @@ async fn send<P: Ports>(
     if let Some(incentive) = plan.incentive {
         message.discount_code = code_for_step(ports, record, step, incentive, settings, now).await?;
         message.incentive_percent = message.discount_code.as_ref().map(|_| incentive.percent);
+    }
+    if plan.channel == Channel::Sms {
+        message.sms_consent = sms_consent_evidence(ports, record, contact).await?;
     }
     let outbound = Outbound { ports, record, plan, now, discount: message.discount_code.as_deref() };
     let result = match plan.channel {
@@ -366,6 +372,32 @@ impl<P: Ports> Outbound<'_, P> {
         }
         Ok(delivered.ok_or_else(|| "no enabled device".to_owned()))
     }
+}
+
+/// The consent an SMS goes out under, kept on the message: a storefront capture of this number,
+/// else the customer record's consent, else the checkout's own `buyer_accepts_sms_marketing`.
+async fn sms_consent_evidence<P: Ports>(
+    ports: &P,
+    record: &CheckoutRecord,
+    contact: &ContactState,
+) -> Result<Option<ConsentEvidence>, PortError> {
+    let snapshot = &record.snapshot;
+    if let Some(cart) = &snapshot.cart_token
+        && let Some(capture) = ports.store().load_capture(&record.shop, cart).await?
+        && capture.phone.is_some()
+        && capture.phone == snapshot.contact.phone
+    {
+        return Ok(Some(capture.consent));
+    }
+    if let Some(evidence) = &contact.sms_consent {
+        return Ok(Some(evidence.clone()));
+    }
+    Ok(snapshot.contact.accepts_sms_marketing.then(|| ConsentEvidence {
+        source: "checkout".into(),
+        at: snapshot.updated_at,
+        text: "buyer_accepts_sms_marketing: the shopper ticked the SMS marketing box at checkout".into(),
+        page: None,
+    }))
 }
 
 /// A provider's answer as what to record on the message.
