@@ -70,6 +70,10 @@ fn message_sk(step: u32) -> String {
     format!("MSG#{step:03}")
 }
 
+fn discount_sk(step: u32) -> String {
+    format!("DISCOUNT#{step:03}")
+}
+
 fn contact_pk(shop: &ShopDomain, key: &ContactKey) -> String {
     format!("CONTACT#{shop}#{}", key.as_str())
 }
@@ -332,6 +336,15 @@ impl DynamoStore {
             }
         }
         Ok(keys.len())
+    }
+
+    /// The `DISCOUNT#{step}` item of a discount code.
+    fn discount_item(shop: &ShopDomain, checkout: &CheckoutToken, discount: &DiscountRecord) -> PortResult<Item> {
+        let key = Self::key(checkout_pk(shop, checkout), &discount_sk(discount.step));
+        let mut item = owned(key, shop, &checkout_owner(checkout));
+        item.insert("discount".into(), json(discount)?);
+        item.insert("expires_at".into(), n((discount.ends_at + PERSONAL_DATA_TTL).timestamp()));
+        Ok(item)
     }
 
     /// The `MSG#{step}` item of a message.
@@ -669,14 +682,11 @@ impl Store for DynamoStore {
         checkout: &CheckoutToken,
         discount: &DiscountRecord,
     ) -> PortResult<Option<DiscountRecord>> {
-        let sk = format!("DISCOUNT#{:03}", discount.step);
-        let mut item = owned(Self::key(checkout_pk(shop, checkout), &sk), shop, &checkout_owner(checkout));
-        item.insert("discount".into(), json(discount)?);
-        item.insert("expires_at".into(), n((discount.ends_at + PERSONAL_DATA_TTL).timestamp()));
+        let item = Self::discount_item(shop, checkout, discount)?;
         if self.put_if(item, "attribute_not_exists(pk)", None).await? {
             return Ok(None);
         }
-        let existing = self.get(checkout_pk(shop, checkout), &sk).await?;
+        let existing = self.get(checkout_pk(shop, checkout), &discount_sk(discount.step)).await?;
         existing.map(|item| from_json(&item, "discount")).transpose()
     }
 
@@ -686,11 +696,7 @@ impl Store for DynamoStore {
         checkout: &CheckoutToken,
         discount: &DiscountRecord,
     ) -> PortResult<()> {
-        let sk = format!("DISCOUNT#{:03}", discount.step);
-        let mut item = owned(Self::key(checkout_pk(shop, checkout), &sk), shop, &checkout_owner(checkout));
-        item.insert("discount".into(), json(discount)?);
-        item.insert("expires_at".into(), n((discount.ends_at + PERSONAL_DATA_TTL).timestamp()));
-        self.put(item).await
+        self.put(Self::discount_item(shop, checkout, discount)?).await
     }
 
     async fn save_token(&self, shop: &ShopDomain, token: &SealedSecret) -> PortResult<()> {
