@@ -568,3 +568,67 @@ fn foreign_restore_urls_fall_back_to_a_cart_permalink() {
 fn restore_location_for_test(shop: &ShopDomain, snapshot: &CheckoutSnapshot) -> String {
     super::links::restore_location(shop, snapshot)
 }
+
+#[tokio::test]
+async fn an_uninstall_stops_the_sequence_and_destroys_the_token() {
+    let p = ports();
+    let shop = ShopDomain::parse("shop-a.myshopify.com").unwrap();
+    p.store.save_token(&shop, &p.vault.seal("shpat_secret").await.unwrap()).await.unwrap();
+    deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+    assert_eq!(p.scheduler.0.lock().unwrap().len(), 1);
+    deliver(&p, "app/uninstalled", "w2", r#"{"id": 1}"#).await.unwrap();
+    assert!(p.scheduler.0.lock().unwrap().is_empty(), "every armed check cancelled");
+    assert!(p.store.load_token(&shop).await.unwrap().is_none());
+    // The check that was armed no longer counts.
+    let input =
+        CheckInput { shop: shop.clone(), checkout: CheckoutToken::new("chk-1").unwrap(), step: 0, generation: 0 };
+    p.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(run_check(&p, &input).await.unwrap(), CheckOutcome::Superseded);
+    assert!(p.messenger.emails.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_check_for_an_uninstalled_shop_stops_even_if_its_schedule_survived() {
+    let p = ports();
+    let shop = ShopDomain::parse("shop-a.myshopify.com").unwrap();
+    deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+    let at = p.clock.now();
+    p.store.update_shop_state(&shop, |state| state.uninstalled_at.replace(at).is_none()).await.unwrap();
+    p.clock.advance(chrono::Duration::hours(2));
+    let outcomes = fire_due(&p).await;
+    assert_eq!(outcomes, [CheckOutcome::Stopped { reason: crate::rules::StopReason::Uninstalled }]);
+    assert!(p.messenger.emails.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_install_callback_stores_the_sealed_token_once() {
+    use crate::platform::oauth::{OAuthError, sign_query, state_cookie};
+    use crate::usecases::install::complete_install;
+    let p = ports();
+    let shop = ShopDomain::parse("shop-a.myshopify.com").unwrap();
+    let mut pairs: Vec<(String, String)> = [
+        ("code", "code-1"),
+        ("shop", "shop-a.myshopify.com"),
+        ("state", "nonce"),
+        ("timestamp", &p.clock.now().timestamp().to_string()),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let hmac = sign_query(SECRET, &pairs);
+    pairs.push(("hmac".into(), hmac));
+    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&pairs).finish();
+    let cookie = state_cookie(SECRET, &shop, "nonce");
+    let cookie = cookie.split(';').next().unwrap();
+
+    let location = complete_install(&p, Some(&query), Some(cookie)).await.unwrap();
+    assert_eq!(location, "https://shop-a.myshopify.com/admin/apps/api-key");
+    let sealed = p.store.load_token(&shop).await.unwrap().expect("token stored");
+    assert_ne!(sealed.ciphertext, "token-for-code-1", "stored sealed, not in plain text");
+    assert_eq!(p.vault.open(&sealed).await.unwrap(), "token-for-code-1");
+    let state = p.store.shop_state(&shop).await.unwrap();
+    assert_eq!(state.installation.unwrap().contact_email.as_deref(), Some("owner@shop-a.test"));
+
+    let replay = complete_install(&p, Some(&query), Some(cookie)).await.unwrap_err();
+    assert!(matches!(replay, UseCaseError::Install(OAuthError::CodeReused)), "{replay:?}");
+}
