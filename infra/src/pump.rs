@@ -1,11 +1,12 @@
 //! The scheduler pump: moto stores EventBridge Scheduler schedules but never fires them, so the
 //! local stack lists them, and for each one that is due deletes it (as `ActionAfterCompletion:
 //! DELETE` would) and runs `recovery-check` with its input, exactly as the target would be invoked.
+//! A check that fails is armed again for the next round, as the scheduler's retry policy would.
 
 use crate::stack::LocalServices;
 use anyhow::Context;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use reclaim_core::ports::{CheckInput, Clock};
+use reclaim_core::ports::{CheckInput, Clock, ScheduledCheck, Scheduler};
 use reclaim_core::usecases::CheckOutcome;
 use std::sync::Arc;
 
@@ -68,14 +69,25 @@ pub async fn pump_once(services: &Arc<LocalServices>) -> anyhow::Result<Vec<Fire
         for (name, input) in batch.iter().cloned() {
             let services = services.clone();
             running.spawn(async move {
-                let outcome = reclaim_recovery_check::handle(services.as_ref(), &input)
-                    .await
-                    .with_context(|| format!("recovery-check for {name}"))?;
-                Ok::<_, anyhow::Error>(Fired { input, outcome })
+                match reclaim_recovery_check::handle(services.as_ref(), &input).await {
+                    Ok(outcome) => Ok(Fired { input, outcome }),
+                    Err(error) => {
+                        let at = services.clock.now();
+                        Err((ScheduledCheck { name, at, input }, anyhow::Error::new(error)))
+                    }
+                }
             });
         }
         while let Some(result) = running.join_next().await {
-            fired.push(result??);
+            match result? {
+                Ok(done) => fired.push(done),
+                // EventBridge Scheduler retries a failed invocation (its retry policy), so a check
+                // that failed here is armed again for now and runs on the next round.
+                Err((check, error)) => {
+                    tracing::warn!(error = format!("{error:#}"), schedule = %check.name, "check failed; retrying");
+                    services.scheduler.arm(&check).await.context("re-arming a failed check")?;
+                }
+            }
         }
     }
     Ok(fired)

@@ -4,6 +4,8 @@ use reclaim_local::demo::{Behaviour, DemoOptions, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_store_recovers_what_it_should_and_nothing_more() {
+    // Warnings (a check the pump had to retry) show in the test's output.
+    reclaim_aws::init_tracing_with_default("warn");
     let outbox = std::env::temp_dir().join(format!("reclaim-demo-test-{}", std::process::id()));
     let report =
         run(&DemoOptions { step_delay: std::time::Duration::from_millis(2500), outbox: outbox.clone() }).await.unwrap();

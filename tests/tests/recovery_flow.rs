@@ -40,3 +40,38 @@ async fn a_stalled_checkout_gets_one_email_per_step_at_the_configured_delays() {
     assert_eq!(stats.get("sent.step2.email"), Some(&1));
     assert_eq!(stats.get("abandoned"), Some(&1));
 }
+
+/// A check that fails (here: unreadable settings) is not lost: like the scheduler's retry policy,
+/// the local pump arms it again, and it sends once the cause is gone.
+#[tokio::test]
+async fn a_failed_check_is_retried_not_lost() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let stack = TestStack::start("retry").await;
+    let email = "retry@shopper.test";
+    let checkout = stack.checkout("chk-retry", Some(email));
+    stack.deliver("checkouts/create", "wh-retry", &reclaim_local::fixtures::checkout(&checkout)).await;
+    let settings_key = |item: aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder| {
+        item.table_name(&stack.config.table)
+            .item("pk", AttributeValue::S(format!("SHOP#{}", stack.shop)))
+            .item("sk", AttributeValue::S("SETTINGS".into()))
+            .item("version", AttributeValue::N("1".into()))
+    };
+    let client = stack.services.store.client();
+    settings_key(client.put_item()).item("settings", AttributeValue::S("{not json".into())).send().await.unwrap();
+
+    let fired = stack.advance_and_pump(Duration::hours(1)).await;
+    assert!(fired.is_empty(), "the check failed");
+    assert_eq!(stack.schedules().await.len(), 1, "and is armed again");
+    assert!(stack.emails_to(email).await.is_empty());
+
+    client
+        .delete_item()
+        .table_name(&stack.config.table)
+        .key("pk", AttributeValue::S(format!("SHOP#{}", stack.shop)))
+        .key("sk", AttributeValue::S("SETTINGS".into()))
+        .send()
+        .await
+        .unwrap();
+    stack.pump_until_idle().await;
+    assert_eq!(stack.emails_to(email).await.len(), 1, "sent once the settings are readable again");
+}
