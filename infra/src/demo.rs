@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
 use reclaim_core::clock::{AnyClock, SystemClock};
 use reclaim_core::model::{CheckoutToken, ShopDomain};
-use reclaim_core::ports::Store;
+use reclaim_core::ports::{Checkouts, MessageLog, SettingsStore, Stats};
 use reclaim_core::rules::{RecoverySettings, StepSettings};
 use serde::Deserialize;
 use std::path::PathBuf;

@@ -5,11 +5,13 @@ use crate::stack::LocalServices;
 use crate::storefront::{self, LocalStorefront};
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Extension, Path, State};
+use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
-use axum::routing::{get, post};
-use reclaim_core::web::Reply;
+use axum::routing::{MethodFilter, MethodRouter, get, post};
+use reclaim_core::web::{HttpRequest, Reply, Route};
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -22,35 +24,62 @@ fn respond(reply: Reply) -> Response {
     reply.into_http().map(Body::from)
 }
 
-async fn webhooks(
-    State(services): State<Shared>,
-    Path(platform): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    respond(reclaim_webhooks::handle(services.as_ref(), &platform, &headers, &body).await)
+/// The request a function's handler takes, from axum's parts.
+fn request_of(method: Method, uri: &Uri, headers: HeaderMap, body: Bytes) -> HttpRequest {
+    HttpRequest {
+        method,
+        path: uri.path().to_owned(),
+        query: uri.query().map(str::to_owned),
+        headers,
+        body: body.to_vec(),
+    }
 }
 
-async fn links(State(services): State<Shared>, method: Method, uri: Uri) -> Response {
-    respond(reclaim_links::handle(services.as_ref(), &method, uri.path()).await)
+/// Serves one function's route table with its handler, exactly as `template.yaml` routes the HTTP
+/// API to it (a test holds the tables and the template equal).
+fn function_routes<F, Fut>(router: Router<Shared>, routes: &'static [Route], handler: F) -> Router<Shared>
+where
+    F: Fn(Shared, HttpRequest) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Reply> + Send + 'static,
+{
+    let mut by_path: BTreeMap<&str, MethodRouter<Shared>> = BTreeMap::new();
+    for route in routes {
+        let method = Method::from_bytes(route.method.as_bytes()).expect("route methods are valid");
+        let filter = MethodFilter::try_from(method).expect("route methods are standard");
+        let handler = handler.clone();
+        let serve = move |State(services): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+            let handler = handler.clone();
+            async move { respond(handler(services, request_of(method, &uri, headers, body)).await) }
+        };
+        let methods = by_path.remove(route.path).unwrap_or_default();
+        by_path.insert(route.path, methods.on(filter, serve));
+    }
+    by_path.into_iter().fold(router, |router, (path, methods)| router.route(path, methods))
 }
 
-async fn auth(State(services): State<Shared>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    respond(reclaim_auth::handle(services.as_ref(), &method, uri.path(), uri.query(), &headers).await)
+/// What API Gateway's HTTP API answers when no route matches (the method included).
+async fn no_route() -> Response {
+    respond(Reply::json(404, &serde_json::json!({ "message": "Not Found" })))
 }
 
-async fn admin(State(services): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    respond(reclaim_admin_api::handle(services.as_ref(), &method, uri.path(), uri.query(), &headers, &body).await)
-}
-
-async fn proxied(
-    State(services): State<Shared>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    respond(reclaim_storefront_api::handle(services.as_ref(), &method, uri.path(), uri.query(), &headers, &body).await)
+/// Every HTTP function's routes.
+fn api_routes() -> Router<Shared> {
+    let router = Router::new();
+    let router = function_routes(router, reclaim_webhooks::ROUTES, |s: Shared, r| async move {
+        reclaim_webhooks::handle(s.as_ref(), r).await
+    });
+    let router = function_routes(router, reclaim_links::ROUTES, |s: Shared, r| async move {
+        reclaim_links::handle(s.as_ref(), r).await
+    });
+    let router = function_routes(router, reclaim_admin_api::ROUTES, |s: Shared, r| async move {
+        reclaim_admin_api::handle(s.as_ref(), r).await
+    });
+    let router = function_routes(router, reclaim_auth::ROUTES, |s: Shared, r| async move {
+        reclaim_auth::handle(s.as_ref(), r).await
+    });
+    function_routes(router, reclaim_storefront_api::ROUTES, |s: Shared, r| async move {
+        reclaim_storefront_api::handle(s.as_ref(), r).await
+    })
 }
 
 type Shop = Extension<Arc<LocalStorefront>>;
@@ -67,17 +96,9 @@ async fn app_proxy(
     use reclaim_core::ports::Clock;
     let rest = uri.path().trim_start_matches("/apps/reclaim");
     let query = shop.proxied_query(uri.query(), services.clock.now());
-    respond(
-        reclaim_storefront_api::handle(
-            services.as_ref(),
-            &method,
-            &format!("/proxy{rest}"),
-            Some(&query),
-            &headers,
-            &body,
-        )
-        .await,
-    )
+    let request =
+        HttpRequest { method, path: format!("/proxy{rest}"), query: Some(query), headers, body: body.to_vec() };
+    respond(reclaim_storefront_api::handle(services.as_ref(), request).await)
 }
 
 /// The shopper's cart cookie, and a `Set-Cookie` when a new one is made.
@@ -182,21 +203,11 @@ fn storefront_routes() -> Router<Shared> {
 pub fn router(services: Shared, shop: &str) -> Router {
     let secret = String::from_utf8_lossy(&services.config.shopify_api_secret).into_owned();
     let local = Arc::new(LocalStorefront::new(shop, &secret));
-    Router::new()
-        .route("/webhooks/{platform}", post(webhooks))
-        .route("/r/{token}", get(links))
-        .route("/s/{code}", get(links))
-        .route("/u/{token}", get(links).post(links))
-        .route("/ua/{token}", post(links))
-        .route("/admin/{*rest}", get(admin).put(admin).post(admin))
-        .route("/auth", get(auth))
-        .route("/auth/callback", get(auth))
-        .route("/auth/token-exchange", post(auth))
-        .route("/proxy/{*rest}", get(proxied).post(proxied))
-        .route("/push/devices", post(proxied))
+    api_routes()
         .merge(storefront_routes())
         .route("/healthz", get(|| async { "ok" }))
-        .fallback(links)
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_route)
         .layer(DefaultBodyLimit::max(GATEWAY_BODY_LIMIT))
         .layer(Extension(local))
         .with_state(services)

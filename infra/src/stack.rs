@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
     ScalarAttributeType, TimeToLiveSpecification,
 };
-use reclaim_aws::{AwsServices, Settings, services_from_config};
+use reclaim_aws::{AwsServices, Environment};
 use reclaim_core::clock::AnyClock;
 
 /// The services as the local stack runs them: AWS adapters on the emulator, with a clock that
@@ -51,29 +51,26 @@ impl LocalConfig {
         }
     }
 
-    /// The same settings the functions read from their environment.
-    pub fn settings(&self) -> Settings {
-        let lookup = |name: &str| -> Option<String> {
-            Some(match name {
-                "TABLE_NAME" => self.table.clone(),
-                "SCHEDULE_GROUP" => self.schedule_group.clone(),
-                "SCHEDULER_ROLE_ARN" => "arn:aws:iam::123456789012:role/reclaim-scheduler".into(),
-                "CHECK_FUNCTION_ARN" => "arn:aws:lambda:us-east-1:123456789012:function:reclaim-recovery-check".into(),
-                "SHOPIFY_API_SECRET" => self.shopify_secret.clone(),
-                "LINK_SIGNING_SECRET" => self.link_secret.clone(),
-                "PUBLIC_BASE_URL" => self.public_base_url.clone(),
-                "SENDER_EMAIL" => self.sender.clone(),
-                "SHOPIFY_API_KEY" => self.shopify_api_key.clone(),
-                "PUSH_APNS_APPLICATION_ARN" => push_application_arn(PUSH_APPLICATIONS[0]),
-                "PUSH_FCM_APPLICATION_ARN" => push_application_arn(PUSH_APPLICATIONS[1]),
-                "KMS_KEY_ID" => self.kms_key_alias.clone(),
-                "SHOPIFY_ENDPOINT" => self.shopify_endpoint.clone()?,
-                _ => return None,
-            })
-        };
-        let mut settings = Settings::from_lookup(lookup).expect("local settings are complete");
-        settings.shopify_retry = self.shopify_retry;
-        settings
+    /// The variables the functions read from their environment, with local values.
+    pub fn variables(&self) -> Vec<(String, String)> {
+        let mut variables = vec![
+            ("TABLE_NAME", self.table.clone()),
+            ("SCHEDULE_GROUP", self.schedule_group.clone()),
+            ("SCHEDULER_ROLE_ARN", "arn:aws:iam::123456789012:role/reclaim-scheduler".into()),
+            ("CHECK_FUNCTION_ARN", "arn:aws:lambda:us-east-1:123456789012:function:reclaim-recovery-check".into()),
+            ("SHOPIFY_API_SECRET", self.shopify_secret.clone()),
+            ("LINK_SIGNING_SECRET", self.link_secret.clone()),
+            ("PUBLIC_BASE_URL", self.public_base_url.clone()),
+            ("SENDER_EMAIL", self.sender.clone()),
+            ("SHOPIFY_API_KEY", self.shopify_api_key.clone()),
+            ("PUSH_APNS_APPLICATION_ARN", push_application_arn(PUSH_APPLICATIONS[0])),
+            ("PUSH_FCM_APPLICATION_ARN", push_application_arn(PUSH_APPLICATIONS[1])),
+            ("KMS_KEY_ID", self.kms_key_alias.clone()),
+        ];
+        if let Some(endpoint) = &self.shopify_endpoint {
+            variables.push(("SHOPIFY_ENDPOINT", endpoint.clone()));
+        }
+        variables.into_iter().map(|(name, value)| (name.to_owned(), value)).collect()
     }
 }
 
@@ -204,5 +201,8 @@ pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig)
 
 /// Builds the services on the emulator.
 pub async fn services(config: &LocalConfig, clock: AnyClock) -> LocalServices {
-    services_from_config(&sdk_config(&config.endpoint).await, config.settings(), clock)
+    let environment = Environment::new(sdk_config(&config.endpoint).await, config.variables());
+    let mut services = environment.everything(clock).expect("the local environment is complete");
+    services.platform = environment.platform(config.shopify_retry).expect("the local environment is complete");
+    services
 }

@@ -14,6 +14,7 @@ use reclaim_local::gateway::{self, Gateway};
 use reclaim_local::outbox::{self, SentEmail};
 use reclaim_local::pump::{self, Fired};
 use reclaim_local::stack::{self, LocalConfig, LocalServices};
+pub mod routes;
 pub mod shopify_standin;
 
 pub use shopify_standin::{Scripted, ShopifyStandIn};
@@ -162,7 +163,7 @@ impl TestStack {
 
     /// The shop's counters from the first day of the test to `days` later.
     pub async fn stats(&self, days: i64) -> std::collections::BTreeMap<String, i64> {
-        use reclaim_core::ports::Store;
+        use reclaim_core::ports::store::*;
         let shop = reclaim_core::model::ShopDomain::parse(&self.shop).unwrap();
         self.services
             .store

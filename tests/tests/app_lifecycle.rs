@@ -5,7 +5,8 @@
 use chrono::Duration;
 use reclaim_core::model::{SealedSecret, ShopDomain};
 use reclaim_core::platform::oauth;
-use reclaim_core::ports::{Clock, Store, Vault};
+use reclaim_core::ports::store::*;
+use reclaim_core::ports::{Clock, Vault};
 use reclaim_local::fixtures;
 use reclaim_tests::{Item_, TestStack};
 use serde_json::{Value, json};

@@ -122,7 +122,7 @@ fn inbound(replies: &[(&str, &str, &str)]) -> Value {
 
 #[tokio::test]
 async fn stop_in_every_form_suppresses_sms_with_one_confirmation_help_answers_and_replies_are_kept() {
-    use reclaim_core::ports::Store;
+    use reclaim_core::ports::store::*;
     use reclaim_core::usecases::delivery::ReplyOutcome;
     use reclaim_delivery_events::RecordOutcome::Sms;
     let stack = TestStack::start("sms-replies").await;
@@ -195,7 +195,7 @@ async fn stop_in_every_form_suppresses_sms_with_one_confirmation_help_answers_an
 
 #[tokio::test]
 async fn sender_health_pauses_email_at_the_thresholds_until_the_merchant_resumes_it() {
-    use reclaim_core::ports::Store;
+    use reclaim_core::ports::store::*;
     let complaint =
         |to: &str| ses("Complaint", to, json!({"complaint": {"complainedRecipients": [{"emailAddress": to}]}}));
     let bounce = |to: &str| {

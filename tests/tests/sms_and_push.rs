@@ -5,7 +5,7 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use reclaim_core::model::{Channel, CheckoutToken, ContactKey};
-use reclaim_core::ports::Store;
+use reclaim_core::ports::store::*;
 use reclaim_local::{fixtures, outbox};
 use reclaim_tests::{TestStack, epoch, link};
 use serde_json::{Value, json};

@@ -123,7 +123,7 @@ async fn a_real_checkout_for_a_captured_cart_retires_the_cart_only_recovery() {
     assert_eq!(stack.deliver("checkouts/create", "wh-chk-two", &fixtures::checkout(&spec)).await.status(), 200);
     let shop = stack.shop_domain();
     let token = reclaim_core::model::CheckoutToken::new("cart-cart-chk-two").unwrap();
-    let retired = reclaim_core::ports::Store::load_checkout(&stack.services.store, &shop, &token).await.unwrap();
+    let retired = reclaim_core::ports::Checkouts::load_checkout(&stack.services.store, &shop, &token).await.unwrap();
     assert_eq!(retired.unwrap().status, reclaim_core::model::CheckoutStatus::Deleted);
     assert_eq!(stack.schedules().await.len(), 1, "only the real checkout's check is left");
     stack.advance_and_pump(Duration::hours(1)).await;

@@ -4,57 +4,61 @@
 //! `GET /admin/push-key` (the key that signs push-device registrations).
 //! Every route acts on the shop of the verified token only.
 
-use http::{HeaderMap, Method};
-use reclaim_core::usecases::admin;
+use reclaim_core::ports::{SettingsStore, Shops, Stats};
+use reclaim_core::usecases::admin::{self, PreviewRequest, SettingsUpdate};
 use reclaim_core::usecases::{Ports, UseCaseError};
-use reclaim_core::web::{Audience, Reply, error_reply};
-use std::collections::HashMap;
+use reclaim_core::web::{Audience, HttpRequest, Reply, Route, error_reply, find_route, no_such_route};
+use serde_json::json;
 
-/// Handles one request. `query` is the raw query string.
-pub async fn handle<P: Ports>(
-    ports: &P,
-    method: &Method,
-    path: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Reply {
-    let query: HashMap<String, String> =
-        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
-    let authorization = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let result = async {
-        let shop = admin::authenticate(ports, authorization, query.get("shop").map(String::as_str))?;
-        match (method, path.trim_end_matches('/')) {
-            (&Method::GET, "/admin/settings") => Ok(Reply::json(200, &admin::get_settings(ports, &shop).await?)),
-            (&Method::PUT, "/admin/settings") => Ok(Reply::json(200, &admin::put_settings(ports, &shop, body).await?)),
-            (&Method::POST, "/admin/preview") => Ok(Reply::json(200, &admin::preview(ports, &shop, body).await?)),
-            (&Method::GET, "/admin/stats") => {
-                let counters = admin::stats(
-                    ports,
-                    &shop,
-                    query.get("from").map(String::as_str),
-                    query.get("to").map(String::as_str),
-                )
-                .await?;
-                let sender_health = admin::sender_health(ports, &shop).await?;
-                let body = serde_json::json!({
+pub const GET_SETTINGS: Route = Route::new("GET", "/admin/settings");
+pub const PUT_SETTINGS: Route = Route::new("PUT", "/admin/settings");
+pub const PREVIEW: Route = Route::new("POST", "/admin/preview");
+pub const STATS: Route = Route::new("GET", "/admin/stats");
+pub const RESUME_EMAIL: Route = Route::new("POST", "/admin/sender-health/resume");
+pub const PUSH_KEY: Route = Route::new("GET", "/admin/push-key");
+
+/// Every route this function serves.
+pub const ROUTES: &[Route] = &[GET_SETTINGS, PUT_SETTINGS, PREVIEW, STATS, RESUME_EMAIL, PUSH_KEY];
+
+/// What the admin API reads and writes: settings, the shop's state and its stats.
+pub trait AdminPorts: Ports<Store: SettingsStore + Shops + Stats> {}
+impl<P: Ports<Store: SettingsStore + Shops + Stats>> AdminPorts for P {}
+
+/// Handles one request.
+pub async fn handle<P: AdminPorts>(ports: &P, request: HttpRequest) -> Reply {
+    let Some((route, _)) = find_route(ROUTES, &request) else {
+        return no_such_route();
+    };
+    respond(ports, *route, &request).await.unwrap_or_else(|error| error_reply(&error, Audience::Machine))
+}
+
+async fn respond<P: AdminPorts>(ports: &P, route: Route, request: &HttpRequest) -> Result<Reply, UseCaseError> {
+    let shop = admin::authenticate(
+        ports,
+        request.header(http::header::AUTHORIZATION),
+        request.query_param("shop").as_deref(),
+    )?;
+    Ok(match route {
+        GET_SETTINGS => Reply::json(200, &admin::get_settings(ports, &shop).await?),
+        PUT_SETTINGS => {
+            Reply::json(200, &admin::put_settings(ports, &shop, SettingsUpdate::from_json(&request.body)?).await?)
+        }
+        PREVIEW => Reply::json(200, &admin::preview(ports, &shop, PreviewRequest::from_json(&request.body)?).await?),
+        STATS => {
+            let (from, to) = (request.query_param("from"), request.query_param("to"));
+            let counters = admin::stats(ports, &shop, from.as_deref(), to.as_deref()).await?;
+            let pause = admin::sender_health(ports, &shop).await?;
+            Reply::json(
+                200,
+                &json!({
                     "shop": shop,
                     "counters": counters,
-                    "sender_health": { "email_paused": sender_health.is_some(), "pause": sender_health },
-                });
-                Ok(Reply::json(200, &body))
-            }
-            (&Method::POST, "/admin/sender-health/resume") => {
-                let resumed = admin::resume_email(ports, &shop).await?;
-                Ok(Reply::json(200, &serde_json::json!({ "resumed": resumed })))
-            }
-            (&Method::GET, "/admin/push-key") => {
-                let key = admin::push_registration_key(ports, &shop);
-                Ok(Reply::json(200, &serde_json::json!({ "shop": shop, "key": key })))
-            }
-            _ => Ok(Reply::json(404, &serde_json::json!({ "error": "not_found", "message": "no such admin route" }))),
+                    "sender_health": { "email_paused": pause.is_some(), "pause": pause },
+                }),
+            )
         }
-    }
-    .await;
-    result.unwrap_or_else(|error: UseCaseError| error_reply(&error, Audience::Machine))
+        RESUME_EMAIL => Reply::json(200, &json!({ "resumed": admin::resume_email(ports, &shop).await? })),
+        PUSH_KEY => Reply::json(200, &json!({ "shop": shop, "key": admin::push_registration_key(ports, &shop) })),
+        _ => no_such_route(),
+    })
 }

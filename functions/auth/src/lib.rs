@@ -7,29 +7,29 @@
 //! - `POST /auth/token-exchange` (embedded apps) exchanges the session token in
 //!   `Authorization: Bearer …` for an offline token.
 
-use http::{HeaderMap, Method};
 use reclaim_core::platform::oauth::clear_state_cookie;
-use reclaim_core::usecases::Ports;
-use reclaim_core::usecases::install::{begin_install, complete_install, token_exchange};
-use reclaim_core::web::{Audience, Reply, error_reply};
+use reclaim_core::usecases::install::{InstallPorts, begin_install, complete_install, token_exchange};
+use reclaim_core::web::{Audience, HttpRequest, Reply, Route, error_reply, find_route};
 
-/// Handles one request. `query` is the raw query string.
-pub async fn handle<P: Ports>(
-    ports: &P,
-    method: &Method,
-    path: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
-) -> Reply {
-    let header = |name: http::header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    match (method, path.trim_end_matches('/')) {
-        (&Method::GET, "/auth") => {
-            let shop = url_param(query, "shop");
+pub const BEGIN: Route = Route::new("GET", "/auth");
+pub const CALLBACK: Route = Route::new("GET", "/auth/callback");
+pub const TOKEN_EXCHANGE: Route = Route::new("POST", "/auth/token-exchange");
+
+/// Every route this function serves.
+pub const ROUTES: &[Route] = &[BEGIN, CALLBACK, TOKEN_EXCHANGE];
+
+/// Handles one request.
+pub async fn handle<P: InstallPorts>(ports: &P, request: HttpRequest) -> Reply {
+    let Some((route, _)) = find_route(ROUTES, &request) else {
+        return Reply::page(404, "Page not found", "There is nothing here.", "");
+    };
+    match *route {
+        BEGIN => {
             let mut nonce = [0u8; 32];
             if getrandom::getrandom(&mut nonce).is_err() {
                 return Reply::page(503, "Please try again", "Reclaim could not start the installation.", "");
             }
-            match begin_install(ports, shop.as_deref(), &nonce) {
+            match begin_install(ports, request.query_param("shop").as_deref(), &nonce) {
                 Ok(start) => {
                     let mut reply = Reply::redirect(&start.location);
                     reply.headers.push(("set-cookie", start.set_cookie));
@@ -38,7 +38,8 @@ pub async fn handle<P: Ports>(
                 Err(error) => error_reply(&error, Audience::Person),
             }
         }
-        (&Method::GET, "/auth/callback") => match complete_install(ports, query, header(http::header::COOKIE)).await {
+        CALLBACK => match complete_install(ports, request.query.as_deref(), request.header(http::header::COOKIE)).await
+        {
             Ok(location) => {
                 let mut reply = Reply::redirect(&location);
                 reply.headers.push(("set-cookie", clear_state_cookie()));
@@ -46,17 +47,9 @@ pub async fn handle<P: Ports>(
             }
             Err(error) => error_reply(&error, Audience::Person),
         },
-        (&Method::POST, "/auth/token-exchange") => {
-            match token_exchange(ports, header(http::header::AUTHORIZATION)).await {
-                Ok(installed) => Reply::json(200, &installed),
-                Err(error) => error_reply(&error, Audience::Machine),
-            }
-        }
-        _ => Reply::page(404, "Page not found", "There is nothing here.", ""),
+        _ => match token_exchange(ports, request.header(http::header::AUTHORIZATION)).await {
+            Ok(installed) => Reply::json(200, &installed),
+            Err(error) => error_reply(&error, Audience::Machine),
+        },
     }
-}
-
-fn url_param(query: Option<&str>, name: &str) -> Option<String> {
-    let pairs = reclaim_core::platform::oauth::query_pairs(query.unwrap_or_default());
-    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }

@@ -1,13 +1,25 @@
-//! Lambda entry point of the `auth` function (API Gateway HTTP API).
+//! Lambda entry point of the `auth` function (API Gateway HTTP API). It builds only the adapters its
+//! handler uses: the table, KMS and Shopify's OAuth.
 
 use lambda_http::Error;
-use reclaim_aws::lambda::{HttpRequest, run_http};
+use reclaim_aws::lambda::run_http;
+use reclaim_aws::{Environment, init_tracing};
+use reclaim_core::clock::SystemClock;
+use reclaim_core::usecases::Services;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    run_http(|app, request| async move {
-        let HttpRequest { method, path, query, headers, .. } = request;
-        reclaim_auth::handle(app, &method, &path, query.as_deref(), &headers).await
-    })
-    .await
+    init_tracing();
+    let env = Environment::from_process().await;
+    let app = Services {
+        store: env.store()?,
+        scheduler: (),
+        messenger: (),
+        events: (),
+        vault: env.vault()?,
+        platform: env.platform(reclaim_aws::RetryPolicy::default())?,
+        clock: SystemClock,
+        config: env.config()?,
+    };
+    run_http(app, reclaim_auth::handle).await
 }

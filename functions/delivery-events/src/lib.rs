@@ -8,8 +8,11 @@
 //! malformed record fails the invocation, so SNS retries and finally moves it to the dead-letter
 //! queue: nothing is lost and nothing loops forever.
 
-use reclaim_core::usecases::delivery::{DeliveryOutcome, ReplyOutcome, record_ses_event, record_sms_reply};
-use reclaim_core::usecases::{Ports, UseCaseError};
+use reclaim_core::ports::Shops;
+use reclaim_core::usecases::UseCaseError;
+use reclaim_core::usecases::delivery::{
+    DeliveryOutcome, ReplyOutcome, SmsReplyPorts, record_ses_event, record_sms_reply,
+};
 use serde::Serialize;
 
 /// The suffix of the two-way SMS topic's name (see `template.yaml`).
@@ -23,8 +26,16 @@ pub enum RecordOutcome {
     Sms(ReplyOutcome),
 }
 
+/// What delivery events need: contacts, the shop's state and stats for SES events; the thread,
+/// settings and SMS for replies.
+pub trait DeliveryEventPorts: SmsReplyPorts<Store: Shops> {}
+impl<P: SmsReplyPorts<Store: Shops>> DeliveryEventPorts for P {}
+
 /// Handles one SNS event (`Records[].Sns`).
-pub async fn handle<P: Ports>(ports: &P, event: &serde_json::Value) -> Result<Vec<RecordOutcome>, UseCaseError> {
+pub async fn handle<P: DeliveryEventPorts>(
+    ports: &P,
+    event: &serde_json::Value,
+) -> Result<Vec<RecordOutcome>, UseCaseError> {
     let records =
         event["Records"].as_array().ok_or_else(|| UseCaseError::BadRequest("SNS event without Records".into()))?;
     let mut outcomes = Vec::with_capacity(records.len());

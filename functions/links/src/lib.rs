@@ -3,26 +3,34 @@
 //! `POST /u/{token}` (RFC 8058 one-click unsubscribe from email, also the page's first button) and
 //! `POST /ua/{token}` (the page's "stop all messages from this shop").
 
-use http::Method;
 use reclaim_core::usecases::{
-    Ports, UnsubscribeScope, follow_restore_link, follow_short_link, unsubscribe, verify_unsubscribe,
+    LinkPorts, UnsubscribeScope, follow_restore_link, follow_short_link, unsubscribe, verify_unsubscribe,
 };
-use reclaim_core::web::{Audience, Reply, error_reply};
+use reclaim_core::web::{Audience, HttpRequest, Reply, Route, error_reply, find_route};
 
-/// Handles one request for `path` (`/r/…` or `/u/…`).
-pub async fn handle<P: Ports>(ports: &P, method: &Method, path: &str) -> Reply {
-    let (kind, token) = match path.trim_start_matches('/').split_once('/') {
-        Some((kind, token)) if !token.is_empty() && !token.contains('/') => (kind, token),
-        _ => return not_found(),
+pub const RESTORE: Route = Route::new("GET", "/r/{token}");
+pub const SHORT_LINK: Route = Route::new("GET", "/s/{code}");
+pub const UNSUBSCRIBE_PAGE: Route = Route::new("GET", "/u/{token}");
+pub const UNSUBSCRIBE: Route = Route::new("POST", "/u/{token}");
+pub const UNSUBSCRIBE_ALL: Route = Route::new("POST", "/ua/{token}");
+
+/// Every route this function serves.
+pub const ROUTES: &[Route] = &[RESTORE, SHORT_LINK, UNSUBSCRIBE_PAGE, UNSUBSCRIBE, UNSUBSCRIBE_ALL];
+
+/// Handles one request.
+pub async fn handle<P: LinkPorts>(ports: &P, request: HttpRequest) -> Reply {
+    let Some((route, params)) = find_route(ROUTES, &request) else {
+        return not_found();
     };
-    let result = match (kind, method) {
-        ("r", &Method::GET) => follow_restore_link(ports, token).await.map(|target| Reply::redirect(&target.location)),
-        ("u", &Method::GET) => verify_unsubscribe(ports, token).map(|_| confirmation_page(token)),
-        ("s", &Method::GET) => follow_short_link(ports, token).await.map(|target| Reply::redirect(&target.location)),
-        ("u", &Method::POST) => unsubscribe(ports, token, UnsubscribeScope::Email).await.map(|_| {
+    let token = params[0];
+    let result = match *route {
+        RESTORE => follow_restore_link(ports, token).await.map(|target| Reply::redirect(&target.location)),
+        SHORT_LINK => follow_short_link(ports, token).await.map(|target| Reply::redirect(&target.location)),
+        UNSUBSCRIBE_PAGE => verify_unsubscribe(ports, token).map(|_| confirmation_page(token)),
+        UNSUBSCRIBE => unsubscribe(ports, token, UnsubscribeScope::Email).await.map(|_| {
             Reply::page(200, "You are unsubscribed", "You will not get any more reminder emails from this shop.", "")
         }),
-        ("ua", &Method::POST) => unsubscribe(ports, token, UnsubscribeScope::All).await.map(|_| {
+        UNSUBSCRIBE_ALL => unsubscribe(ports, token, UnsubscribeScope::All).await.map(|_| {
             Reply::page(
                 200,
                 "You are unsubscribed from everything",

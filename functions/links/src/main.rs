@@ -1,9 +1,25 @@
-//! Lambda entry point of the `links` function (API Gateway HTTP API).
+//! Lambda entry point of the `links` function (API Gateway HTTP API). It builds only the adapters its
+//! handler uses: the table and the event bus.
 
 use lambda_http::Error;
 use reclaim_aws::lambda::run_http;
+use reclaim_aws::{Environment, init_tracing};
+use reclaim_core::clock::SystemClock;
+use reclaim_core::usecases::Services;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    run_http(|app, request| async move { reclaim_links::handle(app, &request.method, &request.path).await }).await
+    init_tracing();
+    let env = Environment::from_process().await;
+    let app = Services {
+        store: env.store()?,
+        scheduler: (),
+        messenger: (),
+        events: env.events(),
+        vault: (),
+        platform: (),
+        clock: SystemClock,
+        config: env.config()?,
+    };
+    run_http(app, reclaim_links::handle).await
 }

@@ -4,9 +4,9 @@
 //! claim is written first.
 
 use reclaim_core::ports::CheckInput;
-use reclaim_core::usecases::{CheckOutcome, Ports, UseCaseError, run_check};
+use reclaim_core::usecases::{CheckOutcome, CheckPorts, UseCaseError, run_check};
 
 /// Handles one fired schedule.
-pub async fn handle<P: Ports>(ports: &P, input: &CheckInput) -> Result<CheckOutcome, UseCaseError> {
+pub async fn handle<P: CheckPorts>(ports: &P, input: &CheckInput) -> Result<CheckOutcome, UseCaseError> {
     run_check(ports, input).await
 }

@@ -1,13 +1,15 @@
-//! Lambda entry point of the `recovery-check` function (EventBridge Scheduler target).
+//! Lambda entry point of the `recovery-check` function (EventBridge Scheduler target). A check
+//! can do everything (every channel, discount codes), so it builds every adapter.
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use reclaim_aws::{App, FromEnv, init_tracing};
+use reclaim_aws::{Environment, init_tracing};
+use reclaim_core::clock::SystemClock;
 use reclaim_core::ports::CheckInput;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_tracing();
-    let app = App::from_env().await?;
+    let app = Environment::from_process().await.everything(SystemClock)?;
     let app = &app;
     run(service_fn(move |event: LambdaEvent<CheckInput>| async move {
         let outcome = reclaim_recovery_check::handle(app, &event.payload).await?;

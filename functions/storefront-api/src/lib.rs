@@ -6,52 +6,56 @@
 //! It also serves `POST /push/devices`, where a merchant's app registers a shopper's device for
 //! push with a request signed by the shop's registration key (see `reclaim_core::push`).
 
-use http::{HeaderMap, Method};
+use reclaim_core::ports::{Contacts, PushSender, Stats};
 use reclaim_core::push::{SHOP_HEADER, SIGNATURE_HEADER};
-use reclaim_core::usecases::{Ports, UseCaseError};
-use reclaim_core::usecases::{push, storefront};
-use reclaim_core::web::{Audience, Reply, error_reply};
+use reclaim_core::usecases::checkouts::CheckoutPorts;
+use reclaim_core::usecases::storefront::CaptureRequest;
+use reclaim_core::usecases::{UseCaseError, push, storefront};
+use reclaim_core::web::{Audience, HttpRequest, Reply, Route, error_reply, find_route, no_such_route};
 
-/// Handles `POST /push/devices`: a push-device registration signed with the shop's key.
-async fn register_device<P: Ports>(ports: &P, headers: &HeaderMap, body: &[u8]) -> Reply {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    match push::register_device(ports, header(SHOP_HEADER), header(SIGNATURE_HEADER), body).await {
-        Ok(registered) => Reply::json(200, &registered),
-        Err(error) => error_reply(&error, Audience::Machine),
-    }
+pub const WIDGET_SETTINGS: Route = Route::new("GET", "/proxy/settings");
+pub const CAPTURE: Route = Route::new("POST", "/proxy/capture");
+pub const PUSH_DEVICES: Route = Route::new("POST", "/push/devices");
+
+/// Every route this function serves.
+pub const ROUTES: &[Route] = &[WIDGET_SETTINGS, CAPTURE, PUSH_DEVICES];
+
+/// What the storefront API needs: checkouts, carts and captures; contacts and stats for push
+/// devices; the scheduler; push registration. No email or SMS.
+pub trait StorefrontPorts: CheckoutPorts<Store: Contacts + Stats, Messenger: PushSender> {}
+impl<P: CheckoutPorts<Store: Contacts + Stats, Messenger: PushSender>> StorefrontPorts for P {}
+
+/// Handles one request: a proxied one (its query is the one Shopify signed) or a push-device
+/// registration.
+pub async fn handle<P: StorefrontPorts>(ports: &P, request: HttpRequest) -> Reply {
+    let Some((route, _)) = find_route(ROUTES, &request) else {
+        return no_such_route();
+    };
+    respond(ports, *route, &request).await.unwrap_or_else(|error| error_reply(&error, Audience::Machine))
 }
 
-/// Handles one request: a proxied one (`query` is the raw query string Shopify signed) or a
-/// push-device registration.
-pub async fn handle<P: Ports>(
-    ports: &P,
-    method: &Method,
-    path: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Reply {
-    if method == Method::POST && path.trim_end_matches('/') == "/push/devices" {
-        return register_device(ports, headers, body).await;
+async fn respond<P: StorefrontPorts>(ports: &P, route: Route, request: &HttpRequest) -> Result<Reply, UseCaseError> {
+    if route == PUSH_DEVICES {
+        let (shop, registration) = push::verify_device_registration(
+            ports,
+            request.header(SHOP_HEADER),
+            request.header(SIGNATURE_HEADER),
+            &request.body,
+        )?;
+        return Ok(Reply::json(200, &push::register_device(ports, shop, registration).await?));
     }
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
-    let result = async {
-        let shop = storefront::authenticate_proxy(ports, &pairs)?;
-        match (method, path.trim_end_matches('/')) {
-            (&Method::GET, "/proxy/settings") => {
-                let mut reply = Reply::json(200, &storefront::widget_settings(ports, &shop).await?);
-                reply.headers.retain(|(name, _)| *name != "cache-control");
-                reply.headers.push(("cache-control", "public, max-age=300".into()));
-                Ok(reply)
-            }
-            (&Method::POST, "/proxy/capture") => {
-                storefront::capture(ports, &shop, body).await?;
-                Ok(Reply::json(200, &serde_json::json!({ "status": "captured" })))
-            }
-            _ => Ok(Reply::json(404, &serde_json::json!({ "error": "not_found", "message": "no such proxy route" }))),
+    let shop = storefront::authenticate_proxy(ports, &request.query_pairs())?;
+    Ok(match route {
+        WIDGET_SETTINGS => {
+            let mut reply = Reply::json(200, &storefront::widget_settings(ports, &shop).await?);
+            reply.headers.retain(|(name, _)| *name != "cache-control");
+            reply.headers.push(("cache-control", "public, max-age=300".into()));
+            reply
         }
-    }
-    .await;
-    result.unwrap_or_else(|error: UseCaseError| error_reply(&error, Audience::Machine))
+        CAPTURE => {
+            storefront::capture(ports, &shop, CaptureRequest::from_json(&request.body)?).await?;
+            Reply::json(200, &serde_json::json!({ "status": "captured" }))
+        }
+        _ => no_such_route(),
+    })
 }

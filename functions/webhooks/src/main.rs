@@ -1,13 +1,25 @@
-//! Lambda entry point of the `webhooks` function (API Gateway HTTP API).
+//! Lambda entry point of the `webhooks` function (API Gateway HTTP API). It builds only the adapters its
+//! handler uses: the table, the scheduler, SES (data requests) and the event bus.
 
 use lambda_http::Error;
 use reclaim_aws::lambda::run_http;
+use reclaim_aws::{Environment, init_tracing};
+use reclaim_core::clock::SystemClock;
+use reclaim_core::usecases::Services;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    run_http(|app, request| async move {
-        let platform = request.path.rsplit('/').next().unwrap_or_default().to_owned();
-        reclaim_webhooks::handle(app, &platform, &request.headers, &request.body).await
-    })
-    .await
+    init_tracing();
+    let env = Environment::from_process().await;
+    let app = Services {
+        store: env.store()?,
+        scheduler: env.scheduler()?,
+        messenger: env.mailer(),
+        events: env.events(),
+        vault: (),
+        platform: (),
+        clock: SystemClock,
+        config: env.config()?,
+    };
+    run_http(app, reclaim_webhooks::handle).await
 }

@@ -1,138 +1,162 @@
-//! The application root: configuration from the environment and the AWS clients, built once per
-//! cold start and shared by every invocation.
+//! The application root: each adapter built from the environment (variable names as in
+//! `template.yaml`) and the shared SDK configuration, once per cold start. A function builds only
+//! the adapters its use cases name and puts `()` in the other slots of [`Services`], so it needs
+//! neither their clients nor their variables: `links` never builds an SNS client, `webhooks`
+//! never reads `KMS_KEY_ID`.
 
 use crate::{
     AwsMessenger, AwsScheduler, DynamoStore, EventBridgeBus, KmsVault, PushApplications, RetryPolicy, SchedulerTarget,
-    SesMailer, ShopifyHttp,
+    SesMailer, ShopifyHttp, SnsPush, SnsSms,
 };
 use reclaim_core::clock::SystemClock;
 use reclaim_core::links::LinkSigner;
 use reclaim_core::platform::shopify::WebhookSecrets;
 use reclaim_core::ports::Clock;
 use reclaim_core::usecases::{Config, Services};
+use std::collections::HashMap;
 
-/// The services every function uses, on AWS, with any clock.
+/// Every adapter, on AWS, with any clock: the bundle of a function that does everything
+/// (`recovery-check`), of the local stack and of the tests.
 pub type AwsServices<C> = Services<DynamoStore, AwsScheduler, AwsMessenger, EventBridgeBus, C, KmsVault, ShopifyHttp>;
 
-/// The production application: AWS adapters and the system clock.
+/// Every adapter with the system clock.
 pub type App = AwsServices<SystemClock>;
-
-/// Deployment settings, read from the environment (names as in `template.yaml`).
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub table_name: String,
-    pub schedule_group: String,
-    pub scheduler_role_arn: String,
-    pub check_function_arn: String,
-    pub schedule_dead_letter_arn: Option<String>,
-    pub ses_configuration_set: Option<String>,
-    /// The EventBridge bus domain events go to (`default` unless set).
-    pub event_bus_name: String,
-    /// The SNS platform applications for push (absent: that platform is off).
-    pub push: PushApplications,
-    /// The KMS key that wraps access tokens.
-    pub kms_key_id: String,
-    /// Where Shopify is reached instead of `https://{shop}` (the local stand-in only).
-    pub shopify_endpoint: Option<String>,
-    /// How hard the Shopify client retries.
-    pub shopify_retry: RetryPolicy,
-    pub core: Config,
-}
 
 /// A required environment variable was missing.
 #[derive(Debug, thiserror::Error)]
 #[error("environment variable {0} is required")]
-pub struct MissingVariable(&'static str);
+pub struct MissingVariable(pub &'static str);
 
-impl Settings {
-    /// Reads the settings from the process environment.
-    pub fn from_env() -> Result<Self, MissingVariable> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+/// The environment a function runs in: its variables and the SDK configuration (region,
+/// credentials and `AWS_ENDPOINT_URL` from the environment, or an emulator's).
+#[derive(Debug, Clone)]
+pub struct Environment {
+    sdk: aws_config::SdkConfig,
+    variables: HashMap<String, String>,
+}
+
+impl Environment {
+    /// The process's environment and the SDK's default configuration.
+    pub async fn from_process() -> Self {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Self::new(sdk, std::env::vars())
     }
 
-    /// Reads the settings through `lookup` (tests and the local stack pass their own).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, MissingVariable> {
-        let required = |name: &'static str| lookup(name).filter(|v| !v.is_empty()).ok_or(MissingVariable(name));
-        let optional = |name: &str| lookup(name).filter(|v| !v.is_empty());
-        Ok(Self {
-            table_name: required("TABLE_NAME")?,
-            schedule_group: required("SCHEDULE_GROUP")?,
-            scheduler_role_arn: required("SCHEDULER_ROLE_ARN")?,
-            check_function_arn: required("CHECK_FUNCTION_ARN")?,
-            schedule_dead_letter_arn: optional("SCHEDULE_DLQ_ARN"),
-            ses_configuration_set: optional("SES_CONFIGURATION_SET"),
-            event_bus_name: optional("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_owned()),
-            push: PushApplications {
-                apns: optional("PUSH_APNS_APPLICATION_ARN"),
-                fcm: optional("PUSH_FCM_APPLICATION_ARN"),
-            },
-            kms_key_id: required("KMS_KEY_ID")?,
-            shopify_endpoint: optional("SHOPIFY_ENDPOINT"),
-            shopify_retry: RetryPolicy::default(),
-            core: Config {
-                webhook_secrets: WebhookSecrets::new(
-                    required("SHOPIFY_API_SECRET")?.into_bytes(),
-                    optional("SHOPIFY_API_SECRET_PREVIOUS").map(String::into_bytes),
-                ),
-                links: LinkSigner::new(required("LINK_SIGNING_SECRET")?.as_bytes()),
-                public_base_url: required("PUBLIC_BASE_URL")?,
-                sender: required("SENDER_EMAIL")?,
-                shopify_api_key: required("SHOPIFY_API_KEY")?,
-                shopify_api_secret: required("SHOPIFY_API_SECRET")?.into_bytes(),
-            },
+    /// An explicit SDK configuration and variables (the local stack and the tests).
+    pub fn new(sdk: aws_config::SdkConfig, variables: impl IntoIterator<Item = (String, String)>) -> Self {
+        let variables = variables.into_iter().filter(|(_, value)| !value.is_empty()).collect();
+        Self { sdk, variables }
+    }
+
+    /// The SDK configuration.
+    pub fn sdk(&self) -> &aws_config::SdkConfig {
+        &self.sdk
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, MissingVariable> {
+        self.variables.get(name).cloned().ok_or(MissingVariable(name))
+    }
+
+    fn optional(&self, name: &str) -> Option<String> {
+        self.variables.get(name).cloned()
+    }
+
+    /// What the use cases need to know about the deployment: secrets, the link signer, the
+    /// public base URL, the sender.
+    pub fn config(&self) -> Result<Config, MissingVariable> {
+        let secret = self.required("SHOPIFY_API_SECRET")?;
+        Ok(Config {
+            webhook_secrets: WebhookSecrets::new(
+                secret.clone().into_bytes(),
+                self.optional("SHOPIFY_API_SECRET_PREVIOUS").map(String::into_bytes),
+            ),
+            links: LinkSigner::new(self.required("LINK_SIGNING_SECRET")?.as_bytes()),
+            public_base_url: self.required("PUBLIC_BASE_URL")?,
+            sender: self.required("SENDER_EMAIL")?,
+            shopify_api_key: self.required("SHOPIFY_API_KEY")?,
+            shopify_api_secret: secret.into_bytes(),
         })
     }
-}
 
-/// Builds every client from the shared AWS configuration (region, credentials and
-/// `AWS_ENDPOINT_URL` come from the environment) and the given settings and clock.
-pub async fn build_services<C: Clock>(settings: Settings, clock: C) -> AwsServices<C> {
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    services_from_config(&sdk, settings, clock)
-}
+    /// The table (`TABLE_NAME`).
+    pub fn store(&self) -> Result<DynamoStore, MissingVariable> {
+        Ok(DynamoStore::new(aws_sdk_dynamodb::Client::new(&self.sdk), self.required("TABLE_NAME")?))
+    }
 
-/// Builds every client from an explicit SDK configuration (the local stack points it at the
-/// emulator without touching the process environment).
-pub fn services_from_config<C: Clock>(sdk: &aws_config::SdkConfig, settings: Settings, clock: C) -> AwsServices<C> {
-    {
-        Services {
-            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), settings.table_name),
-            scheduler: AwsScheduler::new(
-                aws_sdk_scheduler::Client::new(sdk),
-                SchedulerTarget {
-                    group: settings.schedule_group,
-                    role_arn: settings.scheduler_role_arn,
-                    function_arn: settings.check_function_arn,
-                    dead_letter_arn: settings.schedule_dead_letter_arn,
-                },
-            ),
-            messenger: AwsMessenger::new(
-                SesMailer::new(aws_sdk_sesv2::Client::new(sdk), settings.ses_configuration_set),
-                aws_sdk_sns::Client::new(sdk),
-                settings.push,
-            ),
-            events: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), settings.event_bus_name),
-            clock,
-            vault: KmsVault::new(aws_sdk_kms::Client::new(sdk), settings.kms_key_id),
-            platform: ShopifyHttp::new(
-                settings.core.shopify_api_key.clone(),
-                String::from_utf8_lossy(&settings.core.shopify_api_secret).into_owned(),
-                settings.shopify_endpoint,
-                settings.shopify_retry,
-            ),
-            config: settings.core,
+    /// The schedule group and the check it fires (`SCHEDULE_GROUP`, `SCHEDULER_ROLE_ARN`,
+    /// `CHECK_FUNCTION_ARN`, optionally `SCHEDULE_DLQ_ARN`).
+    pub fn scheduler(&self) -> Result<AwsScheduler, MissingVariable> {
+        let target = SchedulerTarget {
+            group: self.required("SCHEDULE_GROUP")?,
+            role_arn: self.required("SCHEDULER_ROLE_ARN")?,
+            function_arn: self.required("CHECK_FUNCTION_ARN")?,
+            dead_letter_arn: self.optional("SCHEDULE_DLQ_ARN"),
+        };
+        Ok(AwsScheduler::new(aws_sdk_scheduler::Client::new(&self.sdk), target))
+    }
+
+    /// Email through SES (optionally `SES_CONFIGURATION_SET`).
+    pub fn mailer(&self) -> SesMailer {
+        SesMailer::new(aws_sdk_sesv2::Client::new(&self.sdk), self.optional("SES_CONFIGURATION_SET"))
+    }
+
+    /// SMS through SNS.
+    pub fn sms(&self) -> SnsSms {
+        SnsSms::new(aws_sdk_sns::Client::new(&self.sdk))
+    }
+
+    /// Push through SNS (`PUSH_APNS_APPLICATION_ARN`, `PUSH_FCM_APPLICATION_ARN`: absent, that
+    /// platform is off).
+    pub fn push(&self) -> SnsPush {
+        SnsPush::new(aws_sdk_sns::Client::new(&self.sdk), self.push_applications())
+    }
+
+    fn push_applications(&self) -> PushApplications {
+        PushApplications {
+            apns: self.optional("PUSH_APNS_APPLICATION_ARN"),
+            fcm: self.optional("PUSH_FCM_APPLICATION_ARN"),
         }
     }
-}
 
-/// `App::from_env()`: the production application, configured from the environment.
-pub trait FromEnv: Sized {
-    fn from_env() -> impl std::future::Future<Output = Result<Self, MissingVariable>> + Send;
-}
+    /// Every channel.
+    pub fn messenger(&self) -> AwsMessenger {
+        AwsMessenger::new(self.mailer(), aws_sdk_sns::Client::new(&self.sdk), self.push_applications())
+    }
 
-impl FromEnv for App {
-    async fn from_env() -> Result<Self, MissingVariable> {
-        Ok(build_services(Settings::from_env()?, SystemClock).await)
+    /// Domain events on EventBridge (`EVENT_BUS_NAME`, `default` unless set).
+    pub fn events(&self) -> EventBridgeBus {
+        let bus = self.optional("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_owned());
+        EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&self.sdk), bus)
+    }
+
+    /// Envelope encryption with KMS (`KMS_KEY_ID`).
+    pub fn vault(&self) -> Result<KmsVault, MissingVariable> {
+        Ok(KmsVault::new(aws_sdk_kms::Client::new(&self.sdk), self.required("KMS_KEY_ID")?))
+    }
+
+    /// Shopify's OAuth and Admin API (the app's key and secret; `SHOPIFY_ENDPOINT` only for a
+    /// local stand-in), retrying as `retry` says.
+    pub fn platform(&self, retry: RetryPolicy) -> Result<ShopifyHttp, MissingVariable> {
+        Ok(ShopifyHttp::new(
+            self.required("SHOPIFY_API_KEY")?,
+            self.required("SHOPIFY_API_SECRET")?,
+            self.optional("SHOPIFY_ENDPOINT"),
+            retry,
+        ))
+    }
+
+    /// Every adapter, with `clock`.
+    pub fn everything<C: Clock>(&self, clock: C) -> Result<AwsServices<C>, MissingVariable> {
+        Ok(Services {
+            store: self.store()?,
+            scheduler: self.scheduler()?,
+            messenger: self.messenger(),
+            events: self.events(),
+            clock,
+            vault: self.vault()?,
+            platform: self.platform(RetryPolicy::default())?,
+            config: self.config()?,
+        })
     }
 }
 

@@ -2,15 +2,16 @@
 //!
 //! The adapters behind [`reclaim_core::ports`]: [`DynamoStore`] (one DynamoDB table, keys as in
 //! `docs/architecture.md`), [`AwsScheduler`] (EventBridge Scheduler one-time schedules),
-//! [`AwsMessenger`] (email through [`SesMailer`], SES v2 raw MIME with one-click unsubscribe
-//! headers; SMS and mobile push through SNS), [`KmsVault`] (KMS envelope encryption of access
+//! [`SesMailer`] (SES v2 raw MIME with one-click unsubscribe headers), [`SnsSms`] and [`SnsPush`]
+//! (SMS and mobile push through SNS) and [`AwsMessenger`] (all three), [`KmsVault`] (KMS envelope encryption of access
 //! tokens), [`ShopifyHttp`] (Shopify's OAuth token endpoint and GraphQL Admin API, with its rate
-//! limits) and [`EventBridgeBus`] (domain events on EventBridge). [`App::from_env`] builds
-//! every client once per cold start from the environment that `template.yaml` sets; pointing
-//! `AWS_ENDPOINT_URL` at an emulator is the only difference between AWS and the local stack.
+//! limits) and [`EventBridgeBus`] (domain events on EventBridge). [`Environment`] builds each
+//! adapter a function uses, once per cold start, from the variables `template.yaml` sets;
+//! pointing `AWS_ENDPOINT_URL` at an emulator is the only difference between AWS and the local
+//! stack.
 
 mod app;
-mod dynamo;
+pub mod dynamo;
 mod error;
 mod events;
 pub mod lambda;
@@ -20,13 +21,10 @@ mod ses;
 mod shopify;
 mod vault;
 
-pub use app::{
-    App, AwsServices, FromEnv, MissingVariable, Settings, build_services, init_tracing, init_tracing_with_default,
-    services_from_config,
-};
+pub use app::{App, AwsServices, Environment, MissingVariable, init_tracing, init_tracing_with_default};
 pub use dynamo::DynamoStore;
 pub use events::{EVENT_SOURCE, EventBridgeBus};
-pub use messenger::{AwsMessenger, PushApplications, push_payload};
+pub use messenger::{AwsMessenger, PushApplications, SnsPush, SnsSms, push_payload};
 pub use scheduler::{AwsScheduler, SchedulerTarget};
 pub use ses::{SesMailer, build_mime};
 pub use shopify::{ADMIN_API_VERSION, RetryPolicy, ShopifyHttp, discount_input, throttle_wait};

@@ -1,4 +1,6 @@
-//! [`Messenger`] on AWS: email through SES v2 ([`SesMailer`]), SMS and mobile push through SNS.
+//! The messaging roles on AWS: email through SES v2 ([`SesMailer`]), SMS through SNS
+//! ([`SnsSms`]), mobile push through SNS ([`SnsPush`]); [`AwsMessenger`] is all three, for the
+//! functions that use every channel. A function that never texts builds only [`SesMailer`].
 //!
 //! SMS are published to the phone number with `AWS.SNS.SMS.SMSType` (`Promotional` for recovery,
 //! `Transactional` for STOP/HELP answers) and the shop's origination identity (an E.164 number as
@@ -11,7 +13,9 @@ use crate::ses::SesMailer;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
 use reclaim_core::model::PushPlatform;
-use reclaim_core::ports::{Messenger, OutgoingEmail, OutgoingPush, OutgoingSms, PortError, PortResult};
+use reclaim_core::ports::{
+    EmailSender, OutgoingEmail, OutgoingPush, OutgoingSms, PortError, PortResult, PushSender, SmsSender,
+};
 use serde_json::json;
 
 /// The SNS platform applications devices are registered with (absent: that platform is off).
@@ -21,17 +25,66 @@ pub struct PushApplications {
     pub fcm: Option<String>,
 }
 
-/// SES for email, SNS for SMS and push.
+/// SMS through SNS.
+#[derive(Debug, Clone)]
+pub struct SnsSms {
+    sns: Client,
+}
+
+impl SnsSms {
+    pub fn new(sns: Client) -> Self {
+        Self { sns }
+    }
+}
+
+/// Mobile push through SNS platform endpoints.
+#[derive(Debug, Clone)]
+pub struct SnsPush {
+    sns: Client,
+    applications: PushApplications,
+}
+
+impl SnsPush {
+    pub fn new(sns: Client, applications: PushApplications) -> Self {
+        Self { sns, applications }
+    }
+}
+
+/// Every channel: SES for email, SNS for SMS and push.
 #[derive(Debug, Clone)]
 pub struct AwsMessenger {
     mail: SesMailer,
-    sns: Client,
-    push: PushApplications,
+    sms: SnsSms,
+    push: SnsPush,
 }
 
 impl AwsMessenger {
     pub fn new(mail: SesMailer, sns: Client, push: PushApplications) -> Self {
-        Self { mail, sns, push }
+        Self { mail, sms: SnsSms::new(sns.clone()), push: SnsPush::new(sns, push) }
+    }
+}
+
+impl EmailSender for AwsMessenger {
+    async fn send_email(&self, email: &OutgoingEmail) -> PortResult<String> {
+        self.mail.send_email(email).await
+    }
+}
+
+impl SmsSender for AwsMessenger {
+    async fn send_sms(&self, sms: &OutgoingSms) -> PortResult<String> {
+        self.sms.send_sms(sms).await
+    }
+}
+
+impl PushSender for AwsMessenger {
+    async fn send_push(&self, push: &OutgoingPush) -> PortResult<String> {
+        self.push.send_push(push).await
+    }
+    async fn register_device(&self, platform: PushPlatform, device_token: &str) -> PortResult<String> {
+        self.push.register_device(platform, device_token).await
+    }
+    async fn delete_device(&self, endpoint: &str) -> PortResult<()> {
+        self.push.delete_device(endpoint).await
     }
 }
 
@@ -59,11 +112,7 @@ pub fn push_payload(push: &OutgoingPush) -> String {
     .to_string()
 }
 
-impl Messenger for AwsMessenger {
-    async fn send_email(&self, email: &OutgoingEmail) -> PortResult<String> {
-        self.mail.send(email).await
-    }
-
+impl SmsSender for SnsSms {
     async fn send_sms(&self, sms: &OutgoingSms) -> PortResult<String> {
         let kind = if sms.promotional { "Promotional" } else { "Transactional" };
         let mut publish = self
@@ -85,7 +134,9 @@ impl Messenger for AwsMessenger {
             Err(e) => Err(unavailable("Publish", e)),
         }
     }
+}
 
+impl PushSender for SnsPush {
     async fn send_push(&self, push: &OutgoingPush) -> PortResult<String> {
         let result = self
             .sns
@@ -106,8 +157,8 @@ impl Messenger for AwsMessenger {
 
     async fn register_device(&self, platform: PushPlatform, device_token: &str) -> PortResult<String> {
         let application = match platform {
-            PushPlatform::Apns => self.push.apns.as_deref(),
-            PushPlatform::Fcm => self.push.fcm.as_deref(),
+            PushPlatform::Apns => self.applications.apns.as_deref(),
+            PushPlatform::Fcm => self.applications.fcm.as_deref(),
         }
         .ok_or_else(|| PortError::Rejected(format!("push for {platform:?} is not configured")))?;
         let out = self

@@ -8,7 +8,7 @@ use aws_sdk_sesv2::types::{EmailContent, MessageTag, RawMessage};
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
 use mail_builder::headers::raw::Raw;
-use reclaim_core::ports::{OutgoingEmail, PortError, PortResult};
+use reclaim_core::ports::{EmailSender, OutgoingEmail, PortError, PortResult};
 
 /// SES v2 adapter.
 #[derive(Debug, Clone)]
@@ -54,9 +54,9 @@ pub fn build_mime(email: &OutgoingEmail) -> Result<Vec<u8>, std::io::Error> {
     message.write_to_vec()
 }
 
-impl SesMailer {
+impl EmailSender for SesMailer {
     /// Sends one email; returns SES's message id.
-    pub async fn send(&self, email: &OutgoingEmail) -> PortResult<String> {
+    async fn send_email(&self, email: &OutgoingEmail) -> PortResult<String> {
         let mime = build_mime(email).map_err(|e| PortError::Rejected(e.to_string()))?;
         let tags = email
             .tags

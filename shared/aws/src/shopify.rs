@@ -15,7 +15,7 @@
 
 use reclaim_core::model::ShopDomain;
 use reclaim_core::ports::{
-    AccessGrant, DiscountOutcome, DiscountRequest, PlatformApi, PortError, PortResult, ShopProfile,
+    AccessGrant, DiscountApi, DiscountOutcome, DiscountRequest, PlatformAuth, PortError, PortResult, ShopProfile,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -203,7 +203,7 @@ pub fn discount_input(discount: &DiscountRequest) -> Value {
     input
 }
 
-impl PlatformApi for ShopifyHttp {
+impl PlatformAuth for ShopifyHttp {
     async fn exchange_code(&self, shop: &ShopDomain, code: &str) -> PortResult<AccessGrant> {
         self.token_request(shop, json!({ "code": code })).await
     }
@@ -225,7 +225,9 @@ impl PlatformApi for ShopifyHttp {
             contact_email: data["shop"]["contactEmail"].as_str().map(str::to_owned),
         })
     }
+}
 
+impl DiscountApi for ShopifyHttp {
     async fn create_discount(
         &self,
         shop: &ShopDomain,

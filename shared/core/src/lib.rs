@@ -22,5 +22,7 @@ pub mod push;
 pub mod render;
 pub mod rules;
 pub mod session;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod usecases;
 pub mod web;

@@ -698,8 +698,8 @@ pub struct InboundReply {
 
 /// A small open checkout for tests: one line of two mugs at USD 19.99, an email, an address in
 /// New York, created and last active at `at`.
-#[cfg(test)]
-pub(crate) fn sample_snapshot(at: DateTime<Utc>) -> CheckoutSnapshot {
+#[cfg(any(test, feature = "testing"))]
+pub fn sample_snapshot(at: DateTime<Utc>) -> CheckoutSnapshot {
     let usd = Currency::parse("USD").unwrap();
     CheckoutSnapshot {
         token: CheckoutToken::new("chk").unwrap(),

@@ -1,6 +1,9 @@
-//! The framework-neutral response type shared by the Lambda handlers and the local gateway, and
-//! the one mapping from a use-case error to a response. Responses never carry internals, secrets
-//! or personal data: the detail goes to the log, the caller gets a stable code and message.
+//! The framework-neutral HTTP types shared by the Lambda handlers and the local gateway: the
+//! request every handler takes ([`HttpRequest`]), the routes each function declares ([`Route`];
+//! the local gateway serves exactly these, and a test holds them equal to `template.yaml`), the
+//! response ([`Reply`]) and the one mapping from a use-case error to a response. Responses never
+//! carry internals, secrets or personal data: the detail goes to the log, the caller gets a
+//! stable code and message.
 
 use crate::links::LinkError;
 use crate::platform::DeliveryError;
@@ -9,6 +12,82 @@ use crate::ports::PortError;
 use crate::push::RegistrationError;
 use crate::usecases::UseCaseError;
 use serde_json::json;
+
+/// An HTTP request, as every HTTP handler takes it.
+#[derive(Debug, Clone, Default)]
+pub struct HttpRequest {
+    pub method: http::Method,
+    /// The path without the query, e.g. `/r/abc`.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: Option<String>,
+    pub headers: http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    /// A header's value, if present and text.
+    pub fn header(&self, name: impl http::header::AsHeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The query's decoded pairs, in order.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(self.query.as_deref().unwrap_or_default().as_bytes()).into_owned().collect()
+    }
+
+    /// The first value of a query parameter.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query_pairs().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+/// One route of the HTTP API: a method and a path template in API Gateway's syntax, where a
+/// segment `{name}` matches any one non-empty segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+impl Route {
+    pub const fn new(method: &'static str, path: &'static str) -> Self {
+        Self { method, path }
+    }
+
+    /// The path parameters, in order, when a request with `method` and `path` takes this route.
+    pub fn matches<'a>(&self, method: &http::Method, path: &'a str) -> Option<Vec<&'a str>> {
+        if method.as_str() != self.method {
+            return None;
+        }
+        let mut template = self.path.split('/');
+        let mut actual = path.split('/');
+        let mut parameters = Vec::new();
+        loop {
+            match (template.next(), actual.next()) {
+                (None, None) => return Some(parameters),
+                (Some(expected), Some(segment)) if expected.starts_with('{') && expected.ends_with('}') => {
+                    if segment.is_empty() {
+                        return None;
+                    }
+                    parameters.push(segment);
+                }
+                (Some(expected), Some(segment)) if expected == segment => {}
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// The route of `routes` that a request takes, with its path parameters.
+pub fn find_route<'r, 'a>(routes: &'r [Route], request: &'a HttpRequest) -> Option<(&'r Route, Vec<&'a str>)> {
+    routes.iter().find_map(|route| route.matches(&request.method, &request.path).map(|params| (route, params)))
+}
+
+/// The JSON 404 of a machine-facing function.
+pub fn no_such_route() -> Reply {
+    Reply::json(404, &json!({ "error": "not_found", "message": "no such route" }))
+}
 
 /// An HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,5 +256,23 @@ mod tests {
     #[test]
     fn pages_escape_text() {
         assert!(Reply::page(200, "<b>", "&", "").body.contains("&lt;b&gt;"));
+    }
+
+    #[test]
+    fn routes_match_their_method_and_every_segment() {
+        let route = Route::new("GET", "/r/{token}");
+        assert_eq!(route.matches(&http::Method::GET, "/r/abc"), Some(vec!["abc"]));
+        for (method, path) in [
+            (http::Method::POST, "/r/abc"),
+            (http::Method::GET, "/r/"),
+            (http::Method::GET, "/r"),
+            (http::Method::GET, "/r/abc/def"),
+            (http::Method::GET, "/s/abc"),
+        ] {
+            assert_eq!(route.matches(&method, path), None, "{method} {path}");
+        }
+        let fixed = Route::new("POST", "/admin/sender-health/resume");
+        assert_eq!(fixed.matches(&http::Method::POST, "/admin/sender-health/resume"), Some(vec![]));
+        assert_eq!(fixed.matches(&http::Method::POST, "/admin/sender-health"), None);
     }
 }

@@ -5,7 +5,7 @@
 use super::{Ports, UseCaseError};
 use crate::model::{CheckoutRecord, ContactState, SenderPause, ShopDomain};
 use crate::platform::{PlatformEvent, shopify};
-use crate::ports::{Clock, PortError, Store, VersionedSettings};
+use crate::ports::{Clock, PortError, SettingsStore, Shops, Stats, VersionedSettings};
 use crate::rules::timeline::{TimelineEntry, timeline};
 use crate::rules::{DELIVERABLE_CHANNELS, RecoverySettings};
 use crate::session::{SessionError, verify_session_token};
@@ -35,7 +35,10 @@ pub fn authenticate<P: Ports>(
 }
 
 /// A shop's settings: what it saved, or the defaults at version 0.
-pub async fn get_settings<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<VersionedSettings, UseCaseError> {
+pub async fn get_settings<P: Ports<Store: SettingsStore>>(
+    ports: &P,
+    shop: &ShopDomain,
+) -> Result<VersionedSettings, UseCaseError> {
     Ok(ports
         .store()
         .load_settings(shop)
@@ -45,23 +48,38 @@ pub async fn get_settings<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<Vers
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PutSettings {
+struct PutSettingsBody {
     version: u64,
     settings: serde_json::Value,
 }
 
-/// Replaces a shop's settings if `version` is the stored one. Invalid settings are refused with
-/// every problem listed and nothing saved; a stale version is a conflict.
-pub async fn put_settings<P: Ports>(
+/// A settings update, parsed at the edge: the version it was read at and valid settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingsUpdate {
+    pub version: u64,
+    pub settings: RecoverySettings,
+}
+
+impl SettingsUpdate {
+    /// Parses `{"version": n, "settings": {…}}`; invalid settings list every problem with its path.
+    pub fn from_json(body: &[u8]) -> Result<Self, UseCaseError> {
+        let body: PutSettingsBody = serde_json::from_slice(body)
+            .map_err(|e| UseCaseError::BadRequest(format!("expected {{\"version\": n, \"settings\": {{…}}}}: {e}")))?;
+        let settings =
+            RecoverySettings::from_json(&body.settings.to_string()).map_err(UseCaseError::InvalidSettings)?;
+        Ok(Self { version: body.version, settings })
+    }
+}
+
+/// Replaces a shop's settings if `version` is the stored one; a stale version is a conflict and
+/// nothing is saved.
+pub async fn put_settings<P: Ports<Store: SettingsStore>>(
     ports: &P,
     shop: &ShopDomain,
-    body: &[u8],
+    update: SettingsUpdate,
 ) -> Result<VersionedSettings, UseCaseError> {
-    let request: PutSettings = serde_json::from_slice(body)
-        .map_err(|e| UseCaseError::BadRequest(format!("expected {{\"version\": n, \"settings\": {{…}}}}: {e}")))?;
-    let settings = RecoverySettings::from_json(&request.settings.to_string()).map_err(UseCaseError::InvalidSettings)?;
-    match ports.store().save_settings(shop, &settings, request.version).await {
-        Ok(version) => Ok(VersionedSettings { version, settings }),
+    match ports.store().save_settings(shop, &update.settings, update.version).await {
+        Ok(version) => Ok(VersionedSettings { version, settings: update.settings }),
         Err(PortError::Conflict) => Err(UseCaseError::StaleVersion),
         Err(other) => Err(other.into()),
     }
@@ -69,12 +87,35 @@ pub async fn put_settings<P: Ports>(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PreviewRequest {
+struct PreviewBody {
     /// A checkout in the platform's shape (a `checkouts/update` body).
     checkout: serde_json::Value,
     /// Settings to try; the shop's own when absent.
     #[serde(default)]
     settings: Option<serde_json::Value>,
+}
+
+/// A preview request, parsed at the edge: a checkout and, optionally, settings to try.
+#[derive(Debug, Clone)]
+pub struct PreviewRequest {
+    pub checkout: crate::model::CheckoutSnapshot,
+    pub settings: Option<RecoverySettings>,
+}
+
+impl PreviewRequest {
+    /// Parses `{"checkout": {…a checkouts/update body…}, "settings": {…}?}`.
+    pub fn from_json(body: &[u8]) -> Result<Self, UseCaseError> {
+        let body: PreviewBody = serde_json::from_slice(body).map_err(|e| UseCaseError::BadRequest(e.to_string()))?;
+        let settings = body
+            .settings
+            .map(|value| RecoverySettings::from_json(&value.to_string()).map_err(UseCaseError::InvalidSettings))
+            .transpose()?;
+        let raw = serde_json::to_vec(&body.checkout).map_err(|e| UseCaseError::BadRequest(e.to_string()))?;
+        let PlatformEvent::CheckoutUpserted(checkout) = shopify::parse_event("checkouts/update", &raw)? else {
+            return Err(UseCaseError::BadRequest("checkout: not a checkout".into()));
+        };
+        Ok(Self { checkout, settings })
+    }
 }
 
 /// What the preview shows.
@@ -85,28 +126,30 @@ pub struct Preview {
 }
 
 /// The decisions a cart would go through under some settings, with local send times.
-pub async fn preview<P: Ports>(ports: &P, shop: &ShopDomain, body: &[u8]) -> Result<Preview, UseCaseError> {
-    let request: PreviewRequest = serde_json::from_slice(body).map_err(|e| UseCaseError::BadRequest(e.to_string()))?;
+pub async fn preview<P: Ports<Store: SettingsStore>>(
+    ports: &P,
+    shop: &ShopDomain,
+    request: PreviewRequest,
+) -> Result<Preview, UseCaseError> {
     let settings = match request.settings {
-        Some(value) => RecoverySettings::from_json(&value.to_string()).map_err(UseCaseError::InvalidSettings)?,
+        Some(settings) => settings,
         None => get_settings(ports, shop).await?.settings,
     };
-    let raw = serde_json::to_vec(&request.checkout).map_err(|e| UseCaseError::BadRequest(e.to_string()))?;
-    let PlatformEvent::CheckoutUpserted(snapshot) = shopify::parse_event("checkouts/update", &raw)? else {
-        return Err(UseCaseError::BadRequest("checkout: not a checkout".into()));
-    };
-    let record = CheckoutRecord::new(shop.clone(), snapshot);
+    let record = CheckoutRecord::new(shop.clone(), request.checkout);
     let timezone = crate::rules::recipient_timezone(&record, &settings).name().to_owned();
     Ok(Preview { timezone, timeline: timeline(&record, &ContactState::default(), &settings, DELIVERABLE_CHANNELS) })
 }
 
 /// The shop's sender health: whether email is paused, why, and the figures.
-pub async fn sender_health<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<Option<SenderPause>, UseCaseError> {
+pub async fn sender_health<P: Ports<Store: Shops>>(
+    ports: &P,
+    shop: &ShopDomain,
+) -> Result<Option<SenderPause>, UseCaseError> {
     Ok(ports.store().shop_state(shop).await?.email_pause)
 }
 
 /// The merchant acknowledges a sender-health pause: email resumes. `false` when it was not paused.
-pub async fn resume_email<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<bool, UseCaseError> {
+pub async fn resume_email<P: Ports<Store: Shops + Stats>>(ports: &P, shop: &ShopDomain) -> Result<bool, UseCaseError> {
     let mut resumed = false;
     ports
         .store()
@@ -131,7 +174,7 @@ pub fn push_registration_key<P: Ports>(ports: &P, shop: &ShopDomain) -> String {
 pub const MAX_STATS_DAYS: i64 = 366;
 
 /// A shop's counters summed over `from..=to` (dates as `YYYY-MM-DD`).
-pub async fn stats<P: Ports>(
+pub async fn stats<P: Ports<Store: Stats>>(
     ports: &P,
     shop: &ShopDomain,
     from: Option<&str>,

@@ -9,12 +9,32 @@ use crate::model::{
     ArmedCheck, Channel, CheckoutRecord, ConsentEvidence, ContactKey, ContactState, MessageRecord, SmsThreadKey,
 };
 use crate::ports::{
-    CheckInput, ClaimOutcome, Clock, DomainEvent, Messenger, OutgoingEmail, OutgoingPush, OutgoingSms, PortError, Store,
+    Carts, CheckInput, Checkouts, ClaimOutcome, Clock, Contacts, Conversations, DiscountApi, DomainEvent, EmailSender,
+    EventBus, MessageLog, Messenger, OutgoingEmail, OutgoingPush, OutgoingSms, PortError, PushSender, Scheduler, Shops,
+    ShortLinks, SmsSender, Store, Vault,
 };
 use crate::render::{EmailInput, render_email, render_short};
 use crate::rules::{DELIVERABLE_CHANNELS, Decision, Incentive, RecoverySettings, StopReason, WaitReason, decide_with};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+/// What a check needs: every storage role, the scheduler, every channel, events, and the vault
+/// and the platform for discount codes.
+pub trait CheckPorts:
+    Ports<Store: Store, Scheduler: Scheduler, Messenger: Messenger, Events: EventBus, Vault: Vault, Platform: DiscountApi>
+{
+}
+impl<P> CheckPorts for P where
+    P: Ports<
+            Store: Store,
+            Scheduler: Scheduler,
+            Messenger: Messenger,
+            Events: EventBus,
+            Vault: Vault,
+            Platform: DiscountApi,
+        >
+{
+}
 
 /// What a check did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,7 +66,7 @@ struct Plan {
 const PAUSE_RECHECK: chrono::Duration = chrono::Duration::hours(1);
 
 /// Runs the check described by a schedule's input.
-pub async fn run_check<P: Ports>(ports: &P, input: &CheckInput) -> Result<CheckOutcome, UseCaseError> {
+pub async fn run_check<P: CheckPorts>(ports: &P, input: &CheckInput) -> Result<CheckOutcome, UseCaseError> {
     let store = ports.store();
     let Some(record) = store.load_checkout(&input.shop, &input.checkout).await? else {
         return Ok(CheckOutcome::Superseded);
@@ -94,7 +114,10 @@ pub async fn run_check<P: Ports>(ports: &P, input: &CheckInput) -> Result<CheckO
 
 /// What the checkout's contact asked for: the email's state, with the SMS consent and suppression
 /// kept under the phone number laid over it.
-pub(super) async fn contact_of<P: Ports>(ports: &P, record: &CheckoutRecord) -> Result<ContactState, PortError> {
+pub(super) async fn contact_of<P: Ports<Store: Contacts>>(
+    ports: &P,
+    record: &CheckoutRecord,
+) -> Result<ContactState, PortError> {
     let store = ports.store();
     let primary = match record.contact_key() {
         Some(key) => store.contact(&record.shop, &key).await?,
@@ -112,7 +135,7 @@ pub(super) async fn contact_of<P: Ports>(ports: &P, record: &CheckoutRecord) -> 
 /// paused it; SMS is out once the month's budget is spent; either way the step falls back to the
 /// next channel. When only paused email could reach the shopper, the check waits for the
 /// merchant's acknowledgement instead of ending the sequence.
-async fn decide_on_available_channels<P: Ports>(
+async fn decide_on_available_channels<P: CheckPorts>(
     ports: &P,
     record: &CheckoutRecord,
     history: &[crate::model::MessageRecord],
@@ -150,7 +173,7 @@ async fn decide_on_available_channels<P: Ports>(
 }
 
 /// Arms the step after `step`, if there is one; the next check decides whether it is due.
-async fn arm_next<P: Ports>(
+async fn arm_next<P: CheckPorts>(
     ports: &P,
     record: &CheckoutRecord,
     settings: &RecoverySettings,
@@ -166,7 +189,7 @@ async fn arm_next<P: Ports>(
 
 /// Claims the step, then sends. The claim is written before the provider is called, and only
 /// while the checkout is still open, so a step goes out at most once and never after an order.
-async fn send<P: Ports>(
+async fn send<P: CheckPorts>(
     ports: &P,
     record: &CheckoutRecord,
     contact: &ContactState,
@@ -189,7 +212,8 @@ async fn send<P: Ports>(
         discount_code: None,
         sms_consent: None,
     };
-    match store.claim_message(shop, checkout, &message).await? {
+    let expires_at = now + PERSONAL_DATA_TTL;
+    match store.claim_message(shop, checkout, &message, expires_at).await? {
         ClaimOutcome::Claimed => {}
         ClaimOutcome::AlreadyClaimed => return Ok(CheckOutcome::AlreadySent { step }),
         ClaimOutcome::CheckoutClosed => return Ok(CheckOutcome::Stopped { reason: StopReason::Converted }),
@@ -219,7 +243,7 @@ async fn send<P: Ports>(
         // At most once: a failed send is recorded, never retried into a possible duplicate.
         Err(reason) => message.failure = Some(reason),
     }
-    store.update_message(shop, checkout, &message).await?;
+    store.update_message(shop, checkout, &message, expires_at).await?;
     let mut counters = Vec::new();
     if message.failure.is_none() {
         let with_incentive = message.discount_code.is_some();
@@ -262,7 +286,7 @@ struct Outbound<'a, P> {
 
 type SendResult = Result<Result<String, String>, UseCaseError>;
 
-impl<P: Ports> Outbound<'_, P> {
+impl<P: CheckPorts> Outbound<'_, P> {
     fn base_url(&self) -> &str {
         self.ports.config().public_base_url.trim_end_matches('/')
     }
@@ -376,7 +400,7 @@ impl<P: Ports> Outbound<'_, P> {
 
 /// The consent an SMS goes out under, kept on the message: a storefront capture of this number,
 /// else the customer record's consent, else the checkout's own `buyer_accepts_sms_marketing`.
-async fn sms_consent_evidence<P: Ports>(
+async fn sms_consent_evidence<P: Ports<Store: Carts>>(
     ports: &P,
     record: &CheckoutRecord,
     contact: &ContactState,
@@ -410,7 +434,7 @@ fn provider_outcome(result: Result<String, PortError>) -> Result<String, String>
 
 /// Clears what is armed at the end of a sequence, and marks a holdout. Returns whether the
 /// checkout was newly marked as holdout (so it is counted once).
-async fn finish<P: Ports>(ports: &P, input: &CheckInput, holdout: bool) -> Result<bool, PortError> {
+async fn finish<P: CheckPorts>(ports: &P, input: &CheckInput, holdout: bool) -> Result<bool, PortError> {
     let mut newly = false;
     update_checkout(ports, &input.shop, &input.checkout, |mut record| {
         let still_ours =
@@ -427,7 +451,7 @@ async fn finish<P: Ports>(ports: &P, input: &CheckInput, holdout: bool) -> Resul
 }
 
 /// Records which check is armed now, unless the record moved on meanwhile.
-async fn set_armed<P: Ports>(ports: &P, input: &CheckInput, armed: Option<ArmedCheck>) -> Result<(), PortError> {
+async fn set_armed<P: CheckPorts>(ports: &P, input: &CheckInput, armed: Option<ArmedCheck>) -> Result<(), PortError> {
     update_checkout(ports, &input.shop, &input.checkout, |mut record| {
         let still_ours =
             record.armed.as_ref().is_some_and(|a| a.step == input.step && a.generation == input.generation);

@@ -7,15 +7,28 @@
 //! (`eventType`, `mail.tags`, `bounce.bounceType`, `bounce.bouncedRecipients[].emailAddress`,
 //! `complaint.complainedRecipients[].emailAddress`).
 
-use super::{DELIVERY_DEDUPE_TTL, Ports, UseCaseError, count_by, settings_of, shop_display_name};
+use super::{DELIVERY_DEDUPE_TTL, PERSONAL_DATA_TTL, Ports, UseCaseError, count_by, settings_of, shop_display_name};
 use crate::model::{
     Channel, ContactKey, InboundReply, SenderPause, ShopDomain, SmsThreadKey, Suppression, SuppressionReason, WebhookId,
 };
 use crate::platform::shopify::normalise_phone;
-use crate::ports::{Clock, Messenger, OutgoingSms, Store};
+use crate::ports::{
+    Checkouts, Clock, Contacts, Conversations, Deliveries, OutgoingSms, SettingsStore, Shops, SmsSender, Stats,
+};
 use crate::rules::health;
 use serde::Deserialize;
 use std::collections::HashMap;
+
+/// What handling a shopper's text needs: dedupe, the thread, contacts, settings, stats, and SMS
+/// for the confirmation.
+pub trait SmsReplyPorts:
+    Ports<Store: Deliveries + Conversations + Contacts + SettingsStore + Stats + Checkouts, Messenger: SmsSender>
+{
+}
+impl<P> SmsReplyPorts for P where
+    P: Ports<Store: Deliveries + Conversations + Contacts + SettingsStore + Stats + Checkouts, Messenger: SmsSender>
+{
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -77,7 +90,10 @@ fn shop_of(mail: &SesMail) -> Option<ShopDomain> {
 
 /// Records one SES event (the JSON of an SNS notification's `Message`). Malformed input is an
 /// error, so the notification is retried and then dead-lettered, never silently dropped.
-pub async fn record_ses_event<P: Ports>(ports: &P, message: &str) -> Result<DeliveryOutcome, UseCaseError> {
+pub async fn record_ses_event<P: Ports<Store: Contacts + Shops + Stats>>(
+    ports: &P,
+    message: &str,
+) -> Result<DeliveryOutcome, UseCaseError> {
     let event: SesEvent =
         serde_json::from_str(message).map_err(|e| UseCaseError::BadRequest(format!("SES event: {e}")))?;
     let Some(shop) = shop_of(&event.mail) else {
@@ -124,7 +140,7 @@ pub async fn record_ses_event<P: Ports>(ports: &P, message: &str) -> Result<Deli
 
 /// Pauses the shop's email when its complaint or bounce rate over the last
 /// [`health::HEALTH_WINDOW_DAYS`] days crosses the threshold. Only the merchant resumes it.
-async fn check_sender_health<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<(), UseCaseError> {
+async fn check_sender_health<P: Ports<Store: Shops + Stats>>(ports: &P, shop: &ShopDomain) -> Result<(), UseCaseError> {
     let today = ports.clock().now().date_naive();
     let stats =
         ports.store().stats(shop, today - chrono::Duration::days(health::HEALTH_WINDOW_DAYS - 1), today).await?;
@@ -184,7 +200,7 @@ pub enum ReplyOutcome {
 /// variants suppress SMS to that number at that shop and send one confirmation; HELP answers
 /// with the program, message frequency, rates notice and support contact; anything else is stored
 /// with the cart. Malformed input is an error (retried, then dead-lettered).
-pub async fn record_sms_reply<P: Ports>(ports: &P, message: &str) -> Result<ReplyOutcome, UseCaseError> {
+pub async fn record_sms_reply<P: SmsReplyPorts>(ports: &P, message: &str) -> Result<ReplyOutcome, UseCaseError> {
     let inbound: InboundSms =
         serde_json::from_str(message).map_err(|e| UseCaseError::BadRequest(format!("inbound SMS: {e}")))?;
     let shopper = normalise_phone(&inbound.origination_number, None)
@@ -231,7 +247,7 @@ pub async fn record_sms_reply<P: Ports>(ports: &P, message: &str) -> Result<Repl
                 channel: Channel::Sms,
                 body: inbound.message_body,
             };
-            store.save_reply(&shop, &checkout, &reply).await?;
+            store.save_reply(&shop, &checkout, &reply, reply.at + PERSONAL_DATA_TTL).await?;
             (ReplyOutcome::Stored, None, "sms.replies")
         }
     };

@@ -8,9 +8,9 @@
 //! without an incentive and counts `incentive.failed.step{n}`.
 
 use super::install::access_token;
-use super::{Ports, UseCaseError, count};
+use super::{PERSONAL_DATA_TTL, Ports, UseCaseError, count};
 use crate::model::{CheckoutRecord, DiscountRecord, Money};
-use crate::ports::{DiscountOutcome, DiscountRequest, PlatformApi, Store};
+use crate::ports::{DiscountApi, DiscountLedger, DiscountOutcome, DiscountRequest, Stats, Tokens, Vault};
 use crate::rules::{Incentive, RecoverySettings};
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -28,7 +28,9 @@ pub fn discount_code(secret: &[u8], record: &CheckoutRecord, step: u32) -> Strin
 
 /// The code for this step, created once; `None` when it could not be created (the step is then
 /// sent without an incentive).
-pub(super) async fn code_for_step<P: Ports>(
+pub(super) async fn code_for_step<
+    P: Ports<Store: DiscountLedger + Stats + Tokens, Vault: Vault, Platform: DiscountApi>,
+>(
     ports: &P,
     record: &CheckoutRecord,
     step: u32,
@@ -46,11 +48,12 @@ pub(super) async fn code_for_step<P: Ports>(
         ends_at: now + policy.code_valid_for.or(chrono::Duration::days(7)),
         platform_id: None,
     };
-    let discount = match ports.store().claim_discount(shop, checkout, &pending).await? {
-        Some(existing) if existing.platform_id.is_some() => return Ok(Some(existing.code)),
-        Some(existing) => existing,
-        None => pending,
-    };
+    let discount =
+        match ports.store().claim_discount(shop, checkout, &pending, pending.ends_at + PERSONAL_DATA_TTL).await? {
+            Some(existing) if existing.platform_id.is_some() => return Ok(Some(existing.code)),
+            Some(existing) => existing,
+            None => pending,
+        };
     let failed = |reason: String| async move {
         tracing::warn!(%shop, step, reason, "no discount code: the step goes without an incentive");
         count(ports, shop, checkout, &[(format!("incentive.failed.step{step}"), 1)]).await?;
@@ -79,7 +82,7 @@ pub(super) async fn code_for_step<P: Ports>(
         Err(error) => return failed(error.to_string()).await,
     };
     let created = DiscountRecord { platform_id: Some(platform_id), ..discount };
-    ports.store().save_discount(shop, checkout, &created).await?;
+    ports.store().save_discount(shop, checkout, &created, created.ends_at + PERSONAL_DATA_TTL).await?;
     Ok(Some(created.code))
 }
 

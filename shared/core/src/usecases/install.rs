@@ -6,9 +6,17 @@
 use super::{Ports, UseCaseError, admin, count_by};
 use crate::model::{Installation, ShopDomain, WebhookId};
 use crate::platform::oauth::{self, OAuthError};
-use crate::ports::{AccessGrant, Clock, PlatformApi, Store, Vault};
+use crate::ports::{AccessGrant, Clock, Deliveries, PlatformAuth, Shops, Stats, Tokens, Vault};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+/// What installing needs: code dedupe, the token, the shop's state, stats, the vault and the
+/// platform's OAuth.
+pub trait InstallPorts:
+    Ports<Store: Deliveries + Tokens + Shops + Stats, Vault: Vault, Platform: PlatformAuth>
+{
+}
+impl<P: Ports<Store: Deliveries + Tokens + Shops + Stats, Vault: Vault, Platform: PlatformAuth>> InstallPorts for P {}
 
 /// The scopes Reclaim asks for (as in `shopify.app.toml`).
 pub const SCOPES: &[&str] = &["read_checkouts", "read_orders", "read_customers", "write_discounts"];
@@ -40,7 +48,7 @@ pub fn begin_install<P: Ports>(ports: &P, shop: Option<&str>, nonce: &[u8; 32]) 
 /// Completes an install from Shopify's callback (`query` is the raw query string, `cookie` the
 /// request's `Cookie` header). Every check happens before anything is stored; the code is claimed
 /// once, so a replayed callback is refused. Returns where to send the merchant: into the app.
-pub async fn complete_install<P: Ports>(
+pub async fn complete_install<P: InstallPorts>(
     ports: &P,
     query: Option<&str>,
     cookie: Option<&str>,
@@ -68,7 +76,10 @@ pub struct Installed {
 
 /// The embedded app's install: its session token (`Authorization: Bearer …`) is exchanged for an
 /// offline access token.
-pub async fn token_exchange<P: Ports>(ports: &P, authorization: Option<&str>) -> Result<Installed, UseCaseError> {
+pub async fn token_exchange<P: InstallPorts>(
+    ports: &P,
+    authorization: Option<&str>,
+) -> Result<Installed, UseCaseError> {
     let shop = admin::authenticate(ports, authorization, None)?;
     let session_token = authorization.and_then(|a| a.split_once(' ')).map(|(_, t)| t.trim()).unwrap_or_default();
     let grant = ports.platform().exchange_session_token(&shop, session_token).await?;
@@ -78,7 +89,7 @@ pub async fn token_exchange<P: Ports>(ports: &P, authorization: Option<&str>) ->
 }
 
 /// Seals and stores the token, records the installation, and clears a previous uninstall.
-async fn install<P: Ports>(ports: &P, shop: &ShopDomain, grant: AccessGrant) -> Result<(), UseCaseError> {
+async fn install<P: InstallPorts>(ports: &P, shop: &ShopDomain, grant: AccessGrant) -> Result<(), UseCaseError> {
     let sealed = ports.vault().seal(&grant.access_token).await?;
     ports.store().save_token(shop, &sealed).await?;
     let profile = match ports.platform().shop_profile(shop, &grant.access_token).await {
@@ -104,7 +115,10 @@ async fn install<P: Ports>(ports: &P, shop: &ShopDomain, grant: AccessGrant) -> 
 }
 
 /// The shop's offline access token, opened from the vault; `None` when the app is not installed.
-pub(crate) async fn access_token<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<Option<String>, UseCaseError> {
+pub(crate) async fn access_token<P: Ports<Store: Tokens, Vault: Vault>>(
+    ports: &P,
+    shop: &ShopDomain,
+) -> Result<Option<String>, UseCaseError> {
     match ports.store().load_token(shop).await? {
         Some(sealed) => Ok(Some(ports.vault().open(&sealed).await?)),
         None => Ok(None),

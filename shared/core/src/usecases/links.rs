@@ -5,8 +5,13 @@
 use super::{Ports, UseCaseError, count, publish};
 use crate::links::LinkKind;
 use crate::model::{Channel, CheckoutSnapshot, ShopDomain, Suppression, SuppressionReason};
-use crate::ports::{Clock, DomainEvent, Store};
+use crate::ports::{Checkouts, Clock, Contacts, DomainEvent, EventBus, MessageLog, ShortLinks, Stats};
 use url::Url;
+
+/// What following a link needs: the checkout, its messages, short links, contacts, stats and
+/// events.
+pub trait LinkPorts: Ports<Store: Checkouts + MessageLog + ShortLinks + Contacts + Stats, Events: EventBus> {}
+impl<P: Ports<Store: Checkouts + MessageLog + ShortLinks + Contacts + Stats, Events: EventBus>> LinkPorts for P {}
 
 /// Where a restore link sends the shopper.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +20,7 @@ pub struct LinkTarget {
 }
 
 /// Verifies a restore token, records the first click and returns where to redirect.
-pub async fn follow_restore_link<P: Ports>(ports: &P, token: &str) -> Result<LinkTarget, UseCaseError> {
+pub async fn follow_restore_link<P: LinkPorts>(ports: &P, token: &str) -> Result<LinkTarget, UseCaseError> {
     let now = ports.clock().now();
     let claims = ports.config().links.verify(token, LinkKind::Restore, now)?;
     let record = ports.store().load_checkout(&claims.shop, &claims.checkout).await?.ok_or(UseCaseError::NotFound)?;
@@ -78,7 +83,7 @@ pub enum UnsubscribeScope {
 }
 
 /// Suppresses the token's contact at the token's shop, at once.
-pub async fn unsubscribe<P: Ports>(
+pub async fn unsubscribe<P: LinkPorts>(
     ports: &P,
     token: &str,
     scope: UnsubscribeScope,
@@ -116,7 +121,7 @@ pub async fn unsubscribe<P: Ports>(
 
 /// Follows a short link (`/s/{code}`, sent in SMS): the signed token behind the code is verified
 /// like any restore link.
-pub async fn follow_short_link<P: Ports>(ports: &P, code: &str) -> Result<LinkTarget, UseCaseError> {
+pub async fn follow_short_link<P: LinkPorts>(ports: &P, code: &str) -> Result<LinkTarget, UseCaseError> {
     let valid = code.len() == 10 && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !valid {
         return Err(UseCaseError::NotFound);

@@ -4,6 +4,7 @@
 
 pub mod admin;
 mod check;
+pub mod checkouts;
 pub mod delivery;
 pub mod discounts;
 mod ingest;
@@ -16,24 +17,24 @@ pub mod storefront;
 #[cfg(test)]
 mod tests;
 
-pub use check::{CheckOutcome, run_check};
-pub use ingest::{IngestOutcome, ingest_webhook};
+pub use check::{CheckOutcome, CheckPorts, run_check};
+pub use ingest::{IngestPorts, ingest_webhook, verify_webhook};
 pub use links::{
-    LinkTarget, UnsubscribeScope, follow_restore_link, follow_short_link, unsubscribe, verify_unsubscribe,
+    LinkPorts, LinkTarget, UnsubscribeScope, follow_restore_link, follow_short_link, unsubscribe, verify_unsubscribe,
 };
-pub use orders::{OrderOutcome, record_order};
+pub use orders::{OrderOutcome, OrderPorts, record_order};
 
 use crate::links::{LinkError, LinkSigner};
 use crate::model::{CheckoutRecord, CheckoutToken, ShopDomain};
 use crate::platform::DeliveryError;
 use crate::platform::shopify::WebhookSecrets;
 use crate::ports::{
-    CheckInput, Clock, DomainEvent, EventBus, Messenger, PlatformApi, PortError, ScheduledCheck, Scheduler, Store,
-    Vault,
+    CheckInput, Checkouts, Clock, DomainEvent, EventBus, PortError, ScheduledCheck, Scheduler, SettingsStore, Stats,
 };
 use crate::render::RenderError;
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// How long personal data is kept without activity.
@@ -56,15 +57,17 @@ pub struct Config {
     pub shopify_api_secret: Vec<u8>,
 }
 
-/// Everything a use case can reach.
+/// Everything a use case can reach: one adapter per kind, each unbounded here. A use case names
+/// only the roles it uses in its own bounds (`P: Ports<Store: Checkouts + Stats, Scheduler:
+/// Scheduler>`), so a function that never texts can be built with an adapter that cannot text.
 pub trait Ports: Send + Sync {
-    type Store: Store;
-    type Scheduler: Scheduler;
-    type Messenger: Messenger;
-    type Events: EventBus;
+    type Store: Send + Sync;
+    type Scheduler: Send + Sync;
+    type Messenger: Send + Sync;
+    type Events: Send + Sync;
     type Clock: Clock;
-    type Vault: Vault;
-    type Platform: PlatformApi;
+    type Vault: Send + Sync;
+    type Platform: Send + Sync;
     fn store(&self) -> &Self::Store;
     fn scheduler(&self) -> &Self::Scheduler;
     fn messenger(&self) -> &Self::Messenger;
@@ -75,7 +78,8 @@ pub trait Ports: Send + Sync {
     fn config(&self) -> &Config;
 }
 
-/// The plain bundle of adapters that implements [`Ports`].
+/// The plain bundle of adapters that implements [`Ports`]. A function that does not use a kind
+/// of adapter puts `()` in its place.
 #[derive(Debug, Clone)]
 pub struct Services<S, Sch, M, E, C, V, A> {
     pub store: S,
@@ -90,13 +94,13 @@ pub struct Services<S, Sch, M, E, C, V, A> {
 
 impl<S, Sch, M, E, C, V, A> Ports for Services<S, Sch, M, E, C, V, A>
 where
-    S: Store,
-    Sch: Scheduler,
-    M: Messenger,
-    E: EventBus,
+    S: Send + Sync,
+    Sch: Send + Sync,
+    M: Send + Sync,
+    E: Send + Sync,
     C: Clock,
-    V: Vault,
-    A: PlatformApi,
+    V: Send + Sync,
+    A: Send + Sync,
 {
     type Store = S;
     type Scheduler = Sch;
@@ -129,6 +133,20 @@ where
     fn config(&self) -> &Config {
         &self.config
     }
+}
+
+/// What became of a delivery (the 200 response body).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum IngestOutcome {
+    /// Acted on.
+    Accepted,
+    /// Seen before: nothing done.
+    Duplicate,
+    /// Older than what is stored: nothing changed.
+    Stale,
+    /// A topic Reclaim does not act on.
+    Ignored,
 }
 
 /// Why a use case failed. [`crate::web::error_reply`] maps each to a response.
@@ -168,7 +186,7 @@ pub fn schedule_name(shop: &ShopDomain, checkout: &CheckoutToken, step: u32, gen
 }
 
 /// Creates the schedule for `step` at `at` and returns what to record as armed.
-async fn arm<P: Ports>(
+pub(crate) async fn arm<P: Ports<Scheduler: Scheduler>>(
     ports: &P,
     record: &CheckoutRecord,
     step: u32,
@@ -182,7 +200,10 @@ async fn arm<P: Ports>(
 }
 
 /// Deletes the armed schedule of a record, if any (a missing schedule is fine).
-async fn disarm<P: Ports>(ports: &P, record: &CheckoutRecord) -> Result<(), PortError> {
+pub(crate) async fn disarm<P: Ports<Scheduler: Scheduler>>(
+    ports: &P,
+    record: &CheckoutRecord,
+) -> Result<(), PortError> {
     if let Some(armed) = &record.armed {
         let name = schedule_name(&record.shop, &record.snapshot.token, armed.step, armed.generation);
         ports.scheduler().cancel(&name).await?;
@@ -191,8 +212,17 @@ async fn disarm<P: Ports>(ports: &P, record: &CheckoutRecord) -> Result<(), Port
 }
 
 /// Reads a shop's settings, or the defaults.
-async fn settings_of<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<RecoverySettings, PortError> {
+async fn settings_of<P: Ports<Store: SettingsStore>>(
+    ports: &P,
+    shop: &ShopDomain,
+) -> Result<RecoverySettings, PortError> {
     Ok(ports.store().load_settings(shop).await?.map(|stored| stored.settings).unwrap_or_default())
+}
+
+/// Until when a checkout record (personal data) is kept: [`PERSONAL_DATA_TTL`] after its last
+/// activity, or after now when the activity lies in the past (a late webhook).
+pub(crate) fn checkout_expiry(record: &CheckoutRecord, now: DateTime<Utc>) -> DateTime<Utc> {
+    record.last_activity_at.max(now) + PERSONAL_DATA_TTL
 }
 
 /// How many times a read-modify-write is retried after losing a race.
@@ -207,7 +237,7 @@ async fn update_checkout<P, F>(
     mut change: F,
 ) -> Result<Option<CheckoutRecord>, PortError>
 where
-    P: Ports,
+    P: Ports<Store: Checkouts>,
     F: FnMut(CheckoutRecord) -> Option<CheckoutRecord> + Send,
 {
     for _ in 0..MAX_ATTEMPTS {
@@ -217,7 +247,7 @@ where
         let Some(changed) = change(current.clone()) else {
             return Ok(Some(current));
         };
-        match ports.store().save_checkout(&changed).await {
+        match ports.store().save_checkout(&changed, checkout_expiry(&changed, ports.clock().now())).await {
             Ok(()) => {
                 return Ok(Some(CheckoutRecord { version: changed.version + 1, ..changed }));
             }
@@ -230,7 +260,7 @@ where
 
 /// Adds counters to today's stats for a shop, on a shard chosen by the checkout so that one busy
 /// shop does not hammer a single item.
-async fn count<P: Ports>(
+async fn count<P: Ports<Store: Stats>>(
     ports: &P,
     shop: &ShopDomain,
     checkout: &CheckoutToken,
@@ -240,7 +270,7 @@ async fn count<P: Ports>(
 }
 
 /// [`count`], sharded by any key (a checkout token, a contact key).
-async fn count_by<P: Ports>(
+async fn count_by<P: Ports<Store: Stats>>(
     ports: &P,
     shop: &ShopDomain,
     shard_key: &str,
@@ -252,7 +282,7 @@ async fn count_by<P: Ports>(
 
 /// Publishes an event; a failure is logged and does not fail the use case (the table and the
 /// stats are the record, events are a notification).
-async fn publish<P: Ports>(ports: &P, event: DomainEvent) {
+async fn publish<P: Ports<Events: EventBus>>(ports: &P, event: DomainEvent) {
     if let Err(error) = ports.events().publish(&event).await {
         tracing::warn!(%error, event = event.name(), "could not publish event");
     }

@@ -3,9 +3,20 @@
 
 use super::{Ports, UseCaseError, count, disarm, publish, settings_of, update_checkout};
 use crate::model::{CheckoutRecord, CheckoutStatus, ContactKey, Conversion, OrderSnapshot, ShopDomain};
-use crate::ports::{DomainEvent, Store};
+use crate::ports::{Checkouts, DomainEvent, EventBus, MessageLog, Scheduler, SettingsStore, Stats};
 use chrono::SubsecRound;
 use serde::Serialize;
+
+/// What recording an order needs: checkouts, their messages, settings, stats, the scheduler and
+/// events.
+pub trait OrderPorts:
+    Ports<Store: Checkouts + MessageLog + SettingsStore + Stats, Scheduler: Scheduler, Events: EventBus>
+{
+}
+impl<P> OrderPorts for P where
+    P: Ports<Store: Checkouts + MessageLog + SettingsStore + Stats, Scheduler: Scheduler, Events: EventBus>
+{
+}
 
 /// What an order did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,7 +31,7 @@ pub enum OrderOutcome {
 }
 
 /// Finds the checkout an order came from.
-async fn find_checkout<P: Ports>(
+async fn find_checkout<P: OrderPorts>(
     ports: &P,
     shop: &ShopDomain,
     order: &OrderSnapshot,
@@ -43,7 +54,7 @@ async fn find_checkout<P: Ports>(
 }
 
 /// Records an order.
-pub async fn record_order<P: Ports>(
+pub async fn record_order<P: OrderPorts>(
     ports: &P,
     shop: &ShopDomain,
     order: &OrderSnapshot,

@@ -6,12 +6,22 @@
 use super::{Ports, UseCaseError, count_by, disarm, update_checkout};
 use crate::model::{Capture, CheckoutRecord, ContactKey, ContactState, InboundReply, MessageRecord, ShopDomain};
 use crate::platform::CustomerRef;
-use crate::ports::{Clock, DataOwner, Messenger, OutgoingEmail, Store};
+use crate::ports::{
+    Carts, Checkouts, Clock, Contacts, Conversations, DataOwner, EmailSender, Erasure, MessageLog, OutgoingEmail,
+    Scheduler, Shops, Stats, Tokens,
+};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
+/// What exporting a customer's data reads: checkouts and what hangs off them, carts, contacts.
+pub trait ExportPorts: Ports<Store: Checkouts + Erasure + MessageLog + Conversations + Carts + Contacts> {}
+impl<P: Ports<Store: Checkouts + Erasure + MessageLog + Conversations + Carts + Contacts>> ExportPorts for P {}
+
 /// Marks the shop uninstalled, stops every sequence (schedules deleted) and destroys the token.
-pub async fn uninstall<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<usize, UseCaseError> {
+pub async fn uninstall<P: Ports<Store: Checkouts + Shops + Tokens + Stats, Scheduler: Scheduler>>(
+    ports: &P,
+    shop: &ShopDomain,
+) -> Result<usize, UseCaseError> {
     let store = ports.store();
     let now = ports.clock().now();
     store
@@ -33,7 +43,10 @@ pub async fn uninstall<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<usize, 
 }
 
 /// Deletes everything held for the shop.
-pub async fn redact_shop<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<usize, UseCaseError> {
+pub async fn redact_shop<P: Ports<Store: Checkouts + Erasure, Scheduler: Scheduler>>(
+    ports: &P,
+    shop: &ShopDomain,
+) -> Result<usize, UseCaseError> {
     for record in ports.store().armed_checkouts(shop).await? {
         disarm(ports, &record).await?;
     }
@@ -44,7 +57,7 @@ pub async fn redact_shop<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<usize
 
 /// Everything that belongs to a customer: their checkouts (by the email's and the phone's
 /// contact keys), those checkouts' carts and other contact keys, captures, and contact states.
-async fn customer_owners<P: Ports>(
+async fn customer_owners<P: Ports<Store: Checkouts + Erasure>>(
     ports: &P,
     shop: &ShopDomain,
     customer: &CustomerRef,
@@ -68,7 +81,7 @@ async fn customer_owners<P: Ports>(
 }
 
 /// Deletes everything held on a customer; returns how many items went.
-pub async fn redact_customer<P: Ports>(
+pub async fn redact_customer<P: Ports<Store: Checkouts + Erasure + Stats, Scheduler: Scheduler>>(
     ports: &P,
     shop: &ShopDomain,
     customer: &CustomerRef,
@@ -109,7 +122,7 @@ pub struct CustomerExport {
 }
 
 /// Gathers everything held on a customer.
-pub async fn export_customer<P: Ports>(
+pub async fn export_customer<P: ExportPorts>(
     ports: &P,
     shop: &ShopDomain,
     customer: &CustomerRef,
@@ -147,7 +160,7 @@ pub async fn export_customer<P: Ports>(
 
 /// Handles `customers/data_request`: the export goes, as a JSON attachment, to the shop's contact
 /// address from its installation. Without one the request fails (and Shopify retries it).
-pub async fn send_customer_export<P: Ports>(
+pub async fn send_customer_export<P: ExportPorts<Store: Shops + Stats, Messenger: EmailSender>>(
     ports: &P,
     shop: &ShopDomain,
     customer: &CustomerRef,

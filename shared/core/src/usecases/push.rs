@@ -4,8 +4,8 @@
 use super::{Ports, UseCaseError, count_by};
 use crate::model::{ContactKey, PushEndpoint, ShopDomain};
 use crate::platform::shopify::normalise_email;
-use crate::ports::{Clock, Messenger, Store};
-use crate::push::{RegistrationError, verify_registration};
+use crate::ports::{Clock, Contacts, PushSender, Stats};
+use crate::push::{DeviceRegistration, RegistrationError, verify_registration};
 use serde::Serialize;
 
 /// The answer to a registration.
@@ -15,16 +15,27 @@ pub struct Registered {
     pub new_device: bool,
 }
 
-/// Handles `POST /push/devices`: `shop` and `signature` are the request's headers.
-pub async fn register_device<P: Ports>(
+/// Parses a registration at the edge: the shop and signature headers and the raw body, signed
+/// with the shop's registration key within the last five minutes.
+pub fn verify_device_registration<P: Ports>(
     ports: &P,
     shop: Option<&str>,
     signature: Option<&str>,
     body: &[u8],
-) -> Result<Registered, UseCaseError> {
+) -> Result<(ShopDomain, DeviceRegistration), UseCaseError> {
     let shop = shop.and_then(|s| ShopDomain::parse(s).ok()).ok_or(RegistrationError::BadSignature)?;
+    let registration =
+        verify_registration(&ports.config().shopify_api_secret, &shop, signature, body, ports.clock().now())?;
+    Ok((shop, registration))
+}
+
+/// Registers a verified device with the push service and keeps it with the contact.
+pub async fn register_device<P: Ports<Store: Contacts + Stats, Messenger: PushSender>>(
+    ports: &P,
+    shop: ShopDomain,
+    registration: DeviceRegistration,
+) -> Result<Registered, UseCaseError> {
     let now = ports.clock().now();
-    let registration = verify_registration(&ports.config().shopify_api_secret, &shop, signature, body, now)?;
     let email = normalise_email(Some(registration.customer_email))
         .ok_or_else(|| RegistrationError::Malformed("customer_email is not an email address".into()))?;
     let arn = ports.messenger().register_device(registration.platform, registration.device_token.trim()).await?;

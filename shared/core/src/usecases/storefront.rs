@@ -1,14 +1,12 @@
 //! The storefront widget's server side, reached through the Shopify app proxy: its settings, and
 //! a consented contact capture that makes a cart (or its checkout) recoverable.
 
-use super::{PERSONAL_DATA_TTL, Ports, UseCaseError, settings_of};
-use crate::model::{
-    Capture, CartSnapshot, CartToken, CheckoutSnapshot, CheckoutToken, ConsentEvidence, Contact, Money, Region,
-    ShopDomain,
-};
+use super::checkouts::{CheckoutPorts, store_capture};
+use super::{Ports, UseCaseError, settings_of};
+use crate::model::{Capture, CartToken, ConsentEvidence, ShopDomain};
 use crate::platform::proxy;
 use crate::platform::shopify::{normalise_email, normalise_phone};
-use crate::ports::{Clock, Store};
+use crate::ports::{Clock, SettingsStore};
 use crate::rules::StorefrontSettings;
 use serde::Deserialize;
 
@@ -20,13 +18,16 @@ pub fn authenticate_proxy<P: Ports>(ports: &P, query: &[(String, String)]) -> Re
 }
 
 /// What the widget needs to know (no secrets, nothing personal).
-pub async fn widget_settings<P: Ports>(ports: &P, shop: &ShopDomain) -> Result<StorefrontSettings, UseCaseError> {
+pub async fn widget_settings<P: Ports<Store: SettingsStore>>(
+    ports: &P,
+    shop: &ShopDomain,
+) -> Result<StorefrontSettings, UseCaseError> {
     Ok(settings_of(ports, shop).await?.storefront)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CaptureRequest {
+struct CaptureBody {
     cart_token: String,
     #[serde(default)]
     email: Option<String>,
@@ -40,108 +41,63 @@ struct CaptureRequest {
     page: Option<String>,
 }
 
-/// Stores a consented email or phone for a cart and, when the cart is known, starts its recovery.
-/// Without consent, or without a valid address, nothing is stored.
-pub async fn capture<P: Ports>(ports: &P, shop: &ShopDomain, body: &[u8]) -> Result<(), UseCaseError> {
-    let request: CaptureRequest = serde_json::from_slice(body).map_err(|e| UseCaseError::BadRequest(e.to_string()))?;
-    if !request.consent {
-        return Err(UseCaseError::BadRequest("consent: the shopper must tick the consent box".into()));
-    }
-    let cart = CartToken::new(request.cart_token).map_err(|e| UseCaseError::BadRequest(format!("cart_token: {e}")))?;
-    let email = normalise_email(request.email.filter(|e| !e.trim().is_empty()));
-    let phone = request.phone.as_deref().filter(|p| !p.trim().is_empty()).and_then(|p| normalise_phone(p, None));
-    if email.is_none() && phone.is_none() {
-        return Err(UseCaseError::BadRequest(
-            "email or phone: give a valid email, or a phone number with its country code".into(),
-        ));
-    }
-    let settings = settings_of(ports, shop).await?;
-    let now = ports.clock().now();
-    let capture = Capture {
-        email,
-        phone,
-        consent: ConsentEvidence {
-            source: request.source.unwrap_or_else(|| "storefront".into()).chars().take(40).collect(),
-            at: now,
-            text: settings.storefront.consent_text,
-            page: request.page.map(|p| p.chars().take(200).collect()),
-        },
-    };
-    let store = ports.store();
-    store.save_capture(shop, &cart, &capture, now + PERSONAL_DATA_TTL).await?;
-    if let Some(stored) = store.load_cart(shop, &cart).await? {
-        recover_cart(ports, shop, &stored, &capture).await?;
-    }
-    tracing::info!(%shop, "storefront capture stored");
-    Ok(())
+/// A consented contact capture, parsed at the edge: a cart token, at least one valid address,
+/// the consent box ticked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureRequest {
+    pub cart: CartToken,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Where on the storefront (exit intent, idle help), at most 40 characters.
+    pub source: String,
+    /// The page it happened on, at most 200 characters.
+    pub page: Option<String>,
 }
 
-/// Fills a checkout's missing contact from its cart's capture.
-pub(super) async fn apply_capture<P: Ports>(
-    ports: &P,
-    shop: &ShopDomain,
-    snapshot: &mut CheckoutSnapshot,
-) -> Result<(), UseCaseError> {
-    let Some(cart) = &snapshot.cart_token else { return Ok(()) };
-    if snapshot.contact.email.is_some() {
-        return Ok(());
-    }
-    if let Some(capture) = ports.store().load_capture(shop, cart).await? {
-        let contact = &mut snapshot.contact;
-        contact.email = capture.email.clone();
-        contact.accepts_email_marketing |= capture.email.is_some();
-        if contact.phone.is_none() || capture.phone.is_some() {
-            contact.phone = capture.phone.clone().or(contact.phone.take());
-            contact.accepts_sms_marketing |= capture.phone.is_some();
+impl CaptureRequest {
+    /// Parses the widget's JSON body; every refusal says which field is wrong.
+    pub fn from_json(body: &[u8]) -> Result<Self, UseCaseError> {
+        let body: CaptureBody = serde_json::from_slice(body).map_err(|e| UseCaseError::BadRequest(e.to_string()))?;
+        if !body.consent {
+            return Err(UseCaseError::BadRequest("consent: the shopper must tick the consent box".into()));
         }
+        let cart = CartToken::new(body.cart_token).map_err(|e| UseCaseError::BadRequest(format!("cart_token: {e}")))?;
+        let email = normalise_email(body.email.filter(|e| !e.trim().is_empty()));
+        let phone = body.phone.as_deref().filter(|p| !p.trim().is_empty()).and_then(|p| normalise_phone(p, None));
+        if email.is_none() && phone.is_none() {
+            return Err(UseCaseError::BadRequest(
+                "email or phone: give a valid email, or a phone number with its country code".into(),
+            ));
+        }
+        Ok(Self {
+            cart,
+            email,
+            phone,
+            source: body.source.unwrap_or_else(|| "storefront".into()).chars().take(40).collect(),
+            page: body.page.map(|p| p.chars().take(200).collect()),
+        })
     }
-    Ok(())
 }
 
-/// The token of the cart-only recovery record of a real checkout's cart (`cart-{cart token}`), if
-/// the checkout has a cart and is not itself such a record.
-pub(super) fn cart_recovery_token(checkout: &CheckoutSnapshot) -> Option<CheckoutToken> {
-    let token = CheckoutToken::new(format!("cart-{}", checkout.cart_token.as_ref()?)).ok()?;
-    (token != checkout.token).then_some(token)
-}
-
-/// Recovers a cart that has no checkout: a checkout record of its own (`cart-{token}`), whose
-/// restore link is the cart permalink on the shop's domain.
-pub(super) async fn recover_cart<P: Ports>(
+/// Stores a consented email or phone for a cart, with the consent text the shop showed, and,
+/// when the cart is known, starts its recovery.
+pub async fn capture<P: CheckoutPorts>(
     ports: &P,
     shop: &ShopDomain,
-    cart: &CartSnapshot,
-    capture: &Capture,
+    request: CaptureRequest,
 ) -> Result<(), UseCaseError> {
-    let Some(first) = cart.line_items.first() else { return Ok(()) };
-    let currency = first.unit_price.currency.clone();
-    let total =
-        Money { minor: cart.line_items.iter().map(|l| l.unit_price.minor * i64::from(l.quantity)).sum(), currency };
-    let snapshot = CheckoutSnapshot {
-        token: CheckoutToken::new(format!("cart-{}", cart.token))
-            .map_err(|e| UseCaseError::BadRequest(e.to_string()))?,
-        cart_token: Some(cart.token.clone()),
-        contact: Contact {
-            email: capture.email.clone(),
-            phone: capture.phone.clone(),
-            first_name: None,
-            accepts_email_marketing: capture.email.is_some(),
-            accepts_sms_marketing: capture.phone.is_some(),
+    let settings = settings_of(ports, shop).await?;
+    let capture = Capture {
+        email: request.email,
+        phone: request.phone,
+        consent: ConsentEvidence {
+            source: request.source,
+            at: ports.clock().now(),
+            text: settings.storefront.consent_text,
+            page: request.page,
         },
-        locale: None,
-        region: Region::default(),
-        line_items: cart.line_items.clone(),
-        subtotal: total.clone(),
-        total,
-        restore_url: None,
-        created_at: cart.updated_at,
-        updated_at: cart.updated_at,
-        completed_at: None,
-        stage: Default::default(),
-        device: None,
-        discount_codes: Vec::new(),
-        customer_orders: None,
     };
-    super::ingest::upsert_checkout(ports, shop, snapshot).await?;
+    store_capture(ports, shop, &request.cart, &capture).await?;
+    tracing::info!(%shop, "storefront capture stored");
     Ok(())
 }

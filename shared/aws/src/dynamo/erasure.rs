@@ -1,0 +1,57 @@
+//! [`Erasure`]: what privacy requests and uninstalls find and delete, through the contact index
+//! and the keys-only `by_shop` index.
+
+use super::{CONTACT_INDEX, DynamoStore, keys, s};
+use crate::error::unavailable;
+use reclaim_core::model::{CartToken, CheckoutToken, ContactKey, ShopDomain};
+use reclaim_core::ports::{DataOwner, Erasure, PortError, PortResult};
+
+impl Erasure for DynamoStore {
+    async fn customer_data(&self, shop: &ShopDomain, contacts: &[ContactKey]) -> PortResult<Vec<DataOwner>> {
+        let (checkouts, carts) = (format!("CHK#{shop}#"), format!("CART#{shop}#"));
+        let mut owners = Vec::new();
+        for contact in contacts {
+            let mut start_key = None;
+            loop {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(CONTACT_INDEX)
+                    .key_condition_expression("contact_key = :k")
+                    .expression_attribute_values(":k", s(keys::contact_partition(shop, contact)))
+                    .set_exclusive_start_key(start_key)
+                    .send()
+                    .await
+                    .map_err(|e| unavailable("Query", e))?;
+                for item in out.items() {
+                    let pk = item.get("pk").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or_default();
+                    if let Some(token) = pk.strip_prefix(&checkouts) {
+                        owners.push(DataOwner::Checkout(
+                            CheckoutToken::new(token).map_err(|e| PortError::Unavailable(e.to_string()))?,
+                        ));
+                    } else if let Some(cart) = pk.strip_prefix(&carts) {
+                        owners.push(DataOwner::Cart(
+                            CartToken::new(cart).map_err(|e| PortError::Unavailable(e.to_string()))?,
+                        ));
+                    }
+                }
+                match out.last_evaluated_key {
+                    Some(key) => start_key = Some(key),
+                    None => break,
+                }
+            }
+        }
+        Ok(owners)
+    }
+
+    async fn forget(&self, shop: &ShopDomain, owner: &DataOwner) -> PortResult<usize> {
+        let keys = self.shop_keys(shop, Some(&owner.tag())).await?;
+        self.delete_keys(&keys).await
+    }
+
+    async fn forget_shop(&self, shop: &ShopDomain) -> PortResult<usize> {
+        let keys = self.shop_keys(shop, None).await?;
+        self.delete_keys(&keys).await
+    }
+}

@@ -1,0 +1,368 @@
+//! Storage roles, grouped by who calls them. Each use case names only the roles it uses;
+//! [`Store`] is their union, implemented for every type that plays all of them (the DynamoDB
+//! adapter, and the in-memory adapter in `crate::testing`).
+//!
+//! Conventions every adapter honours (the contract suite in `crate::testing::contract` checks
+//! them against both adapters):
+//! - conditional writes are atomic: a lost race is [`Conflict`](super::PortError::Conflict) or a `false`/`None`
+//!   answer, never a silent overwrite;
+//! - versions start at 1 on the first write and grow by one per write;
+//! - every key is scoped by shop: nothing one shop writes is visible to another;
+//! - `expires_at` is chosen by the caller (the use case, from its clock), never by the adapter;
+//!   an expired item may still be read until the table's TTL sweeps it, so readers that care
+//!   check expiry themselves (signed tokens carry their own `exp`).
+
+use super::PortResult;
+use crate::model::{
+    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, DiscountRecord,
+    InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThreadKey, WebhookId,
+};
+use crate::rules::RecoverySettings;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::future::Future;
+
+/// How claiming a message ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// This caller owns the send.
+    Claimed,
+    /// The step was claimed before: never send it again.
+    AlreadyClaimed,
+    /// The checkout is no longer open (an order landed in between): do not send.
+    CheckoutClosed,
+}
+
+/// Dedupe of deliveries that may arrive more than once: webhooks, inbound SMS, OAuth codes.
+pub trait Deliveries: Send + Sync {
+    /// Records a delivery id until `expires_at`; `false` when it was seen before.
+    fn claim_delivery(
+        &self,
+        shop: &ShopDomain,
+        id: &WebhookId,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+    /// Forgets a delivery id so that the platform's retry is processed (after a failure).
+    fn release_delivery(&self, shop: &ShopDomain, id: &WebhookId) -> impl Future<Output = PortResult<()>> + Send;
+}
+
+/// Checkout records: the state a recovery sequence runs on.
+pub trait Checkouts: Send + Sync {
+    /// Reads a checkout with a strongly consistent read.
+    fn load_checkout(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+    ) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
+    /// Writes a checkout until `expires_at` if its stored version is still `record.version`
+    /// (0: not stored yet); the stored version becomes `record.version + 1`.
+    /// [`Conflict`](super::PortError::Conflict) otherwise.
+    fn save_checkout(
+        &self,
+        record: &CheckoutRecord,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// Finds the checkout of a cart (the most recently active one).
+    fn find_checkout_by_cart(
+        &self,
+        shop: &ShopDomain,
+        cart: &CartToken,
+    ) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
+    /// Finds the most recently active open checkout of a contact.
+    fn find_open_checkout_by_contact(
+        &self,
+        shop: &ShopDomain,
+        contact: &ContactKey,
+    ) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
+    /// Every checkout of a shop that still has a check armed.
+    fn armed_checkouts(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<Vec<CheckoutRecord>>> + Send;
+}
+
+/// Carts and the contacts the storefront captured for them.
+pub trait Carts: Send + Sync {
+    /// Stores a cart until `expires_at` unless a newer one is stored; `false` when the stored one
+    /// was newer (or as new).
+    fn save_cart(
+        &self,
+        shop: &ShopDomain,
+        cart: &CartSnapshot,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+    /// A stored cart.
+    fn load_cart(
+        &self,
+        shop: &ShopDomain,
+        cart: &CartToken,
+    ) -> impl Future<Output = PortResult<Option<CartSnapshot>>> + Send;
+    /// Stores a storefront capture for a cart until `expires_at` (replacing any).
+    fn save_capture(
+        &self,
+        shop: &ShopDomain,
+        cart: &CartToken,
+        capture: &Capture,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// The storefront capture of a cart, if any.
+    fn load_capture(
+        &self,
+        shop: &ShopDomain,
+        cart: &CartToken,
+    ) -> impl Future<Output = PortResult<Option<Capture>>> + Send;
+}
+
+/// The messages of a checkout: one claim per step, what became of it, its first click.
+pub trait MessageLog: Send + Sync {
+    /// All messages claimed for a checkout, in step order.
+    fn messages(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+    ) -> impl Future<Output = PortResult<Vec<MessageRecord>>> + Send;
+    /// Claims a step's message until `expires_at`, only if it was never claimed and the checkout
+    /// is still open.
+    fn claim_message(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+        message: &MessageRecord,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<ClaimOutcome>> + Send;
+    /// Records what became of a claimed message.
+    fn update_message(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+        message: &MessageRecord,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// Records the first click on a step's message; `false` when it was clicked before or never sent.
+    fn record_click(
+        &self,
+        shop: &ShopDomain,
+        token: &CheckoutToken,
+        step: u32,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+}
+
+/// Single-use discount codes, one per checkout and step.
+pub trait DiscountLedger: Send + Sync {
+    /// Records the discount of a checkout's step until `expires_at` unless one is recorded;
+    /// returns the one that was there before (then nothing is written).
+    fn claim_discount(
+        &self,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
+        discount: &DiscountRecord,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<Option<DiscountRecord>>> + Send;
+    /// Overwrites the discount record of a checkout's step (once the platform created it).
+    fn save_discount(
+        &self,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
+        discount: &DiscountRecord,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+}
+
+/// Short codes for links in text messages.
+pub trait ShortLinks: Send + Sync {
+    /// Stores where a short link code leads (a signed restore token for `checkout`).
+    fn save_short_link(
+        &self,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
+        code: &str,
+        token: &str,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// The signed token behind a short link code.
+    fn load_short_link(&self, code: &str) -> impl Future<Output = PortResult<Option<String>>> + Send;
+}
+
+/// What a contact (an email address or a phone number) asked for at a shop.
+pub trait Contacts: Send + Sync {
+    /// A contact's state at a shop (the default when nothing is stored).
+    fn contact(&self, shop: &ShopDomain, key: &ContactKey) -> impl Future<Output = PortResult<ContactState>> + Send;
+    /// Read-modify-write of a contact's state at a shop, retried when another writer got there
+    /// first; `change` returns whether it changed anything (nothing is written otherwise).
+    fn update_contact<F>(
+        &self,
+        shop: &ShopDomain,
+        key: &ContactKey,
+        change: F,
+    ) -> impl Future<Output = PortResult<()>> + Send
+    where
+        F: FnMut(&mut ContactState) -> bool + Send;
+}
+
+/// A shop's operational state: installation, sender health, uninstall.
+pub trait Shops: Send + Sync {
+    /// The shop's operational state (the default when nothing is stored).
+    fn shop_state(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<ShopState>> + Send;
+    /// Read-modify-write of the shop's operational state; `change` returns whether it changed anything.
+    fn update_shop_state<F>(&self, shop: &ShopDomain, change: F) -> impl Future<Output = PortResult<()>> + Send
+    where
+        F: FnMut(&mut ShopState) -> bool + Send;
+}
+
+/// A shop's sealed access token.
+pub trait Tokens: Send + Sync {
+    /// Stores the shop's sealed access token (replacing any).
+    fn save_token(&self, shop: &ShopDomain, token: &SealedSecret) -> impl Future<Output = PortResult<()>> + Send;
+    /// The shop's sealed access token.
+    fn load_token(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<Option<SealedSecret>>> + Send;
+    /// Destroys the shop's access token.
+    fn delete_token(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<()>> + Send;
+}
+
+/// A shop's recovery settings, versioned for optimistic concurrency.
+pub trait SettingsStore: Send + Sync {
+    /// A shop's settings and their version, if it saved any.
+    fn load_settings(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<Option<VersionedSettings>>> + Send;
+    /// Saves a shop's settings if the stored version is still `expected_version` (0: none saved
+    /// yet); returns the new version, or [`Conflict`](super::PortError::Conflict).
+    fn save_settings(
+        &self,
+        shop: &ShopDomain,
+        settings: &RecoverySettings,
+        expected_version: u64,
+    ) -> impl Future<Output = PortResult<u64>> + Send;
+}
+
+/// SMS budgets and conversations: which cart a text thread is about, and the shopper's replies.
+pub trait Conversations: Send + Sync {
+    /// Takes one SMS from a shop's budget for a month (`2026-06`), atomically; `false` when the
+    /// budget is spent (nothing taken).
+    fn reserve_sms(&self, shop: &ShopDomain, month: &str, budget: u32)
+    -> impl Future<Output = PortResult<bool>> + Send;
+    /// Remembers which shop and checkout last texted a number from an origination identity, so
+    /// that a reply finds its cart.
+    fn save_sms_thread(
+        &self,
+        thread: &SmsThreadKey,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// The shop and checkout of an SMS conversation.
+    fn load_sms_thread(
+        &self,
+        thread: &SmsThreadKey,
+    ) -> impl Future<Output = PortResult<Option<(ShopDomain, CheckoutToken)>>> + Send;
+    /// Stores a shopper's reply with its checkout until `expires_at`.
+    fn save_reply(
+        &self,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
+        reply: &InboundReply,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// The replies stored for a checkout, oldest first.
+    fn replies(
+        &self,
+        shop: &ShopDomain,
+        checkout: &CheckoutToken,
+    ) -> impl Future<Output = PortResult<Vec<InboundReply>>> + Send;
+}
+
+/// Daily counters per shop.
+pub trait Stats: Send + Sync {
+    /// Adds to a shop's daily counters.
+    fn add_to_stats(
+        &self,
+        shop: &ShopDomain,
+        day: NaiveDate,
+        shard: u8,
+        counters: &[(String, i64)],
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// A shop's counters summed over the days `from..=to`.
+    fn stats(
+        &self,
+        shop: &ShopDomain,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> impl Future<Output = PortResult<BTreeMap<String, i64>>> + Send;
+}
+
+/// Finding and deleting what is held about a customer or a shop (privacy requests, uninstall).
+pub trait Erasure: Send + Sync {
+    /// What is held about the given contacts at a shop: their checkouts and storefront captures
+    /// (found through the contact index).
+    fn customer_data(
+        &self,
+        shop: &ShopDomain,
+        contacts: &[ContactKey],
+    ) -> impl Future<Output = PortResult<Vec<DataOwner>>> + Send;
+    /// Deletes every item that belongs to `owner` at a shop; returns how many.
+    fn forget(&self, shop: &ShopDomain, owner: &DataOwner) -> impl Future<Output = PortResult<usize>> + Send;
+    /// Deletes every item of a shop; returns how many.
+    fn forget_shop(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<usize>> + Send;
+}
+
+/// Every storage role: what a function that does a bit of everything (or a test) holds.
+pub trait Store:
+    Deliveries
+    + Checkouts
+    + Carts
+    + MessageLog
+    + DiscountLedger
+    + ShortLinks
+    + Contacts
+    + Shops
+    + Tokens
+    + SettingsStore
+    + Conversations
+    + Stats
+    + Erasure
+{
+}
+
+impl<T> Store for T where
+    T: Deliveries
+        + Checkouts
+        + Carts
+        + MessageLog
+        + DiscountLedger
+        + ShortLinks
+        + Contacts
+        + Shops
+        + Tokens
+        + SettingsStore
+        + Conversations
+        + Stats
+        + Erasure
+{
+}
+
+/// What a group of stored items belongs to: the unit that privacy requests delete and export.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum DataOwner {
+    /// A checkout and everything under it (messages, replies, discounts, short links, threads).
+    Checkout(CheckoutToken),
+    /// A cart and its storefront capture.
+    Cart(CartToken),
+    /// A contact's state (suppression, consent, sends, devices).
+    Contact(ContactKey),
+}
+
+impl DataOwner {
+    /// The `owner` attribute of the owner's items.
+    pub fn tag(&self) -> String {
+        match self {
+            Self::Checkout(token) => format!("CHK#{token}"),
+            Self::Cart(token) => format!("CART#{token}"),
+            Self::Contact(key) => format!("CONTACT#{}", key.as_str()),
+        }
+    }
+}
+
+/// Settings as stored, with their optimistic-concurrency version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionedSettings {
+    pub version: u64,
+    pub settings: RecoverySettings,
+}

@@ -1,0 +1,414 @@
+//! The storage contract: what every [`Store`] adapter must do, as plain async checks. This
+//! crate's tests run them against [`MemoryStore`](super::MemoryStore); the integration tests run
+//! the same checks against `DynamoStore` on the emulator, so the fake used by the use-case tests
+//! cannot drift from the real table.
+//!
+//! Each check uses shops of its own, so that checks can share one table. A check panics with a
+//! message naming the rule it found broken.
+
+use super::ItemRef;
+use crate::model::{
+    ArmedCheck, Capture, CartSnapshot, CartToken, Channel, CheckoutRecord, CheckoutStatus, CheckoutToken,
+    ConsentEvidence, ContactKey, DiscountRecord, InboundReply, MessageRecord, SealedSecret, ShopDomain, SmsThreadKey,
+    WebhookId, sample_snapshot,
+};
+use crate::ports::{ClaimOutcome, DataOwner, PortError, Store};
+use crate::rules::RecoverySettings;
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use std::future::Future;
+
+/// Tells when a stored item expires, as the adapter wrote it (DynamoDB: the `expires_at`
+/// attribute). `None`: the item is absent or has no expiry.
+pub trait ExpiryProbe: Sync {
+    fn expires_at(&self, shop: &ShopDomain, item: ItemRef) -> impl Future<Output = Option<DateTime<Utc>>> + Send;
+}
+
+impl ExpiryProbe for super::MemoryStore {
+    async fn expires_at(&self, shop: &ShopDomain, item: ItemRef) -> Option<DateTime<Utc>> {
+        self.expiry_of(shop, &item)
+    }
+}
+
+/// Every check, in turn; `prefix` makes the shops of this run unique (tables may be shared).
+pub async fn run_all<S: Store, P: ExpiryProbe>(store: &S, probe: &P, prefix: &str) {
+    let shop = |name: &str| ShopDomain::parse(&format!("{prefix}-{name}.myshopify.com")).unwrap();
+    deliveries_are_claimed_once_per_shop(store, probe, &shop("deliveries"), &shop("deliveries-other")).await;
+    checkouts_are_versioned_and_scoped(store, probe, &shop("checkouts"), &shop("checkouts-other")).await;
+    checkouts_are_found_by_cart_contact_and_armed(store, &shop("lookups")).await;
+    newer_carts_win_and_captures_are_kept(store, probe, &shop("carts"), &shop("carts-other")).await;
+    a_step_is_claimed_once_and_only_while_open(store, probe, &shop("messages")).await;
+    concurrent_claims_have_one_winner(store, &shop("claims")).await;
+    discounts_are_claimed_once(store, probe, &shop("discounts")).await;
+    short_links_threads_and_replies(store, probe, &shop("conversations")).await;
+    contacts_and_shop_state_survive_concurrent_updates(store, &shop("contacts"), &shop("contacts-other")).await;
+    settings_have_optimistic_versions(store, &shop("settings"), &shop("settings-other")).await;
+    sms_budget_is_never_overspent(store, &shop("budget")).await;
+    stats_add_up_over_days_and_shards(store, &shop("stats"), &shop("stats-other")).await;
+    tokens_are_kept_per_shop(store, &shop("tokens"), &shop("tokens-other")).await;
+    erasure_removes_one_owner_or_one_shop(store, &shop("erasure"), &shop("erasure-other")).await;
+}
+
+fn at(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap() + Duration::minutes(minutes)
+}
+
+fn token(text: &str) -> CheckoutToken {
+    CheckoutToken::new(text).unwrap()
+}
+
+fn cart(text: &str) -> CartToken {
+    CartToken::new(text).unwrap()
+}
+
+/// A new open checkout record of `shop`, with its own token, cart and email.
+pub fn checkout(shop: &ShopDomain, name: &str, minutes: i64) -> CheckoutRecord {
+    let mut snapshot = sample_snapshot(at(minutes));
+    snapshot.token = token(name);
+    snapshot.cart_token = Some(cart(&format!("{name}-cart")));
+    snapshot.contact.email = Some(format!("{name}@example.com"));
+    CheckoutRecord::new(shop.clone(), snapshot)
+}
+
+fn message(step: u32) -> MessageRecord {
+    MessageRecord {
+        step,
+        channel: Channel::Email,
+        claimed_at: at(60),
+        sent_at: None,
+        provider_id: None,
+        failure: None,
+        clicked_at: None,
+        variant: None,
+        incentive_percent: None,
+        discount_code: None,
+        sms_consent: None,
+    }
+}
+
+fn capture(email: &str) -> Capture {
+    Capture {
+        email: Some(email.into()),
+        phone: None,
+        consent: ConsentEvidence { source: "exit_intent".into(), at: at(5), text: "Email me".into(), page: None },
+    }
+}
+
+/// Saves a new record and returns it as stored (version 1).
+async fn insert<S: Store>(store: &S, record: &CheckoutRecord) -> CheckoutRecord {
+    store.save_checkout(record, at(90 * 24 * 60)).await.expect("a new checkout is saved");
+    store.load_checkout(&record.shop, &record.snapshot.token).await.unwrap().expect("a saved checkout loads")
+}
+
+async fn deliveries_are_claimed_once_per_shop<S: Store, P: ExpiryProbe>(
+    store: &S,
+    probe: &P,
+    shop: &ShopDomain,
+    other: &ShopDomain,
+) {
+    let id = WebhookId::new("delivery-1").unwrap();
+    assert!(store.claim_delivery(shop, &id, at(10)).await.unwrap(), "a new delivery is claimed");
+    assert!(!store.claim_delivery(shop, &id, at(10)).await.unwrap(), "a delivery is claimed once");
+    assert!(store.claim_delivery(other, &id, at(10)).await.unwrap(), "delivery ids are per shop");
+    assert_eq!(probe.expires_at(shop, ItemRef::Delivery(id.clone())).await, Some(at(10)), "delivery expiry as given");
+    store.release_delivery(shop, &id).await.unwrap();
+    assert!(store.claim_delivery(shop, &id, at(10)).await.unwrap(), "a released delivery is claimed again");
+}
+
+async fn checkouts_are_versioned_and_scoped<S: Store, P: ExpiryProbe>(
+    store: &S,
+    probe: &P,
+    shop: &ShopDomain,
+    other: &ShopDomain,
+) {
+    let record = checkout(shop, "versioned", 0);
+    assert_eq!(store.load_checkout(shop, &record.snapshot.token).await.unwrap(), None, "absent until saved");
+    let stored = insert(store, &record).await;
+    assert_eq!(stored.version, 1, "versions start at 1");
+    assert_eq!(CheckoutRecord { version: 0, ..stored.clone() }, record, "a checkout loads as saved");
+    assert_eq!(store.save_checkout(&record, at(1)).await, Err(PortError::Conflict), "version 0 only while absent");
+    let mut changed = stored.clone();
+    changed.status = CheckoutStatus::Converted;
+    store.save_checkout(&changed, at(2)).await.expect("the read version may write");
+    assert_eq!(store.save_checkout(&stored, at(3)).await, Err(PortError::Conflict), "a stale version may not write");
+    let reloaded = store.load_checkout(shop, &record.snapshot.token).await.unwrap().unwrap();
+    assert_eq!((reloaded.version, reloaded.status), (2, CheckoutStatus::Converted), "the winner's write is kept");
+    assert_eq!(probe.expires_at(shop, ItemRef::Checkout(record.snapshot.token.clone())).await, Some(at(2)));
+    assert_eq!(store.load_checkout(other, &record.snapshot.token).await.unwrap(), None, "checkouts are per shop");
+}
+
+async fn checkouts_are_found_by_cart_contact_and_armed<S: Store>(store: &S, shop: &ShopDomain) {
+    let older = checkout(shop, "older", 0);
+    let mut newer = checkout(shop, "newer", 30);
+    newer.snapshot.contact.email = older.snapshot.contact.email.clone();
+    newer.armed = Some(ArmedCheck { step: 0, generation: 0, at: at(90) });
+    insert(store, &older).await;
+    let stored_newer = insert(store, &newer).await;
+    let contact = older.contact_key().unwrap();
+    let found = store.find_open_checkout_by_contact(shop, &contact).await.unwrap().unwrap();
+    assert_eq!(found.snapshot.token, newer.snapshot.token, "the most recently active open checkout of a contact");
+    let mut closed = stored_newer.clone();
+    closed.status = CheckoutStatus::Completed;
+    store.save_checkout(&closed, at(100)).await.unwrap();
+    let found = store.find_open_checkout_by_contact(shop, &contact).await.unwrap().unwrap();
+    assert_eq!(found.snapshot.token, older.snapshot.token, "closed checkouts are passed over");
+    let by_cart = store.find_checkout_by_cart(shop, older.snapshot.cart_token.as_ref().unwrap()).await.unwrap();
+    assert_eq!(by_cart.map(|r| r.snapshot.token), Some(older.snapshot.token.clone()), "found by cart token");
+    assert_eq!(store.find_checkout_by_cart(shop, &cart("nobody")).await.unwrap(), None);
+    let armed: Vec<_> = store.armed_checkouts(shop).await.unwrap().into_iter().map(|r| r.snapshot.token).collect();
+    assert_eq!(armed, vec![newer.snapshot.token.clone()], "only armed checkouts of the shop");
+}
+
+async fn newer_carts_win_and_captures_are_kept<S: Store, P: ExpiryProbe>(
+    store: &S,
+    probe: &P,
+    shop: &ShopDomain,
+    other: &ShopDomain,
+) {
+    let token = cart("cart-1");
+    let snapshot = |minutes: i64| CartSnapshot {
+        token: token.clone(),
+        line_items: sample_snapshot(at(0)).line_items,
+        updated_at: at(minutes),
+    };
+    assert_eq!(store.load_cart(shop, &token).await.unwrap(), None);
+    assert!(store.save_cart(shop, &snapshot(10), at(1000)).await.unwrap(), "a first cart is stored");
+    assert!(!store.save_cart(shop, &snapshot(5), at(1001)).await.unwrap(), "an older cart is refused");
+    assert!(!store.save_cart(shop, &snapshot(10), at(1002)).await.unwrap(), "an equally old cart is refused");
+    assert!(store.save_cart(shop, &snapshot(20), at(1003)).await.unwrap(), "a newer cart wins");
+    assert_eq!(store.load_cart(shop, &token).await.unwrap().unwrap().updated_at, at(20));
+    assert_eq!(probe.expires_at(shop, ItemRef::Cart(token.clone())).await, Some(at(1003)), "cart expiry as given");
+    assert_eq!(store.load_cart(other, &token).await.unwrap(), None, "carts are per shop");
+
+    assert_eq!(store.load_capture(shop, &token).await.unwrap(), None);
+    store.save_capture(shop, &token, &capture("first@example.com"), at(2000)).await.unwrap();
+    store.save_capture(shop, &token, &capture("second@example.com"), at(2001)).await.unwrap();
+    let kept = store.load_capture(shop, &token).await.unwrap().unwrap();
+    assert_eq!(kept.email.as_deref(), Some("second@example.com"), "a capture replaces the previous one");
+    assert_eq!(kept.consent.text, "Email me", "the consent evidence is kept");
+    assert_eq!(probe.expires_at(shop, ItemRef::Capture(token.clone())).await, Some(at(2001)));
+    assert_eq!(store.load_capture(other, &token).await.unwrap(), None, "captures are per shop");
+}
+
+async fn a_step_is_claimed_once_and_only_while_open<S: Store, P: ExpiryProbe>(store: &S, probe: &P, shop: &ShopDomain) {
+    let record = insert(store, &checkout(shop, "claimed", 0)).await;
+    let chk = &record.snapshot.token;
+    assert_eq!(store.claim_message(shop, chk, &message(1), at(500)).await.unwrap(), ClaimOutcome::Claimed);
+    assert_eq!(store.claim_message(shop, chk, &message(1), at(500)).await.unwrap(), ClaimOutcome::AlreadyClaimed);
+    assert_eq!(store.claim_message(shop, chk, &message(0), at(501)).await.unwrap(), ClaimOutcome::Claimed);
+    assert_eq!(probe.expires_at(shop, ItemRef::Message(chk.clone(), 1)).await, Some(at(500)), "message expiry");
+    let steps: Vec<u32> = store.messages(shop, chk).await.unwrap().iter().map(|m| m.step).collect();
+    assert_eq!(steps, vec![0, 1], "messages in step order");
+
+    let mut sent = message(1);
+    sent.sent_at = Some(at(61));
+    sent.provider_id = Some("provider-1".into());
+    store.update_message(shop, chk, &sent, at(502)).await.unwrap();
+    assert!(store.messages(shop, chk).await.unwrap().contains(&sent), "an update is kept");
+    assert!(store.record_click(shop, chk, 1, at(70)).await.unwrap(), "the first click counts");
+    assert!(!store.record_click(shop, chk, 1, at(71)).await.unwrap(), "a second click does not");
+    assert!(!store.record_click(shop, chk, 7, at(71)).await.unwrap(), "a click on an unsent step does not");
+    let clicked = store.messages(shop, chk).await.unwrap().into_iter().find(|m| m.step == 1).unwrap();
+    assert_eq!(clicked.clicked_at, Some(at(70)));
+
+    let mut closed = store.load_checkout(shop, chk).await.unwrap().unwrap();
+    closed.status = CheckoutStatus::Converted;
+    store.save_checkout(&closed, at(600)).await.unwrap();
+    assert_eq!(
+        store.claim_message(shop, chk, &message(2), at(500)).await.unwrap(),
+        ClaimOutcome::CheckoutClosed,
+        "no claim once the checkout is closed"
+    );
+    assert_eq!(
+        store.claim_message(shop, &token("never-stored"), &message(0), at(500)).await.unwrap(),
+        ClaimOutcome::CheckoutClosed,
+        "no claim for a checkout that does not exist"
+    );
+    assert_eq!(store.messages(shop, chk).await.unwrap().len(), 2, "a refused claim writes nothing");
+}
+
+async fn concurrent_claims_have_one_winner<S: Store>(store: &S, shop: &ShopDomain) {
+    let record = insert(store, &checkout(shop, "raced", 0)).await;
+    let chk = &record.snapshot.token;
+    let claim = message(0);
+    let claims = (0..8).map(|_| store.claim_message(shop, chk, &claim, at(500)));
+    let outcomes = futures_join_all(claims).await;
+    let winners = outcomes.iter().filter(|o| matches!(o, Ok(ClaimOutcome::Claimed))).count();
+    assert_eq!(winners, 1, "eight racing claims, one winner: {outcomes:?}");
+}
+
+async fn discounts_are_claimed_once<S: Store, P: ExpiryProbe>(store: &S, probe: &P, shop: &ShopDomain) {
+    let chk = token("discounted");
+    let pending =
+        DiscountRecord { step: 2, code: "BACK-ABCDEFGHIJ".into(), percent: 10, ends_at: at(100), platform_id: None };
+    assert_eq!(store.claim_discount(shop, &chk, &pending, at(300)).await.unwrap(), None, "the first claim wins");
+    let rival = DiscountRecord { code: "BACK-OTHER00000".into(), ..pending.clone() };
+    assert_eq!(
+        store.claim_discount(shop, &chk, &rival, at(300)).await.unwrap(),
+        Some(pending.clone()),
+        "then it is returned"
+    );
+    let created = DiscountRecord { platform_id: Some("gid://shopify/DiscountCodeNode/1".into()), ..pending };
+    store.save_discount(shop, &chk, &created, at(301)).await.unwrap();
+    assert_eq!(store.claim_discount(shop, &chk, &rival, at(300)).await.unwrap(), Some(created), "saved over");
+    assert_eq!(probe.expires_at(shop, ItemRef::Discount(chk, 2)).await, Some(at(301)), "discount expiry as given");
+}
+
+async fn short_links_threads_and_replies<S: Store, P: ExpiryProbe>(store: &S, probe: &P, shop: &ShopDomain) {
+    let chk = token("texted");
+    let code = format!("{}-code", shop.as_str().len());
+    assert_eq!(store.load_short_link(&code).await.unwrap(), None);
+    store.save_short_link(shop, &chk, &code, "signed.token.here", at(400)).await.unwrap();
+    assert_eq!(store.load_short_link(&code).await.unwrap().as_deref(), Some("signed.token.here"));
+    assert_eq!(probe.expires_at(shop, ItemRef::ShortLink(code)).await, Some(at(400)), "short link expiry");
+
+    let thread = SmsThreadKey::new(Some(shop.as_str()), "+12125550142");
+    assert_eq!(store.load_sms_thread(&thread).await.unwrap(), None);
+    store.save_sms_thread(&thread, shop, &chk, at(400)).await.unwrap();
+    assert_eq!(store.load_sms_thread(&thread).await.unwrap(), Some((shop.clone(), chk.clone())));
+
+    let reply = |id: &str, minutes: i64| InboundReply {
+        id: id.into(),
+        at: at(minutes),
+        channel: Channel::Sms,
+        body: format!("reply {id}"),
+    };
+    store.save_reply(shop, &chk, &reply("b", 20), at(900)).await.unwrap();
+    store.save_reply(shop, &chk, &reply("a", 10), at(900)).await.unwrap();
+    let ids: Vec<String> = store.replies(shop, &chk).await.unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(ids, vec!["a", "b"], "replies oldest first");
+}
+
+async fn contacts_and_shop_state_survive_concurrent_updates<S: Store>(
+    store: &S,
+    shop: &ShopDomain,
+    other: &ShopDomain,
+) {
+    let key = ContactKey::for_email(shop, "racer@example.com");
+    assert_eq!(store.contact(shop, &key).await.unwrap(), Default::default(), "an unknown contact is the default");
+    let updates = (0..6).map(|i| {
+        store.update_contact(shop, &key, move |state| {
+            state.recent_sends.push(at(i));
+            true
+        })
+    });
+    for result in futures_join_all(updates).await {
+        result.expect("a contact update wins eventually");
+    }
+    assert_eq!(store.contact(shop, &key).await.unwrap().recent_sends.len(), 6, "no concurrent update is lost");
+    store.update_contact(shop, &key, |state| state.recent_sends.pop().is_some() && false).await.unwrap();
+    assert_eq!(store.contact(shop, &key).await.unwrap().recent_sends.len(), 6, "nothing written when unchanged");
+    let other_key = ContactKey::for_email(other, "racer@example.com");
+    assert!(store.contact(other, &other_key).await.unwrap().recent_sends.is_empty(), "contacts are per shop");
+
+    let uninstalled = Some(at(5));
+    store.update_shop_state(shop, |state| state.uninstalled_at.replace(at(5)).is_none()).await.unwrap();
+    assert_eq!(store.shop_state(shop).await.unwrap().uninstalled_at, uninstalled);
+    assert_eq!(store.shop_state(other).await.unwrap().uninstalled_at, None, "shop state is per shop");
+}
+
+async fn settings_have_optimistic_versions<S: Store>(store: &S, shop: &ShopDomain, other: &ShopDomain) {
+    assert_eq!(store.load_settings(shop).await.unwrap(), None, "no settings until saved");
+    let mut settings = RecoverySettings::default();
+    assert_eq!(store.save_settings(shop, &settings, 0).await.unwrap(), 1, "the first save is version 1");
+    assert_eq!(store.save_settings(shop, &settings, 0).await, Err(PortError::Conflict), "0 only while absent");
+    settings.policies.holdout_percent = 20;
+    assert_eq!(store.save_settings(shop, &settings, 1).await.unwrap(), 2);
+    assert_eq!(store.save_settings(shop, &RecoverySettings::default(), 1).await, Err(PortError::Conflict), "stale");
+    let stored = store.load_settings(shop).await.unwrap().unwrap();
+    assert_eq!((stored.version, stored.settings), (2, settings), "the winner's settings are kept");
+    assert_eq!(store.load_settings(other).await.unwrap(), None, "settings are per shop");
+}
+
+async fn sms_budget_is_never_overspent<S: Store>(store: &S, shop: &ShopDomain) {
+    let takes = (0..5).map(|_| store.reserve_sms(shop, "2026-06", 3));
+    let granted = futures_join_all(takes).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(granted, 3, "five racing takes from a budget of three");
+    assert!(store.reserve_sms(shop, "2026-07", 3).await.unwrap(), "each month has its own budget");
+}
+
+async fn stats_add_up_over_days_and_shards<S: Store>(store: &S, shop: &ShopDomain, other: &ShopDomain) {
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 6, d).unwrap();
+    let one = |name: &str, amount: i64| vec![(name.to_owned(), amount)];
+    store.add_to_stats(shop, day(1), 0, &one("sent.step0.email", 2)).await.unwrap();
+    store.add_to_stats(shop, day(1), 3, &one("sent.step0.email", 1)).await.unwrap();
+    store.add_to_stats(shop, day(2), 1, &[("sent.step0.email".into(), 1), ("clicks.step0".into(), 1)]).await.unwrap();
+    store.add_to_stats(shop, day(3), 0, &one("sent.step0.email", 100)).await.unwrap();
+    store.add_to_stats(other, day(2), 0, &one("sent.step0.email", 1000)).await.unwrap();
+    store.add_to_stats(shop, day(2), 0, &[]).await.unwrap();
+    let totals = store.stats(shop, day(1), day(2)).await.unwrap();
+    assert_eq!(totals.get("sent.step0.email"), Some(&4), "summed over days and shards, within the range: {totals:?}");
+    assert_eq!(totals.get("clicks.step0"), Some(&1));
+    assert_eq!(store.stats(shop, day(3), day(3)).await.unwrap().get("sent.step0.email"), Some(&100));
+}
+
+async fn tokens_are_kept_per_shop<S: Store>(store: &S, shop: &ShopDomain, other: &ShopDomain) {
+    let sealed =
+        SealedSecret { key_id: "k".into(), wrapped_key: "w".into(), nonce: "n".into(), ciphertext: "c".into() };
+    store.save_token(shop, &sealed).await.unwrap();
+    assert_eq!(store.load_token(shop).await.unwrap(), Some(sealed));
+    assert_eq!(store.load_token(other).await.unwrap(), None, "tokens are per shop");
+    store.delete_token(shop).await.unwrap();
+    assert_eq!(store.load_token(shop).await.unwrap(), None, "a deleted token is gone");
+}
+
+async fn erasure_removes_one_owner_or_one_shop<S: Store>(store: &S, shop: &ShopDomain, other: &ShopDomain) {
+    // One customer with a checkout (and everything under it) and a captured cart; another
+    // customer; and enough items to take several delete batches.
+    let target = insert(store, &checkout(shop, "target", 0)).await;
+    let chk = target.snapshot.token.clone();
+    store.claim_message(shop, &chk, &message(0), at(500)).await.unwrap();
+    let discount =
+        DiscountRecord { step: 0, code: "BACK-TARGET0000".into(), percent: 5, ends_at: at(9), platform_id: None };
+    store.claim_discount(shop, &chk, &discount, at(500)).await.unwrap();
+    let reply = InboundReply { id: "r1".into(), at: at(3), channel: Channel::Sms, body: "too pricey".into() };
+    store.save_reply(shop, &chk, &reply, at(500)).await.unwrap();
+    let address = target.snapshot.contact.email.clone().unwrap();
+    let captured = cart("target-captured");
+    store.save_capture(shop, &captured, &capture(&address), at(500)).await.unwrap();
+    let keeper = insert(store, &checkout(shop, "keeper", 0)).await;
+    for i in 0..60 {
+        insert(store, &checkout(shop, &format!("bulk-{i}"), i)).await;
+    }
+    insert(store, &checkout(other, "target", 0)).await;
+
+    let contact = ContactKey::for_email(shop, &address);
+    let mut owners = store.customer_data(shop, &[contact]).await.unwrap();
+    owners.sort();
+    assert_eq!(owners, vec![DataOwner::Checkout(chk.clone()), DataOwner::Cart(captured.clone())], "found by contact");
+
+    let removed = store.forget(shop, &DataOwner::Checkout(chk.clone())).await.unwrap();
+    assert_eq!(removed, 4, "the checkout, its message, discount and reply");
+    assert_eq!(store.load_checkout(shop, &chk).await.unwrap(), None);
+    assert!(store.messages(shop, &chk).await.unwrap().is_empty());
+    assert!(store.replies(shop, &chk).await.unwrap().is_empty());
+    store.forget(shop, &DataOwner::Cart(captured.clone())).await.unwrap();
+    assert_eq!(store.load_capture(shop, &captured).await.unwrap(), None);
+    assert!(store.load_checkout(shop, &keeper.snapshot.token).await.unwrap().is_some(), "another customer is kept");
+    assert!(store.load_checkout(other, &chk).await.unwrap().is_some(), "another shop's same token is kept");
+
+    let removed = store.forget_shop(shop).await.unwrap();
+    assert_eq!(removed, 61, "every remaining item of the shop, over several batches");
+    assert_eq!(store.load_checkout(shop, &keeper.snapshot.token).await.unwrap(), None);
+    assert!(store.load_checkout(other, &chk).await.unwrap().is_some(), "redacting one shop keeps the other");
+}
+
+/// Polls futures concurrently on the caller's executor, without a runtime dependency.
+async fn futures_join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    use std::pin::Pin;
+    use std::task::Poll;
+    let mut pending: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(move |cx| {
+        let mut all_done = true;
+        for (future, output) in pending.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => all_done = false,
+                }
+            }
+        }
+        if all_done { Poll::Ready(outputs.iter_mut().map(|o| o.take().unwrap()).collect()) } else { Poll::Pending }
+    })
+    .await
+}

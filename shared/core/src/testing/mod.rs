@@ -1,0 +1,189 @@
+//! In-memory adapters for every port, and the contract suite that both storage adapters must
+//! pass. Compiled for this crate's own tests and, behind the `testing` feature, for other crates'
+//! tests; never part of a function binary.
+//!
+//! - [`MemoryStore`]: every storage role with DynamoDB's semantics (conditions, versions,
+//!   per-shop keys, caller-chosen expiry, lazy TTL);
+//! - [`MemoryScheduler`], [`MemoryMessenger`], [`MemoryEvents`], [`MemoryVault`],
+//!   [`MemoryPlatform`]: record what they are asked and answer like their services;
+//! - [`contract`]: the storage contract, run against [`MemoryStore`] here and against DynamoDB
+//!   (on the emulator) in the integration tests.
+
+pub mod contract;
+mod memory;
+
+pub use memory::{ItemRef, MemoryStore};
+
+use crate::model::{PushPlatform, SealedSecret, ShopDomain};
+use crate::ports::{
+    AccessGrant, DiscountApi, DiscountOutcome, DiscountRequest, DomainEvent, EmailSender, EventBus, OutgoingEmail,
+    OutgoingPush, OutgoingSms, PlatformAuth, PortError, PortResult, PushSender, ScheduledCheck, Scheduler, ShopProfile,
+    SmsSender, Vault,
+};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// Schedules by name, as EventBridge Scheduler keeps them (an existing name is kept).
+#[derive(Debug, Default)]
+pub struct MemoryScheduler(pub Mutex<BTreeMap<String, ScheduledCheck>>);
+
+impl MemoryScheduler {
+    /// The schedules due at `now`, removed as `ActionAfterCompletion: DELETE` would.
+    pub fn take_due(&self, now: chrono::DateTime<chrono::Utc>) -> Vec<ScheduledCheck> {
+        let mut all = self.0.lock().unwrap();
+        let due: Vec<String> = all.values().filter(|c| c.at <= now).map(|c| c.name.clone()).collect();
+        due.iter().filter_map(|name| all.remove(name)).collect()
+    }
+    /// How many schedules exist.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+    /// Whether no schedule exists.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Scheduler for MemoryScheduler {
+    async fn arm(&self, check: &ScheduledCheck) -> PortResult<()> {
+        self.0.lock().unwrap().entry(check.name.clone()).or_insert_with(|| check.clone());
+        Ok(())
+    }
+    async fn cancel(&self, name: &str) -> PortResult<()> {
+        self.0.lock().unwrap().remove(name);
+        Ok(())
+    }
+}
+
+/// Records what was sent on each channel; endpoints in `disabled` answer [`PortError::Gone`].
+#[derive(Debug, Default)]
+pub struct MemoryMessenger {
+    pub emails: Mutex<Vec<OutgoingEmail>>,
+    pub sms: Mutex<Vec<OutgoingSms>>,
+    pub pushes: Mutex<Vec<OutgoingPush>>,
+    pub disabled: Mutex<Vec<String>>,
+    pub deleted: Mutex<Vec<String>>,
+}
+
+impl EmailSender for MemoryMessenger {
+    async fn send_email(&self, email: &OutgoingEmail) -> PortResult<String> {
+        let mut sent = self.emails.lock().unwrap();
+        sent.push(email.clone());
+        Ok(format!("msg-{}", sent.len()))
+    }
+}
+
+impl SmsSender for MemoryMessenger {
+    async fn send_sms(&self, sms: &OutgoingSms) -> PortResult<String> {
+        let mut sent = self.sms.lock().unwrap();
+        sent.push(sms.clone());
+        Ok(format!("sms-{}", sent.len()))
+    }
+}
+
+impl PushSender for MemoryMessenger {
+    async fn send_push(&self, push: &OutgoingPush) -> PortResult<String> {
+        if self.disabled.lock().unwrap().contains(&push.endpoint) {
+            return Err(PortError::Gone("endpoint disabled".into()));
+        }
+        let mut sent = self.pushes.lock().unwrap();
+        sent.push(push.clone());
+        Ok(format!("push-{}", sent.len()))
+    }
+    async fn register_device(&self, platform: PushPlatform, token: &str) -> PortResult<String> {
+        Ok(format!("arn:endpoint/{platform:?}/{token}"))
+    }
+    async fn delete_device(&self, endpoint: &str) -> PortResult<()> {
+        self.deleted.lock().unwrap().push(endpoint.to_owned());
+        Ok(())
+    }
+}
+
+/// "Seals" by reversing the text: enough to tell sealed from plain in a unit test.
+#[derive(Debug, Default)]
+pub struct MemoryVault;
+
+impl Vault for MemoryVault {
+    async fn seal(&self, secret: &str) -> PortResult<SealedSecret> {
+        Ok(SealedSecret {
+            key_id: "memory".into(),
+            wrapped_key: String::new(),
+            nonce: String::new(),
+            ciphertext: secret.chars().rev().collect(),
+        })
+    }
+    async fn open(&self, sealed: &SealedSecret) -> PortResult<String> {
+        Ok(sealed.ciphertext.chars().rev().collect())
+    }
+}
+
+/// The platform's APIs: every code exchange grants `token-for-{code}`; discounts are recorded.
+#[derive(Debug, Default)]
+pub struct MemoryPlatform {
+    pub discounts: Mutex<Vec<DiscountRequest>>,
+}
+
+impl PlatformAuth for MemoryPlatform {
+    async fn exchange_code(&self, _: &ShopDomain, code: &str) -> PortResult<AccessGrant> {
+        Ok(AccessGrant { access_token: format!("token-for-{code}"), scopes: vec!["write_discounts".into()] })
+    }
+    async fn exchange_session_token(&self, _: &ShopDomain, _: &str) -> PortResult<AccessGrant> {
+        Ok(AccessGrant { access_token: "token-from-session".into(), scopes: vec!["write_discounts".into()] })
+    }
+    async fn shop_profile(&self, _: &ShopDomain, _: &str) -> PortResult<ShopProfile> {
+        Ok(ShopProfile { name: Some("Shop A".into()), contact_email: Some("owner@shop-a.test".into()) })
+    }
+}
+
+impl DiscountApi for MemoryPlatform {
+    async fn create_discount(
+        &self,
+        _: &ShopDomain,
+        _: &str,
+        discount: &DiscountRequest,
+    ) -> PortResult<DiscountOutcome> {
+        let mut all = self.discounts.lock().unwrap();
+        if all.iter().any(|d| d.code == discount.code) {
+            return Ok(DiscountOutcome::AlreadyExists);
+        }
+        all.push(discount.clone());
+        Ok(DiscountOutcome::Created(format!("gid://shopify/DiscountCodeNode/{}", all.len())))
+    }
+}
+
+/// Keeps every published event, in order.
+#[derive(Debug, Default)]
+pub struct MemoryEvents(pub Mutex<Vec<DomainEvent>>);
+
+impl EventBus for MemoryEvents {
+    async fn publish(&self, event: &DomainEvent) -> PortResult<()> {
+        self.0.lock().unwrap().push(event.clone());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::Checkouts;
+
+    #[tokio::test]
+    async fn the_memory_store_honours_the_storage_contract() {
+        let store = MemoryStore::new();
+        contract::run_all(&store, &store, "memory").await;
+    }
+
+    #[tokio::test]
+    async fn expired_items_stay_readable_until_the_sweep_as_with_dynamodb_ttl() {
+        let store = MemoryStore::new();
+        let shop = ShopDomain::parse("ttl.myshopify.com").unwrap();
+        let record = contract::checkout(&shop, "expiring", 0);
+        let expires_at = record.last_activity_at + chrono::Duration::days(90);
+        store.save_checkout(&record, expires_at).await.unwrap();
+        let token = &record.snapshot.token;
+        assert_eq!(store.sweep_expired(expires_at), 0, "not before its expiry");
+        assert!(store.load_checkout(&shop, token).await.unwrap().is_some());
+        assert_eq!(store.sweep_expired(expires_at + chrono::Duration::seconds(1)), 1);
+        assert!(store.load_checkout(&shop, token).await.unwrap().is_none(), "swept");
+    }
+}
