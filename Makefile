@@ -50,8 +50,9 @@ lint-template: venv ## cfn-lint and sam validate --lint on template.yaml
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml
 
-bench: ## Criterion benchmarks (hot path, decide, simulate), reclaim simulate on 1,000,000 checkouts, cold start and RSS of the functions
-	$(CARGO) bench -p reclaim-core --bench hot_path
+bench: node-deps ## Criterion benchmarks (hot path, decide, simulate), the hot path beside Node, reclaim simulate on 1,000,000 checkouts, cold start and RSS of the functions
+	$(CARGO) bench -p reclaim-core --features testing --bench hot_path
+	$(CARGO) run --quiet --profile bench -p reclaim-local --bin reclaim -- bench-hot-path
 	$(CARGO) run --quiet --profile bench -p reclaim-local --bin reclaim -- generate-checkouts --count 1000000 --out target/bench/carts.jsonl
 	$(CARGO) run --quiet --profile bench -p reclaim-local --bin reclaim -- simulate --settings infra/bench/simulate-settings.json --checkouts target/bench/carts.jsonl
 	$(CARGO) build --release -p reclaim-webhooks -p reclaim-links -p reclaim-admin-api -p reclaim-storefront-api -p reclaim-auth

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use reclaim_core::clock::{AnyClock, SystemClock};
 use reclaim_core::rules::RecoverySettings;
-use reclaim_local::{coldstart, demo, emulator::Emulator, gateway, outbox, pump, simulate, stack};
+use reclaim_local::{coldstart, demo, emulator::Emulator, gateway, hotpath, outbox, pump, simulate, stack};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -64,6 +64,21 @@ enum Command {
         /// Runs per function; the median is reported.
         #[arg(long, default_value_t = 7)]
         runs: usize,
+    },
+    /// The webhook hot path beside @shopify/shopify-api and bare Node on the same bytes.
+    BenchHotPath {
+        /// The Node side (`npm ci --prefix tests/node` first).
+        #[arg(long, default_value = "tests/node/bench-hotpath.mjs")]
+        script: PathBuf,
+        /// Where the benchmark body is written for Node to read.
+        #[arg(long, default_value = "target/bench/checkout-10kb.json")]
+        body: PathBuf,
+        /// Seconds of timed batches per side.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Also time the parts of the Rust hot path.
+        #[arg(long)]
+        breakdown: bool,
     },
     /// Write the emails an emulator has sent to HTML files.
     Outbox {
@@ -128,6 +143,14 @@ async fn main() -> anyhow::Result<()> {
             simulate::generate(count, seed, &mut file)?;
             file.flush()?;
             println!("{count} checkouts written to {}", out.display());
+        }
+        Command::BenchHotPath { script, body, seconds, breakdown } => {
+            hotpath::print(&hotpath::run(&script, &body, seconds)?);
+            if breakdown {
+                for (part, ns) in hotpath::breakdown(seconds) {
+                    println!("  part: {part:<45} {:>8.1} µs", ns / 1000.0);
+                }
+            }
         }
         Command::ColdStart { dir, runs } => {
             coldstart::run(&dir, runs).await?;

@@ -11,15 +11,9 @@ use reclaim_core::rules::{
     DELIVERABLE_CHANNELS, IncentiveOffer, QuietHours, RecoverySettings, StepSettings, Variant, decide,
 };
 
-/// The project's checkout fixture, grown to about 10 KB with more line items.
+/// The 10 KB checkout that every hot-path figure is measured on.
 fn checkout_10kb() -> Vec<u8> {
-    let mut checkout: serde_json::Value =
-        serde_json::from_str(include_str!("../../../infra/fixtures/shopify/checkout.json")).unwrap();
-    let item = checkout["line_items"][0].clone();
-    while serde_json::to_vec(&checkout).unwrap().len() < 10 * 1024 {
-        checkout["line_items"].as_array_mut().unwrap().push(item.clone());
-    }
-    serde_json::to_vec(&checkout).unwrap()
+    reclaim_core::testing::checkout_webhook_body(10 * 1024)
 }
 
 /// The 10 KB checkout, parsed into the model.

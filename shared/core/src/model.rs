@@ -119,27 +119,35 @@ impl fmt::Display for ShopDomain {
     }
 }
 
-/// An ISO 4217 currency code, upper case.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// An ISO 4217 currency code: three upper-case ASCII letters, kept inline (no allocation: every
+/// line item of every checkout carries one).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Currency(String);
+pub struct Currency([u8; 3]);
+
+impl std::fmt::Debug for Currency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Currency({})", self.as_str())
+    }
+}
 
 impl Currency {
     /// Accepts three ASCII letters, in any case.
     pub fn parse(value: &str) -> Result<Self, ModelError> {
-        if value.len() == 3 && value.chars().all(|c| c.is_ascii_alphabetic()) {
-            Ok(Self(value.to_ascii_uppercase()))
-        } else {
-            Err(ModelError::Currency(value.to_owned()))
+        match value.as_bytes() {
+            &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_alphabetic) => {
+                Ok(Self([a.to_ascii_uppercase(), b.to_ascii_uppercase(), c.to_ascii_uppercase()]))
+            }
+            _ => Err(ModelError::Currency(value.to_owned())),
         }
     }
     /// The code as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        std::str::from_utf8(&self.0).expect("three ASCII letters")
     }
     /// How many minor units the currency has (ISO 4217 exponent).
     pub fn exponent(&self) -> u32 {
-        match self.0.as_str() {
+        match self.as_str() {
             "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX" | "UYI" | "VND"
             | "VUV" | "XAF" | "XOF" | "XPF" => 0,
             "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
@@ -155,7 +163,7 @@ impl TryFrom<String> for Currency {
 }
 impl From<Currency> for String {
     fn from(value: Currency) -> Self {
-        value.0
+        value.as_str().to_owned()
     }
 }
 

@@ -12,6 +12,23 @@
 pub mod contract;
 mod memory;
 
+/// A `checkouts/update` body of at least `min_bytes`: the project's checkout fixture with its line
+/// items repeated. The hot-path benchmarks (criterion and `reclaim bench-hot-path`, beside Node)
+/// all measure these bytes.
+pub fn checkout_webhook_body(min_bytes: usize) -> Vec<u8> {
+    let mut checkout: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../infra/fixtures/shopify/checkout.json")).expect("the fixture");
+    let items = checkout["line_items"].as_array().cloned().unwrap_or_default();
+    let mut next = 0;
+    while serde_json::to_vec(&checkout).expect("serialises").len() < min_bytes {
+        let mut item = items[next % items.len()].clone();
+        item["key"] = serde_json::Value::String(format!("bench-line-{next}"));
+        checkout["line_items"].as_array_mut().expect("line items").push(item);
+        next += 1;
+    }
+    serde_json::to_vec(&checkout).expect("serialises")
+}
+
 pub use memory::{ItemRef, MemoryStore};
 
 use crate::model::{PushPlatform, SealedSecret, ShopDomain};
