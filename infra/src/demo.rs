@@ -5,8 +5,8 @@
 
 use crate::emulator::Emulator;
 use crate::fixtures::{self, CheckoutSpec, Item};
-use crate::stack::{self, LocalConfig};
-use crate::{gateway, outbox, pump};
+use crate::local_stack::{LocalStack, StackOptions};
+use crate::outbox;
 use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
 use reclaim_core::clock::{AnyClock, SystemClock};
@@ -15,7 +15,6 @@ use reclaim_core::ports::{Checkouts, MessageLog, SettingsStore, Stats};
 use reclaim_core::rules::{RecoverySettings, StepSettings};
 use serde::Deserialize;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// The demo store's domain (as in `shoppers.json`).
@@ -86,17 +85,19 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
     let started = Instant::now();
     say(started, "starting the AWS emulator (moto) ...");
     let emulator = Emulator::start(0)?;
-    let listener = gateway::bind(0).await?;
-    let config = LocalConfig::new(emulator.endpoint(), &format!("http://{}", listener.local_addr()?));
-    stack::create_resources(&stack::sdk_config(&config.endpoint).await, &config).await?;
+    let stack_options = StackOptions {
+        port: 0,
+        clock: AnyClock::System(SystemClock),
+        shop: DEMO_SHOP.to_owned(),
+        pump_every: Some(std::time::Duration::from_millis(200)),
+    };
+    let mut local = LocalStack::start(emulator.endpoint(), stack_options, |_| {}).await?;
+    let (config, services, gateway_url) = (local.config.clone(), local.services.clone(), local.gateway.url());
     say(
         started,
         format!("emulator at {}; table, indexes, schedule group and sender identity created", config.endpoint),
     );
-    let services = Arc::new(stack::services(&config, AnyClock::System(SystemClock)).await);
-    let gateway = gateway::serve(listener, services.clone(), DEMO_SHOP)?;
-    let pump = pump::spawn(services.clone(), std::time::Duration::from_millis(200));
-    say(started, format!("local gateway at {} (the functions' own handlers); scheduler pump running", gateway.url()));
+    say(started, format!("local gateway at {gateway_url} (the functions' own handlers); scheduler pump running"));
 
     let store: Store_ = serde_json::from_str(fixtures::SHOPPERS).context("shoppers.json")?;
     let shop = ShopDomain::parse(&store.shop)?;
@@ -122,7 +123,7 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
             reclaim_aws::install_tls_provider();
             reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?
         },
-        gateway: gateway.url(),
+        gateway: gateway_url,
         outbox: outbox::watch(config.endpoint.clone(), std::time::Duration::from_millis(300)),
         secret: config.shopify_secret.clone(),
         shop: store.shop.clone(),
@@ -216,7 +217,7 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
-    pump.abort();
+    local.stop_pump();
 
     let emails = outbox::sent_emails(&config.endpoint).await?;
     let outbox_files = outbox::write_html(&emails, &options.outbox)?;

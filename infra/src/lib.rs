@@ -6,6 +6,7 @@
 //! - [`emulator`]: starts moto (from the project's venv) on a free port, tied to this process;
 //! - [`stack`]: the SDK configuration for the emulator, the resources `template.yaml` declares
 //!   (table, indexes, TTL, schedule group, sender identity), and the services built on them;
+//! - [`local_stack`]: [`local_stack::LocalStack::start`], the one start-up of the stack (demo, `up`, tests);
 //! - [`gateway`]: the functions' HTTP handlers behind axum on 127.0.0.1;
 //! - [`pump`]: fires due EventBridge Scheduler schedules (moto stores them but never fires them);
 //! - [`storefront`]: a local test storefront and the app proxy, for the browser tests;
@@ -22,6 +23,7 @@ pub mod emulator;
 pub mod fixtures;
 pub mod gateway;
 pub mod hotpath;
+pub mod local_stack;
 pub mod outbox;
 pub mod pump;
 pub mod simulate;

@@ -4,10 +4,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use reclaim_core::clock::{AnyClock, SystemClock};
 use reclaim_core::rules::RecoverySettings;
-use reclaim_local::{coldstart, demo, emulator::Emulator, gateway, hotpath, outbox, pump, simulate, stack};
+use reclaim_local::local_stack::{LocalStack, StackOptions};
+use reclaim_local::{coldstart, demo, emulator::Emulator, hotpath, outbox, simulate};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Reclaim's local stack: AWS emulated by moto, the functions' own handlers behind a local
 /// gateway, and a scheduler pump that fires due schedules.
@@ -103,12 +103,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Up { port } => {
             let emulator = Emulator::start(0)?;
-            let listener = gateway::bind(port).await?;
-            let config = stack::LocalConfig::new(emulator.endpoint(), &format!("http://{}", listener.local_addr()?));
-            stack::create_resources(&stack::sdk_config(&config.endpoint).await, &config).await?;
-            let services = Arc::new(stack::services(&config, AnyClock::System(SystemClock)).await);
-            let gateway = gateway::serve(listener, services.clone(), demo::DEMO_SHOP)?;
-            let _pump = pump::spawn(services, std::time::Duration::from_millis(500));
+            let options = StackOptions {
+                port,
+                clock: AnyClock::System(SystemClock),
+                shop: demo::DEMO_SHOP.to_owned(),
+                pump_every: Some(std::time::Duration::from_millis(500)),
+            };
+            let local = LocalStack::start(emulator.endpoint(), options, |_| {}).await?;
+            let (config, gateway) = (&local.config, &local.gateway);
             println!("emulator:  {}  (AWS_ENDPOINT_URL)", config.endpoint);
             println!("gateway:   {}  (POST /webhooks/shopify, GET /r/{{token}}, GET|POST /u/{{token}})", gateway.url());
             println!("table:     {}   schedule group: {}", config.table, config.schedule_group);

@@ -53,9 +53,25 @@ pub struct SentPush {
     pub message: String,
 }
 
+/// moto's view of every backend. moto builds it by walking its backends while other requests may
+/// be changing them, so under concurrent load it now and then answers with an error page: such an
+/// answer is read again, a few times.
 async fn data(endpoint: &str) -> anyhow::Result<serde_json::Value> {
     reclaim_aws::install_tls_provider();
-    reqwest::get(format!("{endpoint}/moto-api/data.json")).await?.json().await.context("moto data.json")
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let response = reqwest::get(format!("{endpoint}/moto-api/data.json")).await?;
+        let status = response.status();
+        match response.json::<serde_json::Value>().await {
+            Ok(value) if status.is_success() => return Ok(value),
+            Ok(_) | Err(_) if attempt < 5 => {
+                tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+            }
+            Ok(_) => anyhow::bail!("moto data.json answered {status}"),
+            Err(error) => return Err(anyhow::Error::new(error).context(format!("moto data.json ({status})"))),
+        }
+    }
 }
 
 /// Every SMS sent so far (moto's `sns.SMS`), oldest first.

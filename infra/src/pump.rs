@@ -1,7 +1,9 @@
 //! The scheduler pump: moto stores EventBridge Scheduler schedules but never fires them, so the
 //! local stack lists them, and for each one that is due deletes it (as `ActionAfterCompletion:
 //! DELETE` would) and runs `recovery-check` with its input, exactly as the target would be invoked.
-//! A check that fails is armed again for the next round, as the scheduler's retry policy would.
+//! A check that fails is armed again for the next round, as the scheduler's retry policy would,
+//! and is reported in the round's `failed` list: the demo logs it, the test harness fails the
+//! test unless the test expects failures.
 
 use crate::stack::LocalServices;
 use anyhow::Context;
@@ -17,6 +19,27 @@ pub struct Fired {
     pub outcome: CheckOutcome,
 }
 
+/// A check that returned an error (and was armed again for the next round).
+#[derive(Debug, Clone)]
+pub struct FailedCheck {
+    pub input: CheckInput,
+    pub error: String,
+}
+
+/// What one round of the pump did.
+#[derive(Debug, Clone, Default)]
+pub struct Round {
+    pub fired: Vec<Fired>,
+    pub failed: Vec<FailedCheck>,
+}
+
+impl Round {
+    /// Nothing was due.
+    pub fn is_empty(&self) -> bool {
+        self.fired.is_empty() && self.failed.is_empty()
+    }
+}
+
 /// Parses `at(2026-01-01T10:00:00)`.
 pub fn parse_at(expression: &str) -> Option<DateTime<Utc>> {
     let inner = expression.strip_prefix("at(")?.strip_suffix(')')?;
@@ -26,8 +49,9 @@ pub fn parse_at(expression: &str) -> Option<DateTime<Utc>> {
 /// How many checks the pump runs at once (Lambda runs them concurrently too).
 const CONCURRENT_CHECKS: usize = 4;
 
-/// Fires every schedule of the group that is due at the services' clock. Returns what fired.
-pub async fn pump_once(services: &Arc<LocalServices>) -> anyhow::Result<Vec<Fired>> {
+/// Fires every schedule of the group that is due at the services' clock. Returns what fired and
+/// what failed.
+pub async fn pump_once(services: &Arc<LocalServices>) -> anyhow::Result<Round> {
     let scheduler = services.scheduler.client();
     let group = services.scheduler.group();
     let now = services.clock.now();
@@ -63,7 +87,7 @@ pub async fn pump_once(services: &Arc<LocalServices>) -> anyhow::Result<Vec<Fire
             Err(e) => return Err(anyhow::Error::new(e).context("DeleteSchedule")),
         }
     }
-    let mut fired = Vec::new();
+    let mut round = Round::default();
     for batch in due.chunks(CONCURRENT_CHECKS) {
         let mut running = tokio::task::JoinSet::new();
         for (name, input) in batch.iter().cloned() {
@@ -80,17 +104,19 @@ pub async fn pump_once(services: &Arc<LocalServices>) -> anyhow::Result<Vec<Fire
         }
         while let Some(result) = running.join_next().await {
             match result? {
-                Ok(done) => fired.push(done),
+                Ok(done) => round.fired.push(done),
                 // EventBridge Scheduler retries a failed invocation (its retry policy), so a check
                 // that failed here is armed again for now and runs on the next round.
                 Err((check, error)) => {
-                    tracing::warn!(error = format!("{error:#}"), schedule = %check.name, "check failed; retrying");
+                    let error = format!("{error:#}");
+                    tracing::warn!(error, schedule = %check.name, "check failed; retrying");
                     services.scheduler.arm(&check).await.context("re-arming a failed check")?;
+                    round.failed.push(FailedCheck { input: check.input, error });
                 }
             }
         }
     }
-    Ok(fired)
+    Ok(round)
 }
 
 /// Runs [`pump_once`] every `interval` until the task is dropped.

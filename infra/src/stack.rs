@@ -13,6 +13,11 @@ use reclaim_core::clock::AnyClock;
 /// is either real (the demo) or manual (tests).
 pub type LocalServices = AwsServices<AnyClock>;
 
+/// The local app's client id (the audience of session tokens).
+pub const LOCAL_SHOPIFY_API_KEY: &str = "local-shopify-api-key";
+/// The local app's client secret (signs webhooks, OAuth callbacks, session tokens).
+pub const LOCAL_SHOPIFY_API_SECRET: &str = "local-shopify-api-secret";
+
 /// The names of the local resources and secrets.
 #[derive(Debug, Clone)]
 pub struct LocalConfig {
@@ -41,8 +46,8 @@ impl LocalConfig {
             table: "reclaim-local".into(),
             schedule_group: "reclaim-local".into(),
             sender: "Reclaim Demo <recover@reclaim.example>".into(),
-            shopify_secret: "local-shopify-api-secret".into(),
-            shopify_api_key: "local-shopify-api-key".into(),
+            shopify_secret: LOCAL_SHOPIFY_API_SECRET.into(),
+            shopify_api_key: LOCAL_SHOPIFY_API_KEY.into(),
             link_secret: "local-link-signing-secret-0123456789".into(),
             public_base_url: public_base_url.to_owned(),
             kms_key_alias: "alias/reclaim-local".into(),

@@ -10,7 +10,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use reclaim_core::clock::{AnyClock, ManualClock};
 use reclaim_local::emulator::Emulator;
 use reclaim_local::fixtures::{self, CheckoutSpec, Item};
-use reclaim_local::gateway::{self, Gateway};
+use reclaim_local::gateway::Gateway;
+use reclaim_local::local_stack::{LocalStack, StackOptions};
 use reclaim_local::outbox::{self, SentEmail};
 use reclaim_local::pump::{self, Fired};
 use reclaim_local::stack::{self, LocalConfig, LocalServices};
@@ -49,26 +50,27 @@ pub struct TestStack {
 pub type Item_ = HashMap<String, AttributeValue>;
 
 impl TestStack {
-    /// A fresh stack: its own table and schedule group, named after the test.
+    /// A fresh stack: its own table and schedule group, named after the test, on a manual clock.
     pub async fn start(name: &str) -> Self {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let unique = format!("{name}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
-        let listener = gateway::bind(0).await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut config = LocalConfig::new(emulator().endpoint(), &base);
-        config.table = format!("t-{unique}");
-        config.schedule_group = format!("g-{unique}");
-        let shopify = ShopifyStandIn::start(&config.shopify_api_key, &config.shopify_secret).await;
-        config.shopify_endpoint = Some(shopify.url().to_owned());
-        let quick = std::time::Duration::from_millis(20);
-        config.shopify_retry = reclaim_aws::RetryPolicy { attempts: 4, base_delay: quick, max_delay: quick * 3 };
-        stack::create_resources(&stack::sdk_config(&config.endpoint).await, &config).await.unwrap();
         let clock = ManualClock::starting_at(epoch());
-        let services = Arc::new(stack::services(&config, AnyClock::Manual(clock.clone())).await);
         let shop = "test-shop.myshopify.com".to_owned();
-        let gateway = gateway::serve(listener, services.clone(), &shop).unwrap();
+        let options =
+            StackOptions { port: 0, clock: AnyClock::Manual(clock.clone()), shop: shop.clone(), pump_every: None };
+        let shopify = ShopifyStandIn::start(stack::LOCAL_SHOPIFY_API_KEY, stack::LOCAL_SHOPIFY_API_SECRET).await;
+        let local = LocalStack::start(emulator().endpoint(), options, |config| {
+            config.table = format!("t-{unique}");
+            config.schedule_group = format!("g-{unique}");
+            config.shopify_endpoint = Some(shopify.url().to_owned());
+            let quick = std::time::Duration::from_millis(20);
+            config.shopify_retry = reclaim_aws::RetryPolicy { attempts: 4, base_delay: quick, max_delay: quick * 3 };
+        })
+        .await
+        .unwrap();
         reclaim_aws::install_tls_provider();
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let LocalStack { config, services, gateway, .. } = local;
         Self { services, clock, gateway, config, http, shop, shopify }
     }
 
@@ -125,10 +127,26 @@ impl TestStack {
         statuses
     }
 
-    /// Moves the clock and fires every schedule due.
+    /// Moves the clock and fires every schedule due. A check that fails fails the test: a
+    /// "nothing was sent" assertion must not pass because the check crashed (tests that inject
+    /// failures use [`TestStack::advance_and_pump_expecting_failures`]).
     pub async fn advance_and_pump(&self, by: Duration) -> Vec<Fired> {
         self.clock.advance(by);
+        self.pump_strictly().await
+    }
+
+    /// Like [`TestStack::advance_and_pump`], for a test that expects checks to fail; returns the
+    /// round with its failures.
+    pub async fn advance_and_pump_expecting_failures(&self, by: Duration) -> pump::Round {
+        self.clock.advance(by);
         pump::pump_once(&self.services).await.unwrap()
+    }
+
+    /// One pump round that fails the test on any check error.
+    async fn pump_strictly(&self) -> Vec<Fired> {
+        let round = pump::pump_once(&self.services).await.unwrap();
+        assert!(round.failed.is_empty(), "a check failed: {:#?}", round.failed);
+        round.fired
     }
 
     /// Emails the emulator accepted for `to`.
@@ -152,6 +170,19 @@ impl TestStack {
         let client = self.services.store.client();
         let out = client.scan().table_name(&self.config.table).send().await.unwrap();
         out.items.unwrap_or_default()
+    }
+
+    /// The inputs of the schedules armed now (what each would hand `recovery-check`).
+    pub async fn schedule_inputs(&self) -> Vec<reclaim_core::ports::CheckInput> {
+        let client = self.services.scheduler.client();
+        let mut inputs = Vec::new();
+        for name in self.schedules().await {
+            let schedule =
+                client.get_schedule().name(&name).group_name(&self.config.schedule_group).send().await.unwrap();
+            let input = schedule.target().and_then(|t| t.input()).unwrap_or_default();
+            inputs.push(serde_json::from_str(input).unwrap());
+        }
+        inputs
     }
 
     /// The names of the schedules armed now.
@@ -215,7 +246,7 @@ impl TestStack {
     /// Pumps until nothing more is due (a check that re-arms for "now" fires in the next round).
     pub async fn pump_until_idle(&self) {
         for _ in 0..10 {
-            if pump::pump_once(&self.services).await.unwrap().is_empty() {
+            if self.pump_strictly().await.is_empty() {
                 return;
             }
         }

@@ -118,7 +118,7 @@ impl SmsSender for SnsSms {
         let mut publish = self
             .sns
             .publish()
-            .phone_number(&sms.to)
+            .phone_number(sms.to.as_str())
             .message(&sms.body)
             .message_attributes("AWS.SNS.SMS.SMSType", string_attribute(kind)?);
         if let Some(origination) = &sms.origination {

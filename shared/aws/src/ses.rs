@@ -4,7 +4,7 @@
 use crate::error::unavailable;
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::primitives::Blob;
-use aws_sdk_sesv2::types::{EmailContent, MessageTag, RawMessage};
+use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
 use mail_builder::headers::raw::Raw;
@@ -69,6 +69,9 @@ impl EmailSender for SesMailer {
         let result = self
             .client
             .send_email()
+            // The one parsed recipient, also as the envelope's only destination: whatever the
+            // MIME says, SES delivers to this address and no other.
+            .destination(Destination::builder().to_addresses(email.to.as_str()).build())
             .content(EmailContent::builder().raw(raw).build())
             .set_configuration_set_name(self.configuration_set.clone())
             .set_email_tags(Some(tags))
@@ -101,7 +104,7 @@ mod tests {
     fn mime_carries_both_parts_and_one_click_headers() {
         let email = OutgoingEmail {
             from: "Demo Store <recover@example.com>".into(),
-            to: "ada@example.com".into(),
+            to: reclaim_core::model::Email::parse("ada@example.com").unwrap(),
             subject: "Your cart".into(),
             html: "<p>Hello</p>".into(),
             text: "Hello".into(),

@@ -9,9 +9,12 @@
 //! - [`render`]: the recovery message templates;
 //! - [`links`]: signed, expiring restore and unsubscribe tokens;
 //! - [`session`]: Shopify session tokens (the admin API's authentication);
-//! - [`ports`]: the traits the use cases need from the outside world (store, scheduler, mailer, clock);
-//! - [`usecases`]: ingest a webhook, run a check, record an order, follow a link, unsubscribe;
-//! - [`web`]: the framework-neutral request/response pair and the one error-to-response mapping.
+//! - [`ports`]: the traits the use cases need, by role (storage roles, one messaging role per
+//!   channel, the platform's OAuth and discounts, scheduler, events, vault, clock);
+//! - [`usecases`]: ingest a webhook, run a check, record an order, follow a link, unsubscribe,
+//!   install, privacy, storefront captures; each bounded by the roles it uses;
+//! - [`web`]: the HTTP request, route tables and response, and the one error-to-response mapping;
+//! - `testing` (feature `testing`): in-memory adapters and the storage contract both adapters pass.
 
 pub mod clock;
 pub mod links;

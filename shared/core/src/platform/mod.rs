@@ -39,17 +39,16 @@ pub enum PlatformEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct CustomerRef {
     pub id: Option<String>,
-    /// Lower-cased.
-    pub email: Option<String>,
-    /// E.164 when it could be read.
-    pub phone: Option<String>,
+    pub email: Option<crate::model::Email>,
+    /// When it could be read.
+    pub phone: Option<crate::model::PhoneE164>,
 }
 
 /// A customer's SMS marketing consent as the platform now states it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmsConsentChange {
-    /// The customer's number in E.164 (nothing to record without one).
-    pub phone: Option<String>,
+    /// The customer's number (nothing to record without one).
+    pub phone: Option<crate::model::PhoneE164>,
     /// The evidence when the customer is subscribed; `None` when they are not (any more).
     pub evidence: Option<crate::model::ConsentEvidence>,
 }

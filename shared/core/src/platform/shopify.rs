@@ -9,7 +9,7 @@
 use super::{CustomerRef, DeliveryError, PlatformEvent, SmsConsentChange, VerifiedDelivery};
 use crate::model::{
     CartSnapshot, CartToken, CheckoutSnapshot, CheckoutStage, CheckoutToken, ConsentEvidence, Contact, Currency,
-    Device, LineItem, ModelError, Money, OrderId, OrderSnapshot, Region, ShopDomain, WebhookId,
+    Device, Email, LineItem, ModelError, Money, OrderId, OrderSnapshot, PhoneE164, Region, ShopDomain, WebhookId,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -180,25 +180,21 @@ fn with_simd_json<T>(body: &[u8], read: impl FnOnce(&mut [u8], &mut simd_json::B
     })
 }
 
-/// Normalises a phone number to E.164, using the address's country when the number has no `+`.
-/// Unparseable numbers are dropped rather than guessed.
-pub fn normalise_phone(raw: &str, country_code: Option<&str>) -> Option<String> {
-    let country = country_code.and_then(|c| c.parse::<phonenumber::country::Id>().ok());
-    let number = phonenumber::parse(country, raw).ok()?;
-    phonenumber::is_valid(&number).then(|| number.format().mode(phonenumber::Mode::E164).to_string())
+/// A phone number in E.164, using the address's country when the number has no `+`.
+/// Unparseable or invalid numbers are dropped rather than guessed.
+pub fn normalise_phone(raw: &str, country_code: Option<&str>) -> Option<PhoneE164> {
+    PhoneE164::parse(raw, country_code).ok()
 }
 
-/// Lower-cases and trims an email address; drops what is not one.
-pub fn normalise_email(raw: Option<String>) -> Option<String> {
+/// The email address in a platform's field; what is not one address is dropped (a webhook that
+/// carries junk in an address field still stores the cart, without that address).
+pub fn normalise_email(raw: Option<String>) -> Option<Email> {
     normalise_email_str(raw.as_deref())
 }
 
 /// [`normalise_email`] of borrowed text.
-fn normalise_email_str(raw: Option<&str>) -> Option<String> {
-    raw.map(|e| e.trim().to_lowercase()).filter(|e| {
-        let mut parts = e.splitn(2, '@');
-        matches!((parts.next(), parts.next()), (Some(local), Some(domain)) if !local.is_empty() && domain.contains('.'))
-    })
+fn normalise_email_str(raw: Option<&str>) -> Option<Email> {
+    raw.and_then(|text| Email::parse(text).ok())
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -2,14 +2,15 @@
 //! client. [`Messenger`] is their union.
 
 use super::PortResult;
-use crate::model::PushPlatform;
+use crate::model::{Email, PhoneE164, PushPlatform};
 use std::future::Future;
 
 /// An email ready to go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingEmail {
     pub from: String,
-    pub to: String,
+    /// One parsed address: SES gets it as the only destination.
+    pub to: Email,
     pub subject: String,
     pub html: String,
     pub text: String,
@@ -25,8 +26,7 @@ pub struct OutgoingEmail {
 /// A text message ready to go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingSms {
-    /// The recipient in E.164.
-    pub to: String,
+    pub to: PhoneE164,
     pub body: String,
     /// The shop's origination identity; the account default when `None`.
     pub origination: Option<String>,

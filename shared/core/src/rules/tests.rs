@@ -11,7 +11,7 @@ fn t0() -> DateTime<Utc> {
 
 fn record(status: CheckoutStatus, email: Option<&str>) -> CheckoutRecord {
     let mut snapshot = sample_snapshot(t0());
-    snapshot.contact.email = email.map(str::to_owned);
+    snapshot.contact.email = email.map(|e| Email::parse(e).unwrap());
     snapshot.contact.phone = None;
     let mut record = CheckoutRecord::new(ShopDomain::parse("s.myshopify.com").unwrap(), snapshot);
     record.status = status;
@@ -255,7 +255,7 @@ fn channels_fall_back_in_order_of_preference() {
     let mut s = RecoverySettings::default();
     s.steps[0].channels = vec![Channel::Sms, Channel::Email];
     let mut r = open();
-    r.snapshot.contact.phone = Some("+12125550142".into());
+    r.snapshot.contact.phone = PhoneE164::parse("+12125550142", None).ok();
     let all = [Channel::Email, Channel::Sms, Channel::Push];
     let at = t0() + Duration::hours(1);
     let channel = |r: &CheckoutRecord, contact: &ContactState, deliverable: &[Channel]| match decide_with(
@@ -534,8 +534,8 @@ fn any_case() -> impl Strategy<Value = Case> {
                 snapshot.token = CheckoutToken::new(token).unwrap();
                 snapshot.region = region;
                 snapshot.total.minor = total;
-                snapshot.contact.email = email.then(|| "a@b.co".to_owned());
-                snapshot.contact.phone = phone.then(|| "+12125550142".to_owned());
+                snapshot.contact.email = email.then(|| Email::parse("a@b.co").unwrap());
+                snapshot.contact.phone = phone.then(|| PhoneE164::parse("+12125550142", None).unwrap());
                 snapshot.contact.accepts_email_marketing = email_ok;
                 snapshot.contact.accepts_sms_marketing = sms_ok;
                 let mut record = CheckoutRecord::new(ShopDomain::parse("s.myshopify.com").unwrap(), snapshot);
@@ -674,6 +674,125 @@ proptest! {
     fn waits_point_forward(case in any_case()) {
         if let Decision::Wait { until, .. } = decide_with(&case.record, &case.history, &case.contact, &case.settings, case.now, ALL_CHANNELS) {
             prop_assert!(until > case.now);
+        }
+    }
+}
+
+/// Regions whose zones are known here independently of `recipient_timezone`'s tables, including
+/// half-hour offsets (India, Newfoundland, South Australia) and zones with an autumn clock change.
+const ZONES: &[(&str, Option<&str>, chrono_tz::Tz)] = &[
+    ("US", Some("NY"), chrono_tz::America::New_York),
+    ("DE", None, chrono_tz::Europe::Berlin),
+    ("IN", None, chrono_tz::Asia::Kolkata),
+    ("CA", Some("NL"), chrono_tz::America::St_Johns),
+    ("AU", Some("SA"), chrono_tz::Australia::Adelaide),
+    ("JP", None, chrono_tz::Asia::Tokyo),
+];
+
+/// Autumn clock changes of those zones in 2026 (UTC), where a local hour happens twice.
+fn autumn_changes() -> [DateTime<Utc>; 4] {
+    [
+        Utc.with_ymd_and_hms(2026, 11, 1, 6, 0, 0).unwrap(), // New York, 02:00 EDT -> 01:00 EST
+        Utc.with_ymd_and_hms(2026, 10, 25, 1, 0, 0).unwrap(), // Berlin, 03:00 CEST -> 02:00 CET
+        Utc.with_ymd_and_hms(2026, 11, 1, 4, 30, 0).unwrap(), // St. John's, 02:00 NDT -> 01:00 NST
+        Utc.with_ymd_and_hms(2026, 4, 4, 16, 30, 0).unwrap(), // Adelaide, 03:00 ACDT -> 02:00 ACST
+    ]
+}
+
+/// A case where every guard but the clock is satisfied: open, an email with marketing consent,
+/// nothing suppressed, nothing claimed, no holdout, no cap, one email step.
+#[derive(Debug)]
+struct DueCase {
+    record: CheckoutRecord,
+    settings: RecoverySettings,
+    zone: chrono_tz::Tz,
+    due: DateTime<Utc>,
+}
+
+fn due_case() -> impl Strategy<Value = DueCase> {
+    let delays = prop_oneof![Just("15m"), Just("1h"), Just("4h"), Just("1day")];
+    let activity = prop_oneof![
+        (0usize..4, -180i64 * 60..180 * 60).prop_map(|(i, s)| autumn_changes()[i] + Duration::seconds(s)),
+        (0i64..(400 * 24 * 3600))
+            .prop_map(|s| Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::seconds(s)),
+    ];
+    (0..ZONES.len(), delays, activity).prop_map(|(zone, delay, activity)| {
+        let (country, province, tz) = ZONES[zone];
+        let mut snapshot = sample_snapshot(activity);
+        snapshot.region = Region { country_code: Some(country.into()), province_code: province.map(str::to_owned) };
+        snapshot.contact.phone = None;
+        let record = CheckoutRecord::new(ShopDomain::parse("s.myshopify.com").unwrap(), snapshot);
+        let mut settings = RecoverySettings {
+            steps: vec![StepSettings::email("first", delay, "reminder")],
+            ..RecoverySettings::default()
+        };
+        settings.policies.quiet_hours = None;
+        settings.policies.frequency_cap = None;
+        settings.policies.holdout_percent = 0;
+        let due = activity + settings.steps[0].delay();
+        DueCase { record, settings, zone: tz, due }
+    })
+}
+
+/// Quiet hours as minutes of the local day, by a rule written apart from `QuietHours::contains`.
+fn oracle_is_quiet(start_minute: u32, end_minute: u32, local_minute: u32) -> bool {
+    if start_minute < end_minute {
+        (start_minute..end_minute).contains(&local_minute)
+    } else {
+        local_minute >= start_minute || local_minute < end_minute
+    }
+}
+
+fn hh_mm(minute: u32) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4_000))]
+
+    /// Liveness: the "never" properties above all hold for a `decide` that never sends; this one
+    /// does not. Due (to the second, or later), every guard satisfied: it sends the first step by
+    /// email. One second early: it does not.
+    #[test]
+    fn a_due_case_with_every_guard_satisfied_sends(case in due_case(), late in prop_oneof![Just(0i64), Just(1), 2i64..(6 * 3600)]) {
+        let now = case.due + Duration::seconds(late);
+        let decision = decide(&case.record, &[], &ContactState::default(), &case.settings, now);
+        prop_assert!(matches!(decision, Decision::Send { step: 0, channel: Channel::Email, .. }), "{decision:?} at {now}");
+        let early = decide(&case.record, &[], &ContactState::default(), &case.settings, case.due - Duration::seconds(1));
+        prop_assert!(matches!(early, Decision::Wait { .. }), "one second early: {early:?}");
+    }
+
+    /// The recipient's zone is the one its region says, half-hour offsets included.
+    #[test]
+    fn the_recipient_zone_is_the_regions(case in due_case()) {
+        prop_assert_eq!(recipient_timezone(&case.record, &case.settings), case.zone);
+    }
+
+    /// Quiet hours, checked against an independent oracle on the local clock (around autumn clock
+    /// changes too): a due case sends exactly when the oracle says the local time is not quiet,
+    /// and a wait ends when the window does.
+    #[test]
+    fn quiet_hours_agree_with_an_independent_oracle(
+        case in due_case(),
+        start in (0u32..48).prop_map(|h| h * 30),
+        length in (1u32..47).prop_map(|h| h * 30),
+        late in 0i64..(2 * 24 * 3600),
+    ) {
+        let end = (start + length) % (24 * 60);
+        let mut settings = case.settings.clone();
+        settings.policies.quiet_hours = Some(QuietHours { start: hh_mm(start), end: hh_mm(end) });
+        let now = case.due + Duration::seconds(late);
+        let local = now.with_timezone(&case.zone);
+        let quiet = oracle_is_quiet(start, end, local.hour() * 60 + local.minute());
+        match decide(&case.record, &[], &ContactState::default(), &settings, now) {
+            Decision::Send { .. } => prop_assert!(!quiet, "sent at local {}", local),
+            Decision::Wait { until, .. } => {
+                prop_assert!(quiet, "held at local {} outside quiet hours {}-{}", local, hh_mm(start), hh_mm(end));
+                let resumes = until.with_timezone(&case.zone);
+                prop_assert!(!oracle_is_quiet(start, end, resumes.hour() * 60 + resumes.minute()), "resumes at local {}", resumes);
+                prop_assert!(until > now);
+            }
+            other => prop_assert!(false, "{:?}", other),
         }
     }
 }

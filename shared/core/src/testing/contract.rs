@@ -9,8 +9,8 @@
 use super::ItemRef;
 use crate::model::{
     ArmedCheck, Capture, CartSnapshot, CartToken, Channel, CheckoutRecord, CheckoutStatus, CheckoutToken,
-    ConsentEvidence, ContactKey, DiscountRecord, InboundReply, MessageRecord, SealedSecret, ShopDomain, SmsThreadKey,
-    WebhookId, sample_snapshot,
+    ConsentEvidence, ContactKey, DiscountRecord, Email, InboundReply, MessageRecord, SealedSecret, ShopDomain,
+    SmsThreadKey, WebhookId, sample_snapshot,
 };
 use crate::ports::{ClaimOutcome, DataOwner, PortError, Store};
 use crate::rules::RecoverySettings;
@@ -65,7 +65,7 @@ pub fn checkout(shop: &ShopDomain, name: &str, minutes: i64) -> CheckoutRecord {
     let mut snapshot = sample_snapshot(at(minutes));
     snapshot.token = token(name);
     snapshot.cart_token = Some(cart(&format!("{name}-cart")));
-    snapshot.contact.email = Some(format!("{name}@example.com"));
+    snapshot.contact.email = Email::parse(&format!("{name}@example.com")).ok();
     CheckoutRecord::new(shop.clone(), snapshot)
 }
 
@@ -87,7 +87,7 @@ fn message(step: u32) -> MessageRecord {
 
 fn capture(email: &str) -> Capture {
     Capture {
-        email: Some(email.into()),
+        email: Email::parse(email).ok(),
         phone: None,
         consent: ConsentEvidence { source: "exit_intent".into(), at: at(5), text: "Email me".into(), page: None },
     }

@@ -4,7 +4,7 @@
 //! contact address are recorded, and a previous uninstall is cleared.
 
 use super::{Ports, UseCaseError, admin, count_by};
-use crate::model::{Installation, ShopDomain, WebhookId};
+use crate::model::{Email, Installation, ShopDomain, WebhookId};
 use crate::platform::oauth::{self, OAuthError};
 use crate::ports::{AccessGrant, Clock, Deliveries, PlatformAuth, Shops, Stats, Tokens, Vault};
 use serde::Serialize;
@@ -99,8 +99,11 @@ async fn install<P: InstallPorts>(ports: &P, shop: &ShopDomain, grant: AccessGra
             Default::default()
         }
     };
-    let installation =
-        Installation { installed_at: ports.clock().now(), scopes: grant.scopes, contact_email: profile.contact_email };
+    let installation = Installation {
+        installed_at: ports.clock().now(),
+        scopes: grant.scopes,
+        contact_email: profile.contact_email.as_deref().and_then(|e| Email::parse(e).ok()),
+    };
     ports
         .store()
         .update_shop_state(shop, |state| {

@@ -3,7 +3,7 @@
 
 use super::checkouts::{CheckoutPorts, store_capture};
 use super::{Ports, UseCaseError, settings_of};
-use crate::model::{Capture, CartToken, ConsentEvidence, ShopDomain};
+use crate::model::{Capture, CartToken, ConsentEvidence, Email, PhoneE164, ShopDomain};
 use crate::platform::proxy;
 use crate::platform::shopify::{normalise_email, normalise_phone};
 use crate::ports::{Clock, SettingsStore};
@@ -46,8 +46,8 @@ struct CaptureBody {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaptureRequest {
     pub cart: CartToken,
-    pub email: Option<String>,
-    pub phone: Option<String>,
+    pub email: Option<Email>,
+    pub phone: Option<PhoneE164>,
     /// Where on the storefront (exit intent, idle help), at most 40 characters.
     pub source: String,
     /// The page it happened on, at most 200 characters.

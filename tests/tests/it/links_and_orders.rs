@@ -3,6 +3,7 @@
 use chrono::Duration;
 use reclaim_core::links::{LinkClaims, LinkKind, LinkSigner};
 use reclaim_core::model::{CheckoutToken, ShopDomain};
+use reclaim_core::usecases::CheckOutcome;
 use reclaim_local::fixtures;
 use reclaim_tests::{TestStack, epoch, link};
 
@@ -131,9 +132,13 @@ async fn one_click_unsubscribe_stops_every_further_email_to_that_contact_at_that
             &fixtures::checkout(&stack.checkout("chk-unsub-2", Some("unsub@shopper.test"))),
         )
         .await;
+    let mut outcomes = Vec::new();
     for _ in 0..4 {
-        stack.advance_and_pump(Duration::hours(24)).await;
+        outcomes.extend(stack.advance_and_pump(Duration::hours(24)).await.into_iter().map(|fired| fired.outcome));
     }
+    let unsubscribed = CheckOutcome::Stopped { reason: reclaim_core::rules::StopReason::Unsubscribed };
+    assert!(outcomes.contains(&unsubscribed), "the checks stop because of the unsubscribe: {outcomes:?}");
+    assert!(!outcomes.iter().any(|o| matches!(o, CheckOutcome::Sent { .. })), "{outcomes:?}");
     assert_eq!(stack.emails_to("unsub@shopper.test").await.len(), 1);
     assert_eq!(stack.stats(5).await.get("unsubscribes"), Some(&1));
 }
@@ -143,15 +148,19 @@ async fn an_order_after_the_check_fell_due_but_before_it_ran_sends_nothing() {
     let stack = TestStack::start("order-race").await;
     let spec = stack.checkout("chk-race", Some("race@shopper.test"));
     stack.deliver("checkouts/create", "wh-1", &fixtures::checkout(&spec)).await;
+    let armed = stack.schedule_inputs().await;
+    assert_eq!(armed.len(), 1, "the first check is armed");
     stack.clock.advance(Duration::hours(2));
-    // The schedule is due (it would have fired), the order lands before the check runs.
+    // The schedule is due and the scheduler has fired it; the order lands before the check runs.
     stack.deliver("orders/create", "wh-2", &fixtures::order(&spec, 901, epoch() + Duration::minutes(90))).await;
-    stack.advance_and_pump(Duration::seconds(1)).await;
+    assert!(stack.schedules().await.is_empty(), "the armed schedule was deleted");
+    // The fired check runs anyway, late: it must find the sequence over.
+    let outcome = reclaim_recovery_check::handle(stack.services.as_ref(), &armed[0]).await.unwrap();
+    assert_eq!(outcome, CheckOutcome::Superseded, "the order disarmed the checkout");
     for _ in 0..4 {
-        stack.advance_and_pump(Duration::hours(24)).await;
+        assert!(stack.advance_and_pump(Duration::hours(24)).await.is_empty(), "nothing left to fire");
     }
     assert!(stack.emails_to("race@shopper.test").await.is_empty());
-    assert!(stack.schedules().await.is_empty(), "the armed schedule was deleted");
 }
 
 #[tokio::test]

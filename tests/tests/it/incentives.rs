@@ -89,6 +89,28 @@ async fn one_single_use_code_per_cart_and_step_applied_by_the_restore_link() {
 }
 
 #[tokio::test]
+async fn two_checks_of_the_same_step_at_once_send_once_with_one_code() {
+    let stack = TestStack::start("incentive-race").await;
+    install(&stack).await;
+    stack.put_settings(0, incentive_settings(0)).await;
+    abandon(&stack, "chk-race", "incentive-race@shopper.test").await;
+    let armed = stack.schedule_inputs().await.remove(0);
+    stack.clock.advance(Duration::hours(1));
+    // The schedule fires twice at once (a duplicate delivery): both checks run for real.
+    let services = stack.services.as_ref();
+    let (first, second) = tokio::join!(run_check(services, &armed), run_check(services, &armed));
+    let outcomes = [first.unwrap(), second.unwrap()];
+    let sent = outcomes.iter().filter(|o| matches!(o, CheckOutcome::Sent { failure: None, .. })).count();
+    assert_eq!(sent, 1, "{outcomes:?}");
+    assert!(
+        outcomes.iter().any(|o| matches!(o, CheckOutcome::AlreadySent { step: 0 } | CheckOutcome::Superseded)),
+        "{outcomes:?}"
+    );
+    assert_eq!(stack.shopify.discounts().len(), 1, "one code");
+    assert_eq!(stack.emails_to("incentive-race@shopper.test").await.len(), 1, "one email");
+}
+
+#[tokio::test]
 async fn a_code_that_cannot_be_created_sends_the_step_without_an_incentive() {
     let stack = TestStack::start("incentive-failures").await;
     install(&stack).await;

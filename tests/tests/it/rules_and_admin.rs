@@ -176,7 +176,7 @@ async fn a_holdout_cart_gets_nothing_and_is_still_counted() {
     // Find one checkout in the holdout and one outside it (the assignment is a stable hash).
     let shop = ShopDomain::parse(&stack.shop).unwrap();
     let held_out = |token: &str| {
-        let spec = stack.checkout(token, Some("x@shopper.test"));
+        let spec = stack.checkout(token, Some("rules-x@shopper.test"));
         let bytes = serde_json::to_vec(&fixtures::checkout(&spec)).unwrap();
         let reclaim_core::platform::PlatformEvent::CheckoutUpserted(snapshot) =
             reclaim_core::platform::shopify::parse_event("checkouts/create", &bytes).unwrap()
@@ -211,7 +211,7 @@ async fn a_holdout_cart_gets_nothing_and_is_still_counted() {
 #[tokio::test]
 async fn the_preview_shows_the_timeline_with_local_send_times() {
     let stack = TestStack::start("preview").await;
-    let mut spec = stack.checkout("chk-preview", Some("p@shopper.test"));
+    let mut spec = stack.checkout("chk-preview", Some("rules-p@shopper.test"));
     spec.updated_at = epoch() + Duration::hours(16); // 21:00 in New York
     let body = json!({
         "checkout": fixtures::checkout(&spec),

@@ -273,10 +273,10 @@ async fn shop_redact_deletes_everything_held_for_the_shop() {
     let stack = TestStack::start("shop-redact").await;
     install(&stack).await;
     stack.put_settings(0, json!({"steps": [{"name": "text", "delay": "1h", "channels": ["sms"]}]})).await;
-    a_customer_with_history(&stack, "chk-gone", "gone@shopper.test", "+12125550163").await;
+    a_customer_with_history(&stack, "chk-gone", "lifecycle-gone@shopper.test", "+12125550165").await;
     stack.clock.set(reclaim_tests::epoch() + Duration::hours(4));
     stack.pump_until_idle().await;
-    assert_eq!(stack.sms_to("+12125550163").await.len(), 1);
+    assert_eq!(stack.sms_to("+12125550165").await.len(), 1);
     assert!(stack.items().await.len() > 8, "checkout, message, link, thread, cart, capture, contact, shop items");
     let body = json!({"shop_id": 1, "shop_domain": stack.shop});
     assert_eq!(stack.deliver("shop/redact", "wh-shop-redact", &body).await.status(), 200);

@@ -1,6 +1,9 @@
 //! The domain model: validated identifiers, money in integer minor units, and the snapshots and
 //! records that the use cases read and write. Parsing into these types is where bad input stops.
 
+mod address;
+
+pub use address::{AddressError, Email, PhoneE164};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -236,10 +239,8 @@ pub struct LineItem {
 /// How to reach a shopper, as far as the checkout tells.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Contact {
-    /// Lower-cased email address.
-    pub email: Option<String>,
-    /// Phone number in E.164.
-    pub phone: Option<String>,
+    pub email: Option<Email>,
+    pub phone: Option<PhoneE164>,
     pub first_name: Option<String>,
     pub accepts_email_marketing: bool,
     pub accepts_sms_marketing: bool,
@@ -351,7 +352,7 @@ pub struct OrderSnapshot {
     pub id: OrderId,
     pub checkout_token: Option<CheckoutToken>,
     pub cart_token: Option<CartToken>,
-    pub email: Option<String>,
+    pub email: Option<Email>,
     pub total: Money,
     pub created_at: DateTime<Utc>,
 }
@@ -451,8 +452,8 @@ impl CheckoutRecord {
 /// A contact left on the storefront for a cart, with the evidence of the consent given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capture {
-    pub email: Option<String>,
-    pub phone: Option<String>,
+    pub email: Option<Email>,
+    pub phone: Option<PhoneE164>,
     pub consent: ConsentEvidence,
 }
 
@@ -666,7 +667,7 @@ pub struct Installation {
     /// The access scopes the shop granted.
     pub scopes: Vec<String>,
     /// Where the shop wants notices such as customer data exports.
-    pub contact_email: Option<String>,
+    pub contact_email: Option<Email>,
 }
 
 /// A secret sealed with envelope encryption: a fresh data key (itself encrypted by the key
@@ -713,8 +714,8 @@ pub fn sample_snapshot(at: DateTime<Utc>) -> CheckoutSnapshot {
         token: CheckoutToken::new("chk").unwrap(),
         cart_token: Some(CartToken::new("cart").unwrap()),
         contact: Contact {
-            email: Some("ada@example.com".into()),
-            phone: Some("+12125550142".into()),
+            email: Email::parse("ada@example.com").ok(),
+            phone: PhoneE164::parse("+12125550142", None).ok(),
             first_name: Some("Ada".into()),
             accepts_email_marketing: true,
             accepts_sms_marketing: false,

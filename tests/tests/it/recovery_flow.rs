@@ -59,8 +59,9 @@ async fn a_failed_check_is_retried_not_lost() {
     let client = stack.services.store.client();
     settings_key(client.put_item()).item("settings", AttributeValue::S("{not json".into())).send().await.unwrap();
 
-    let fired = stack.advance_and_pump(Duration::hours(1)).await;
-    assert!(fired.is_empty(), "the check failed");
+    let round = stack.advance_and_pump_expecting_failures(Duration::hours(1)).await;
+    assert!(round.fired.is_empty(), "the check failed");
+    assert_eq!(round.failed.len(), 1, "and says so");
     assert_eq!(stack.schedules().await.len(), 1, "and is armed again");
     assert!(stack.emails_to(email).await.is_empty());
 

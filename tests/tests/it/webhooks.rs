@@ -117,7 +117,7 @@ async fn concurrent_distinct_updates_keep_the_newest() {
     let stack = TestStack::start("concurrent-updates").await;
     let deliveries = (1..=5)
         .map(|minute| {
-            let mut spec = stack.checkout("chk-race", Some("race@shopper.test"));
+            let mut spec = stack.checkout("chk-race", Some("webhook-race@shopper.test"));
             spec.updated_at += Duration::minutes(minute);
             (format!("wh-race-{minute}"), fixtures::checkout(&spec))
         })

@@ -1,0 +1,17 @@
+//! The integration tests against the emulator, in one test binary: one link of the AWS SDK and
+//! one moto for all of them (each test still gets its own table, schedule group, gateway and
+//! clock, so they run in parallel). The tests that need Node or the real clock are binaries of
+//! their own: `shopify_conformance` and `storefront` (Node, Chromium) and `demo` (real time).
+
+mod app_lifecycle;
+mod delivery_events;
+mod events;
+mod incentives;
+mod links_and_orders;
+mod recovery_flow;
+mod routes;
+mod rules_and_admin;
+mod simulate;
+mod sms_and_push;
+mod store_contract;
+mod webhooks;
