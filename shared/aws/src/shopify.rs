@@ -40,10 +40,11 @@ impl Default for RetryPolicy {
     }
 }
 
-/// The Shopify client.
+/// The Shopify client. Its HTTPS client (TLS roots, connection pool) is built on the first call,
+/// not at cold start: most invocations of a function never reach Shopify.
 #[derive(Debug, Clone)]
 pub struct ShopifyHttp {
-    http: reqwest::Client,
+    http: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
     api_key: String,
     api_secret: String,
     /// Replaces `https://{shop}` with `{endpoint}/shops/{shop}` (the local stand-in).
@@ -53,13 +54,19 @@ pub struct ShopifyHttp {
 
 impl ShopifyHttp {
     pub fn new(api_key: String, api_secret: String, endpoint: Option<String>, retry: RetryPolicy) -> Self {
-        crate::install_tls_provider();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .user_agent("reclaim (+https://github.com/reclaim)")
-            .build()
-            .expect("the HTTP client builds");
-        Self { http, api_key, api_secret, endpoint, retry }
+        Self { http: Default::default(), api_key, api_secret, endpoint, retry }
+    }
+
+    /// The HTTPS client, built once.
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            crate::install_tls_provider();
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .user_agent("reclaim (+https://github.com/reclaim)")
+                .build()
+                .expect("the HTTP client builds")
+        })
     }
 
     fn base(&self, shop: &ShopDomain) -> String {
@@ -77,7 +84,7 @@ impl ShopifyHttp {
     async fn post(&self, url: &str, token: Option<&str>, body: &Value) -> PortResult<(u16, Value)> {
         let mut last = String::new();
         for attempt in 0..self.retry.attempts {
-            let mut request = self.http.post(url).json(body);
+            let mut request = self.http().post(url).json(body);
             if let Some(token) = token {
                 request = request.header("X-Shopify-Access-Token", token);
             }

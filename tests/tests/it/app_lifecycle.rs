@@ -278,9 +278,35 @@ async fn shop_redact_deletes_everything_held_for_the_shop() {
     stack.pump_until_idle().await;
     assert_eq!(stack.sms_to("+12125550165").await.len(), 1);
     assert!(stack.items().await.len() > 8, "checkout, message, link, thread, cart, capture, contact, shop items");
+    // Enough checkouts that deletion takes several batches of 25, and another shop in the table.
+    let bulk: Vec<(String, serde_json::Value)> = (0..60)
+        .map(|i| {
+            let spec = stack.checkout(&format!("chk-bulk-{i}"), Some(&format!("bulk-{i}@shopper.test")));
+            (format!("wh-bulk-{i}"), fixtures::checkout(&spec))
+        })
+        .collect();
+    assert!(stack.deliver_concurrently("checkouts/create", bulk).await.iter().all(|status| *status == 200));
+    let other_shop = "other-shop.myshopify.com";
+    let mut other = stack.checkout("chk-other", Some("other@shopper.test"));
+    other.shop = other_shop.to_owned();
+    let response = fixtures::deliver(
+        &stack.http,
+        &stack.gateway.url(),
+        &stack.config.shopify_secret,
+        other_shop,
+        "checkouts/create",
+        "wh-other",
+        &fixtures::checkout(&other),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
     let body = json!({"shop_id": 1, "shop_domain": stack.shop});
     assert_eq!(stack.deliver("shop/redact", "wh-shop-redact", &body).await.status(), 200);
     let left = stack.items().await;
-    assert!(left.is_empty(), "left behind: {left:?}");
-    assert!(stack.schedules().await.is_empty());
+    let of = |shop: &str| left.iter().filter(|item| item["shop"].as_s().is_ok_and(|s| s == shop)).count();
+    assert_eq!(of(&stack.shop), 0, "nothing of the redacted shop is left");
+    assert!(of(other_shop) >= 1, "the other shop's checkout is kept");
+    assert!(left.iter().all(|item| item["shop"].as_s().is_ok_and(|s| s == other_shop)), "left behind: {left:?}");
+    assert_eq!(stack.schedules().await.len(), 1, "only the other shop's check is still armed");
 }

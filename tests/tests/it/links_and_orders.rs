@@ -236,6 +236,37 @@ async fn orders_match_by_checkout_then_cart_then_email_and_count_recovered_reven
 }
 
 #[tokio::test]
+async fn when_an_order_points_at_several_checkouts_the_checkout_token_wins_then_the_cart() {
+    use reclaim_core::model::CheckoutStatus;
+    use reclaim_core::ports::Checkouts;
+    let stack = TestStack::start("order-precedence").await;
+    let a = stack.checkout("chk-pa", Some("pa@shopper.test"));
+    let b = stack.checkout("chk-pb", Some("pb@shopper.test"));
+    let c = stack.checkout("chk-pc", Some("pc@shopper.test"));
+    for (i, spec) in [&a, &b, &c].into_iter().enumerate() {
+        stack.deliver("checkouts/create", &format!("wh-p{i}"), &fixtures::checkout(spec)).await;
+    }
+    let status = |token: &'static str| {
+        let (store, shop) = (&stack.services.store, stack.shop_domain());
+        async move { store.load_checkout(&shop, &CheckoutToken::new(token).unwrap()).await.unwrap().unwrap().status }
+    };
+    let at = epoch() + Duration::hours(2);
+    // A's checkout token, B's cart, C's email: A, and only A, converts.
+    let mut order = fixtures::order(&a, 11, at);
+    order["cart_token"] = b.cart_token.clone().into();
+    order["email"] = "pc@shopper.test".into();
+    stack.deliver("orders/create", "wh-po1", &order).await;
+    assert_eq!((status("chk-pa").await, status("chk-pb").await), (CheckoutStatus::Converted, CheckoutStatus::Open));
+    // No checkout token, B's cart, C's email: the cart beats the email.
+    let mut order = fixtures::order(&b, 12, at);
+    order["checkout_token"] = serde_json::Value::Null;
+    order["email"] = "pc@shopper.test".into();
+    stack.deliver("orders/create", "wh-po2", &order).await;
+    assert_eq!((status("chk-pb").await, status("chk-pc").await), (CheckoutStatus::Converted, CheckoutStatus::Open));
+    assert_eq!(stack.stats(1).await.get("converted"), Some(&2));
+}
+
+#[tokio::test]
 async fn an_order_outside_the_attribution_window_is_converted_but_not_recovered() {
     let stack = TestStack::start("attribution").await;
     let spec = stack.checkout("chk-late", Some("late@shopper.test"));
