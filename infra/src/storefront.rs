@@ -113,7 +113,7 @@ pub fn product_page(idle: Option<u32>) -> String {
         "<p>Soft, washed linen. USD 89.00</p><button id=\"add\" type=\"button\">Add to cart</button>\
          <script>document.getElementById('add').addEventListener('click',function(){fetch('/cart/add.js',{method:'POST',\
          headers:{'content-type':'application/json'},body:JSON.stringify({id:44001001,quantity:1})}).then(function(){\
-         document.dispatchEvent(new Event('reclaim:cart-changed'));document.getElementById('add').textContent='Added';});});</script>",
+         document.getElementById('add').textContent='Added';});});</script>",
         idle,
     )
 }

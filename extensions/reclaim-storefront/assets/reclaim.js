@@ -1,5 +1,6 @@
 // Reclaim storefront script: cart rescuer, exit-intent help and idle help.
-// No framework, no requests but to the shop itself (/cart.js and the app proxy).
+// No framework, no requests but to the shop itself (/cart.js and the app proxy). Cart changes are
+// noticed by watching the theme's own requests to the AJAX cart API.
 (function () {
   'use strict';
   var own = document.getElementById('reclaim-config');
@@ -20,12 +21,40 @@
     if (text) node.textContent = text;
     return node;
   }
+  var nativeFetch = window.fetch, reads = 0;
   function refreshCart() {
-    return fetch('/cart.js', { credentials: 'same-origin' })
+    var n = ++reads;
+    return nativeFetch.call(window, '/cart.js', { credentials: 'same-origin' })
       .then(function (r) { return r.json(); })
-      .then(function (c) { cart = c; })
+      .then(function (c) {
+        if (n !== reads) return; // a later read is under way
+        cart = c;
+        document.documentElement.setAttribute('data-reclaim-items', c.item_count || 0);
+      })
       .catch(function () {});
   }
+
+  // --- Themes change the cart through Shopify's AJAX API (fetch or XMLHttpRequest to
+  // /cart/add.js, /cart/change.js, /cart/update.js, /cart/clear.js, also without `.js` and
+  // under a locale root): after such a request succeeds, read /cart.js again.
+  function cartWrite(url) {
+    try { url = new URL(url, location.href); } catch (e) { return false; }
+    return url.origin === location.origin && /\/cart\/(add|change|update|clear)(\.js)?$/.test(url.pathname);
+  }
+  window.fetch = function (input) {
+    var response = nativeFetch.apply(window, arguments);
+    if (cartWrite(input && input.url || input)) {
+      response.then(function (r) { if (r.ok) refreshCart(); }, function () {});
+    }
+    return response;
+  };
+  var xhrOpen = XMLHttpRequest.prototype.open;
+  XMLHttpRequest.prototype.open = function (method, url) {
+    if (cartWrite(url)) {
+      this.addEventListener('load', function () { if (this.status >= 200 && this.status < 300) refreshCart(); });
+    }
+    return xhrOpen.apply(this, arguments);
+  };
 
   // --- Cart rescuer: the browser's own leave confirmation, only when leaving the shop.
   function sameOrigin(url) {
@@ -46,7 +75,10 @@
     e.preventDefault();
     e.returnValue = '';
   });
-  window.addEventListener('pageshow', function () { leavingInternally = false; });
+  window.addEventListener('pageshow', function (e) {
+    leavingInternally = false;
+    if (e.persisted) refreshCart(); // back from the bfcache: the cart may have changed meanwhile
+  });
 
   // --- A small dialog: focus kept inside, Escape and a close button dismiss it.
   var open = null;
@@ -172,5 +204,4 @@
     .catch(function () {})
     .then(refreshCart)
     .then(function () { armIdle(); document.documentElement.setAttribute('data-reclaim-ready', '1'); });
-  document.addEventListener('reclaim:cart-changed', refreshCart);
 })();
