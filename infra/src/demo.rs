@@ -12,7 +12,7 @@ use chrono::{Duration, Utc};
 use reclaim_core::clock::{AnyClock, SystemClock};
 use reclaim_core::model::{CheckoutToken, ShopDomain};
 use reclaim_core::ports::{Checkouts, MessageLog, SettingsStore, Stats};
-use reclaim_core::rules::{RecoverySettings, StepSettings};
+use reclaim_core::rules::{Delay, RecoverySettings, StepSettings};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -110,7 +110,7 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
             .collect(),
         ..RecoverySettings::default()
     };
-    settings.policies.abandonment_cutoff = seconds(1).into();
+    settings.policies.abandonment_cutoff = Delay::known(&seconds(1));
     settings.validate().map_err(|errors| anyhow::anyhow!("demo settings invalid: {errors:?}"))?;
     services.store.save_settings(&shop, &settings, 0).await?;
     say(

@@ -8,7 +8,7 @@ use reclaim_core::platform::PlatformEvent;
 use reclaim_core::platform::shopify::{WebhookSecrets, sign_webhook, verify_and_parse};
 use reclaim_core::rules::simulate::Tally;
 use reclaim_core::rules::{
-    DELIVERABLE_CHANNELS, IncentiveOffer, QuietHours, RecoverySettings, StepSettings, Variant, decide,
+    DELIVERABLE_CHANNELS, EmailTemplate, IncentiveOffer, QuietHours, RecoverySettings, StepSettings, Variant, decide,
 };
 
 /// The 10 KB checkout that every hot-path figure is measured on.
@@ -60,10 +60,10 @@ fn decisions(c: &mut Criterion) {
     };
     settings.steps[1].variants = vec![
         Variant { name: "A".into(), weight: 1, email_template: None },
-        Variant { name: "B".into(), weight: 1, email_template: Some("follow_up".into()) },
+        Variant { name: "B".into(), weight: 1, email_template: Some(EmailTemplate::known("follow_up")) },
     ];
     settings.steps[2].incentive = Some(IncentiveOffer { percent: 10 });
-    settings.policies.quiet_hours = Some(QuietHours { start: "21:00".into(), end: "08:00".into() });
+    settings.policies.quiet_hours = Some(QuietHours::known("21:00", "08:00"));
     settings.policies.holdout_percent = 10;
     let contact = ContactState::default();
     let start = Utc.with_ymd_and_hms(2026, 11, 20, 14, 20, 0).unwrap();

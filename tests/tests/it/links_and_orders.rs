@@ -171,19 +171,7 @@ async fn a_claim_is_refused_once_the_checkout_converted() {
     let spec = stack.checkout("chk-claim", Some("claim@shopper.test"));
     stack.deliver("checkouts/create", "wh-1", &fixtures::checkout(&spec)).await;
     let (shop, token) = (ShopDomain::parse(&stack.shop).unwrap(), CheckoutToken::new("chk-claim").unwrap());
-    let message = |step| MessageRecord {
-        variant: None,
-        incentive_percent: None,
-        discount_code: None,
-        sms_consent: None,
-        step,
-        channel: Channel::Email,
-        claimed_at: epoch(),
-        sent_at: None,
-        provider_id: None,
-        failure: None,
-        clicked_at: None,
-    };
+    let message = |step| MessageRecord::claimed(step, Channel::Email, epoch());
     let store = &stack.services.store;
     assert_eq!(
         store.claim_message(&shop, &token, &message(0), epoch() + chrono::Duration::days(90)).await.unwrap(),

@@ -8,6 +8,56 @@ use std::fmt;
 use std::ops::Deref;
 use std::str::FromStr;
 
+/// What both address types share: read as text (`Deref<Target = str>`, `AsRef`, `Display`,
+/// comparison with text), stored as a string, and redacted in debug output (addresses are
+/// personal data).
+macro_rules! address_text {
+    ($name:ident) => {
+        impl Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}(<redacted>)", stringify!($name))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(address: $name) -> Self {
+                address.0
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+    };
+}
+
 /// Why text is not an address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AddressError {
@@ -57,31 +107,7 @@ impl Email {
     }
 }
 
-impl Deref for Email {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl AsRef<str> for Email {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Addresses are personal data: debug output never shows one.
-impl fmt::Debug for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Email(<redacted>)")
-    }
-}
+address_text!(Email);
 
 impl FromStr for Email {
     type Err = AddressError;
@@ -94,24 +120,6 @@ impl TryFrom<String> for Email {
     type Error = AddressError;
     fn try_from(raw: String) -> Result<Self, Self::Error> {
         Self::parse(&raw)
-    }
-}
-
-impl From<Email> for String {
-    fn from(email: Email) -> Self {
-        email.0
-    }
-}
-
-impl PartialEq<str> for Email {
-    fn eq(&self, other: &str) -> bool {
-        self.0 == other
-    }
-}
-
-impl PartialEq<&str> for Email {
-    fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
     }
 }
 
@@ -138,54 +146,12 @@ impl PhoneE164 {
     }
 }
 
-impl Deref for PhoneE164 {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl AsRef<str> for PhoneE164 {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for PhoneE164 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Numbers are personal data: debug output never shows one.
-impl fmt::Debug for PhoneE164 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PhoneE164(<redacted>)")
-    }
-}
+address_text!(PhoneE164);
 
 impl TryFrom<String> for PhoneE164 {
     type Error = AddressError;
     fn try_from(raw: String) -> Result<Self, Self::Error> {
         Self::parse(&raw, None)
-    }
-}
-
-impl From<PhoneE164> for String {
-    fn from(phone: PhoneE164) -> Self {
-        phone.0
-    }
-}
-
-impl PartialEq<str> for PhoneE164 {
-    fn eq(&self, other: &str) -> bool {
-        self.0 == other
-    }
-}
-
-impl PartialEq<&str> for PhoneE164 {
-    fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
     }
 }
 

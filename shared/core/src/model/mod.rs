@@ -504,6 +504,25 @@ pub struct MessageRecord {
     pub sms_consent: Option<ConsentEvidence>,
 }
 
+impl MessageRecord {
+    /// A message just claimed for `step` on `channel` at `at`: not sent yet, nothing else known.
+    pub fn claimed(step: u32, channel: Channel, at: DateTime<Utc>) -> Self {
+        Self {
+            step,
+            channel,
+            claimed_at: at,
+            sent_at: None,
+            provider_id: None,
+            failure: None,
+            clicked_at: None,
+            variant: None,
+            incentive_percent: None,
+            discount_code: None,
+            sms_consent: None,
+        }
+    }
+}
+
 /// A channel a message can go out on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -11,10 +11,12 @@ pub mod simulate;
 pub mod timeline;
 pub mod timezone;
 
+pub use crate::model::{CheckoutStage, Device};
 pub use settings::{
-    CheckoutStage, Conditions, CustomerKind, Delay, Device, DiscountCombination, EmailConsent, FrequencyCap,
-    IncentiveOffer, IncentivePolicy, Policies, QuietHours, RecoverySettings, SettingsError, SmsSettings, StepSettings,
-    StorefrontAnswers, StorefrontSettings, Templates, ValueRange, Variant, parse_delay, parse_time_of_day,
+    Conditions, CountryCode, CustomerKind, Delay, DiscountCombination, EmailConsent, EmailTemplate, FrequencyCap,
+    IncentiveOffer, IncentivePolicy, Policies, PushTemplate, QuietHours, RecoverySettings, SettingValue, SettingsError,
+    ShopZone, SmsSettings, SmsTemplate, StepSettings, StorefrontAnswers, StorefrontSettings, TemplateName, Templates,
+    TimeOfDay, ValueRange, Variant,
 };
 
 use crate::model::{Channel, CheckoutRecord, CheckoutSnapshot, CheckoutStatus, ContactState, MessageRecord};
@@ -140,16 +142,16 @@ pub fn in_holdout(record: &CheckoutRecord, settings: &RecoverySettings) -> bool 
 pub fn variant_of<'a>(record: &CheckoutRecord, step_index: u32, step: &'a StepSettings) -> (&'a str, &'a str) {
     let total: u32 = step.variants.iter().map(|v| v.weight).sum();
     if total == 0 {
-        return (CONTROL_VARIANT, &step.templates.email);
+        return (CONTROL_VARIANT, step.templates.email.as_str());
     }
     let mut point = bucket("variant", step_index, record) % total;
     for variant in &step.variants {
         if point < variant.weight {
-            return (&variant.name, variant.email_template.as_deref().unwrap_or(&step.templates.email));
+            return (&variant.name, variant.email_template.as_ref().unwrap_or(&step.templates.email).as_str());
         }
         point -= variant.weight;
     }
-    (CONTROL_VARIANT, &step.templates.email)
+    (CONTROL_VARIANT, step.templates.email.as_str())
 }
 
 /// Whether a step's conditions hold for a checkout.
@@ -159,9 +161,9 @@ pub fn conditions_hold(conditions: &Conditions, checkout: &CheckoutSnapshot) -> 
         range.min.is_none_or(|min| checkout.total.minor >= min)
             && range.max.is_none_or(|max| checkout.total.minor <= max)
     });
-    let country_in =
-        conditions.countries_in.is_empty() || country.is_some_and(|c| conditions.countries_in.iter().any(|x| x == c));
-    let country_not_in = country.is_none_or(|c| !conditions.countries_not_in.iter().any(|x| x == c));
+    let country_in = conditions.countries_in.is_empty()
+        || country.is_some_and(|c| conditions.countries_in.iter().any(|x| x.as_str() == c));
+    let country_not_in = country.is_none_or(|c| !conditions.countries_not_in.iter().any(|x| x.as_str() == c));
     let customer_ok = conditions.customer.is_none_or(|kind| match (kind, checkout.customer_orders) {
         (CustomerKind::New, orders) => orders.unwrap_or(0) == 0,
         (CustomerKind::Returning, orders) => orders.unwrap_or(0) > 0,
@@ -230,7 +232,7 @@ pub fn after_quiet_hours(at: DateTime<Utc>, quiet: &QuietHours, zone: Tz) -> Dat
     if !quiet.contains(local.time()) {
         return at;
     }
-    let (_, end) = quiet.times();
+    let end = quiet.end.time();
     let date = if local.time() < end { local.date_naive() } else { local.date_naive() + Duration::days(1) };
     let naive = date.and_time(end);
     // In a daylight-saving gap the end does not exist locally: take the first instant after it.
@@ -240,7 +242,7 @@ pub fn after_quiet_hours(at: DateTime<Utc>, quiet: &QuietHours, zone: Tz) -> Dat
 
 /// The first instant at or after `at` at which the cap allows another message.
 fn after_frequency_cap(at: DateTime<Utc>, cap: &FrequencyCap, sends: &[DateTime<Utc>]) -> DateTime<Utc> {
-    let window = cap.per.or(Duration::days(1));
+    let window = cap.per.duration();
     let max = cap.max_messages.max(1) as usize;
     let inside = |s: &&DateTime<Utc>| **s > at - window && **s <= at;
     if sends.iter().filter(inside).count() < max {

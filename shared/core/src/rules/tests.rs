@@ -23,19 +23,7 @@ fn open() -> CheckoutRecord {
 }
 
 fn sent(step: u32) -> MessageRecord {
-    MessageRecord {
-        step,
-        channel: Channel::Email,
-        claimed_at: t0(),
-        sent_at: Some(t0()),
-        provider_id: None,
-        failure: None,
-        clicked_at: None,
-        variant: None,
-        incentive_percent: None,
-        discount_code: None,
-        sms_consent: None,
-    }
+    MessageRecord { sent_at: Some(t0()), ..MessageRecord::claimed(step, Channel::Email, t0()) }
 }
 
 fn suppressed() -> ContactState {
@@ -177,8 +165,8 @@ fn newer_activity_pushes_the_step_back() {
 #[test]
 fn the_abandonment_cutoff_holds_back_an_early_first_step() {
     let mut s = RecoverySettings::default();
-    s.steps[0].delay = "20m".into();
-    s.policies.abandonment_cutoff = "45m".into();
+    s.steps[0].delay = Delay::known("20m");
+    s.policies.abandonment_cutoff = Delay::known("45m");
     let decision = decide(&open(), &[], &ContactState::default(), &s, t0() + Duration::minutes(25));
     assert_eq!(decision, wait(Duration::minutes(45), 0, WaitReason::NotYetDue));
 }
@@ -217,9 +205,14 @@ fn each_condition_selects_its_step() {
             &base.snapshot,
             false,
         ),
-        ("country in", with(&|c| c.countries_in = vec!["US".into(), "CA".into()]), &base.snapshot, true),
-        ("country not in list", with(&|c| c.countries_in = vec!["DE".into()]), &base.snapshot, false),
-        ("country excluded", with(&|c| c.countries_not_in = vec!["US".into()]), &base.snapshot, false),
+        (
+            "country in",
+            with(&|c| c.countries_in = vec![CountryCode::known("US"), CountryCode::known("CA")]),
+            &base.snapshot,
+            true,
+        ),
+        ("country not in list", with(&|c| c.countries_in = vec![CountryCode::known("DE")]), &base.snapshot, false),
+        ("country excluded", with(&|c| c.countries_not_in = vec![CountryCode::known("US")]), &base.snapshot, false),
         ("new customer", with(&|c| c.customer = Some(CustomerKind::New)), &base.snapshot, true),
         ("returning wanted, new given", with(&|c| c.customer = Some(CustomerKind::Returning)), &base.snapshot, false),
         ("returning customer", with(&|c| c.customer = Some(CustomerKind::Returning)), &returning, true),
@@ -289,7 +282,7 @@ fn channels_fall_back_in_order_of_preference() {
 #[test]
 fn quiet_hours_move_a_send_to_local_morning_in_each_zone() {
     let mut s = RecoverySettings::default();
-    s.policies.quiet_hours = Some(QuietHours { start: "21:00".into(), end: "08:00".into() });
+    s.policies.quiet_hours = Some(QuietHours::known("21:00", "08:00"));
     // 02:00 UTC: 21:00 in New York (quiet starts), 03:00 in Berlin (quiet).
     let abandoned = Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap();
     for (country, province, expected_utc_hour) in [("US", "NY", 13), ("DE", "BE", 7)] {
@@ -311,7 +304,7 @@ fn quiet_hours_move_a_send_to_local_morning_in_each_zone() {
 #[test]
 fn the_frequency_cap_waits_for_the_oldest_send_to_leave_the_window() {
     let mut s = RecoverySettings::default();
-    s.policies.frequency_cap = Some(FrequencyCap { max_messages: 2, per: "24h".into() });
+    s.policies.frequency_cap = Some(FrequencyCap { max_messages: 2, per: Delay::known("24h") });
     let mut contact = ContactState::default();
     contact.record_send(t0() - Duration::hours(20), false);
     contact.record_send(t0() - Duration::hours(2), false);
@@ -344,7 +337,7 @@ fn variants_are_stable_and_follow_their_weights() {
     let mut step = StepSettings::email("s", "1h", "reminder");
     step.variants = vec![
         Variant { name: "A".into(), weight: 3, email_template: None },
-        Variant { name: "B".into(), weight: 1, email_template: Some("follow_up".into()) },
+        Variant { name: "B".into(), weight: 1, email_template: Some(EmailTemplate::known("follow_up")) },
     ];
     let mut a = 0;
     for i in 0..4000 {
@@ -420,6 +413,28 @@ fn settings_validation_names_every_field() {
 }
 
 #[test]
+fn the_placeholder_for_unparsed_values_cannot_be_sent_in() {
+    let json = "{\"steps\":[{\"name\":\"x\",\"delay\":\"\\u0000reclaim:unparsed\"}]}";
+    let errors = RecoverySettings::from_json(json).unwrap_err();
+    assert_eq!(errors.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(), ["steps[0].delay"], "{errors:?}");
+    assert!(serde_json::from_str::<RecoverySettings>(json).is_err(), "nor read back from storage");
+}
+
+#[test]
+fn settings_read_back_exactly_as_written() {
+    let json = r#"{"timezone":"Europe/Berlin","steps":[{"name":"a","delay":"90m","conditions":{"countries_in":["DE"]}}],
+        "policies":{"quiet_hours":{"start":"21:30","end":"07:00"},"frequency_cap":{"max_messages":2,"per":"2days"}}}"#;
+    let settings = RecoverySettings::from_json(json).unwrap();
+    assert_eq!(settings.steps[0].delay(), Duration::minutes(90));
+    assert_eq!(settings.shop_timezone(), chrono_tz::Europe::Berlin);
+    let written = serde_json::to_value(&settings).unwrap();
+    assert_eq!(written["steps"][0]["delay"], "90m");
+    assert_eq!(written["policies"]["quiet_hours"], serde_json::json!({"start": "21:30", "end": "07:00"}));
+    assert_eq!(written["steps"][0]["conditions"]["countries_in"], serde_json::json!(["DE"]));
+    assert_eq!(RecoverySettings::from_json(&written.to_string()).unwrap(), settings);
+}
+
+#[test]
 fn unknown_or_mistyped_fields_name_their_path() {
     let errors = RecoverySettings::from_json(r#"{"steps":[{"name":"x","delay":"1h","colour":"red"}]}"#).unwrap_err();
     assert_eq!(errors[0].path, "steps[0].colour");
@@ -463,7 +478,7 @@ fn any_settings() -> impl Strategy<Value = RecoverySettings> {
     (steps, quiet, cap, 0u8..=50, any::<bool>(), (1u32..5, 0i64..6000, 0u8..60, 0u32..60)).prop_map(
         |(steps, (quiet, text_quiet), cap, holdout, any_contact, (not_before, min_value, max_percent, once_per))| {
             let hours =
-                |(start, end): (u32, u32)| QuietHours { start: format!("{start:02}:00"), end: format!("{end:02}:00") };
+                |(start, end): (u32, u32)| QuietHours::known(&format!("{start:02}:00"), &format!("{end:02}:00"));
             let mut minutes = 0;
             let steps = steps
                 .into_iter()
@@ -477,18 +492,20 @@ fn any_settings() -> impl Strategy<Value = RecoverySettings> {
                 })
                 .collect();
             RecoverySettings {
-                timezone: "Europe/Paris".into(),
+                timezone: ShopZone::known("Europe/Paris"),
                 steps,
                 policies: Policies {
-                    abandonment_cutoff: "15m".into(),
+                    abandonment_cutoff: Delay::known("15m"),
                     quiet_hours: quiet.map(hours),
                     text_quiet_hours: hours(text_quiet),
-                    frequency_cap: cap
-                        .map(|(max, hours)| FrequencyCap { max_messages: max, per: format!("{hours}h").into() }),
+                    frequency_cap: cap.map(|(max, hours)| FrequencyCap {
+                        max_messages: max,
+                        per: Delay::known(&format!("{hours}h")),
+                    }),
                     email_consent: if any_contact { EmailConsent::AnyContact } else { EmailConsent::MarketingOnly },
-                    max_sequence_age: "14days".into(),
+                    max_sequence_age: Delay::known("14days"),
                     holdout_percent: holdout,
-                    attribution_window: "5days".into(),
+                    attribution_window: Delay::known("5days"),
                     incentives: IncentivePolicy {
                         not_before_step: not_before,
                         min_cart_value: min_value,
@@ -621,7 +638,7 @@ proptest! {
     #[test]
     fn never_send_beyond_the_cap(case in any_case()) {
         if let (Some(_), Some(cap)) = (case.send(), &case.settings.policies.frequency_cap) {
-            let window = cap.per.parsed().unwrap();
+            let window = cap.per.duration();
             let recent = case.contact.recent_sends.iter().filter(|s| **s > case.now - window && **s <= case.now).count();
             prop_assert!(recent < cap.max_messages as usize);
         }
@@ -780,7 +797,7 @@ proptest! {
     ) {
         let end = (start + length) % (24 * 60);
         let mut settings = case.settings.clone();
-        settings.policies.quiet_hours = Some(QuietHours { start: hh_mm(start), end: hh_mm(end) });
+        settings.policies.quiet_hours = Some(QuietHours::known(&hh_mm(start), &hh_mm(end)));
         let now = case.due + Duration::seconds(late);
         let local = now.with_timezone(&case.zone);
         let quiet = oracle_is_quiet(start, end, local.hour() * 60 + local.minute());

@@ -37,17 +37,9 @@ pub fn timeline(
         let next = match &decision {
             Decision::Send { step, channel, incentive, .. } => {
                 history.push(MessageRecord {
-                    step: *step,
-                    channel: *channel,
-                    claimed_at: now,
                     sent_at: Some(now),
-                    provider_id: None,
-                    failure: None,
-                    clicked_at: None,
-                    variant: None,
                     incentive_percent: incentive.map(|i| i.percent),
-                    discount_code: None,
-                    sms_consent: None,
+                    ..MessageRecord::claimed(*step, *channel, now)
                 });
                 contact.record_send(now, incentive.is_some());
                 Some(now)

@@ -70,19 +70,7 @@ pub fn checkout(shop: &ShopDomain, name: &str, minutes: i64) -> CheckoutRecord {
 }
 
 fn message(step: u32) -> MessageRecord {
-    MessageRecord {
-        step,
-        channel: Channel::Email,
-        claimed_at: at(60),
-        sent_at: None,
-        provider_id: None,
-        failure: None,
-        clicked_at: None,
-        variant: None,
-        incentive_percent: None,
-        discount_code: None,
-        sms_consent: None,
-    }
+    MessageRecord::claimed(step, Channel::Email, at(60))
 }
 
 fn capture(email: &str) -> Capture {

@@ -199,19 +199,8 @@ async fn send<P: CheckPorts>(
 ) -> Result<CheckOutcome, UseCaseError> {
     let store = ports.store();
     let (shop, checkout, step) = (&record.shop, &record.snapshot.token, plan.step);
-    let mut message = MessageRecord {
-        step,
-        channel: plan.channel,
-        claimed_at: now,
-        sent_at: None,
-        provider_id: None,
-        failure: None,
-        clicked_at: None,
-        variant: Some(plan.variant.clone()),
-        incentive_percent: None,
-        discount_code: None,
-        sms_consent: None,
-    };
+    let mut message =
+        MessageRecord { variant: Some(plan.variant.clone()), ..MessageRecord::claimed(step, plan.channel, now) };
     let expires_at = now + PERSONAL_DATA_TTL;
     match store.claim_message(shop, checkout, &message, expires_at).await? {
         ClaimOutcome::Claimed => {}

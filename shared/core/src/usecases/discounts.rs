@@ -45,7 +45,7 @@ pub(super) async fn code_for_step<
         step,
         code: code.clone(),
         percent: incentive.percent,
-        ends_at: now + policy.code_valid_for.or(chrono::Duration::days(7)),
+        ends_at: now + policy.code_valid_for.duration(),
         platform_id: None,
     };
     let discount =
