@@ -1,0 +1,235 @@
+//! Checkouts, carts and orders as the platform reports them, and the record Reclaim keeps
+//! about a checkout (status, armed check, conversion, holdout), with captures and discounts.
+
+use super::{CartToken, CheckoutToken, Contact, ContactKey, Currency, Email, Money, OrderId, PhoneE164, ShopDomain};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One line of a cart or checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineItem {
+    pub title: String,
+    pub variant_title: Option<String>,
+    pub variant_id: Option<u64>,
+    pub product_id: Option<u64>,
+    pub quantity: u32,
+    pub unit_price: Money,
+    pub image_url: Option<String>,
+}
+
+/// Where the shopper is, for time zones and conditions.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Region {
+    pub country_code: Option<String>,
+    pub province_code: Option<String>,
+}
+
+/// How far a shopper got in the checkout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutStage {
+    /// Contact details only.
+    #[default]
+    Contact,
+    /// A shipping address was entered.
+    Shipping,
+    /// A shipping method was chosen: only payment was left.
+    Payment,
+}
+
+/// The kind of device a checkout came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Device {
+    Mobile,
+    Desktop,
+}
+
+/// A checkout as the platform last described it, normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutSnapshot {
+    pub token: CheckoutToken,
+    pub cart_token: Option<CartToken>,
+    pub contact: Contact,
+    pub locale: Option<String>,
+    pub region: Region,
+    pub line_items: Vec<LineItem>,
+    pub subtotal: Money,
+    pub total: Money,
+    /// Where the shopper resumes this checkout (Shopify's `abandoned_checkout_url`).
+    pub restore_url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub stage: CheckoutStage,
+    #[serde(default)]
+    pub device: Option<Device>,
+    /// Discount codes the shopper applied.
+    #[serde(default)]
+    pub discount_codes: Vec<String>,
+    /// How many orders the customer placed before, when the platform says.
+    #[serde(default)]
+    pub customer_orders: Option<u32>,
+}
+
+/// A storefront cart (no contact of its own; it links to a checkout by its token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartSnapshot {
+    pub token: CartToken,
+    pub line_items: Vec<LineItem>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An order, as much of it as recovery needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSnapshot {
+    pub id: OrderId,
+    pub checkout_token: Option<CheckoutToken>,
+    pub cart_token: Option<CartToken>,
+    pub email: Option<Email>,
+    pub total: Money,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where a checkout's recovery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutStatus {
+    /// Not bought yet: recovery may go on.
+    Open,
+    /// The platform reports the checkout completed.
+    Completed,
+    /// An order was matched to it.
+    Converted,
+    /// The platform deleted it.
+    Deleted,
+}
+
+impl CheckoutStatus {
+    /// The name stored and shown for this status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Completed => "completed",
+            Self::Converted => "converted",
+            Self::Deleted => "deleted",
+        }
+    }
+}
+
+/// The check that is currently scheduled for a checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArmedCheck {
+    pub step: u32,
+    /// Bumped each time the same step is re-armed, so that every schedule has its own name.
+    pub generation: u32,
+    pub at: DateTime<Utc>,
+}
+
+/// How an order ended a checkout's recovery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversion {
+    pub order_id: OrderId,
+    pub at: DateTime<Utc>,
+    pub total: Money,
+    /// A message was sent inside the attribution window before the order.
+    pub recovered: bool,
+}
+
+/// Everything Reclaim keeps about one checkout (the `CHK#…/STATE` item).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutRecord {
+    pub shop: ShopDomain,
+    pub snapshot: CheckoutSnapshot,
+    pub status: CheckoutStatus,
+    pub armed: Option<ArmedCheck>,
+    /// The last time the shopper did anything with this checkout or its cart.
+    pub last_activity_at: DateTime<Utc>,
+    pub conversion: Option<Conversion>,
+    /// The checkout fell in the holdout group: it gets no message and is the baseline.
+    #[serde(default)]
+    pub holdout: bool,
+    /// Optimistic-concurrency version: every write requires the version it read.
+    pub version: u64,
+}
+
+impl CheckoutRecord {
+    /// A new record for a checkout seen for the first time.
+    pub fn new(shop: ShopDomain, snapshot: CheckoutSnapshot) -> Self {
+        let status = if snapshot.completed_at.is_some() { CheckoutStatus::Completed } else { CheckoutStatus::Open };
+        Self {
+            shop,
+            last_activity_at: snapshot.updated_at,
+            snapshot,
+            status,
+            armed: None,
+            conversion: None,
+            holdout: false,
+            version: 0,
+        }
+    }
+
+    /// The key of the shopper at this shop: their email, else their phone number.
+    pub fn contact_key(&self) -> Option<ContactKey> {
+        let contact = &self.snapshot.contact;
+        contact.email.as_deref().or(contact.phone.as_deref()).map(|address| ContactKey::for_email(&self.shop, address))
+    }
+
+    /// Whether recovery could reach anyone about this checkout.
+    pub fn is_recoverable(&self) -> bool {
+        let contact = &self.snapshot.contact;
+        let reachable = contact.email.is_some() || (contact.phone.is_some() && contact.accepts_sms_marketing);
+        self.status == CheckoutStatus::Open && reachable && !self.snapshot.line_items.is_empty()
+    }
+}
+
+/// A discount code created for one checkout's step (the `CHK#…/DISCOUNT#{step}` item).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscountRecord {
+    pub step: u32,
+    pub code: String,
+    pub percent: u8,
+    pub ends_at: DateTime<Utc>,
+    /// `None` while being created; the platform's id once it exists.
+    pub platform_id: Option<String>,
+}
+
+/// A small open checkout for tests: one line of two mugs at USD 19.99, an email, an address in
+/// New York, created and last active at `at`.
+#[cfg(any(test, feature = "testing"))]
+pub fn sample_snapshot(at: DateTime<Utc>) -> CheckoutSnapshot {
+    let usd = Currency::parse("USD").unwrap();
+    CheckoutSnapshot {
+        token: CheckoutToken::new("chk").unwrap(),
+        cart_token: Some(CartToken::new("cart").unwrap()),
+        contact: Contact {
+            email: Email::parse("ada@example.com").ok(),
+            phone: PhoneE164::parse("+12125550142", None).ok(),
+            first_name: Some("Ada".into()),
+            accepts_email_marketing: true,
+            accepts_sms_marketing: false,
+        },
+        locale: Some("en".into()),
+        region: Region { country_code: Some("US".into()), province_code: Some("NY".into()) },
+        line_items: vec![LineItem {
+            title: "Mug".into(),
+            variant_title: Some("Large".into()),
+            variant_id: Some(1),
+            product_id: Some(2),
+            quantity: 2,
+            unit_price: Money { minor: 1999, currency: usd.clone() },
+            image_url: Some("https://cdn.example.com/mug.png".into()),
+        }],
+        subtotal: Money { minor: 3998, currency: usd.clone() },
+        total: Money { minor: 3998, currency: usd },
+        restore_url: None,
+        created_at: at,
+        updated_at: at,
+        completed_at: None,
+        stage: CheckoutStage::Shipping,
+        device: None,
+        discount_codes: Vec::new(),
+        customer_orders: None,
+    }
+}

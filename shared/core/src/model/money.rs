@@ -1,0 +1,108 @@
+//! Money in integer minor units with its ISO 4217 currency.
+
+use super::ModelError;
+use serde::{Deserialize, Serialize};
+
+/// An ISO 4217 currency code: three upper-case ASCII letters, kept inline (no allocation: every
+/// line item of every checkout carries one).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency([u8; 3]);
+
+impl std::fmt::Debug for Currency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Currency({})", self.as_str())
+    }
+}
+
+impl Currency {
+    /// Accepts three ASCII letters, in any case.
+    pub fn parse(value: &str) -> Result<Self, ModelError> {
+        match value.as_bytes() {
+            &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_alphabetic) => {
+                Ok(Self([a.to_ascii_uppercase(), b.to_ascii_uppercase(), c.to_ascii_uppercase()]))
+            }
+            _ => Err(ModelError::Currency(value.to_owned())),
+        }
+    }
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("three ASCII letters")
+    }
+    /// How many minor units the currency has (ISO 4217 exponent).
+    pub fn exponent(&self) -> u32 {
+        match self.as_str() {
+            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX" | "UYI" | "VND"
+            | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+            "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+            _ => 2,
+        }
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = ModelError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Currency> for String {
+    fn from(value: Currency) -> Self {
+        value.as_str().to_owned()
+    }
+}
+
+/// An amount of money: integer minor units (cents) and the currency. Never a float.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: Currency,
+}
+
+impl Money {
+    /// Parses a decimal string such as `"379.69"` into minor units of `currency`, exactly.
+    pub fn parse(field: &'static str, value: &str, currency: &Currency) -> Result<Self, ModelError> {
+        let bad = || ModelError::Amount { field, value: value.to_owned() };
+        let exponent = currency.exponent() as usize;
+        let (negative, digits) = match value.trim().strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, value.trim()),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        if whole.is_empty()
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || !fraction.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(bad());
+        }
+        // Extra fractional digits must be zeros: "10.500" is fine for USD, "10.505" is not.
+        let (kept, dropped) = fraction.split_at(fraction.len().min(exponent));
+        if !dropped.bytes().all(|b| b == b'0') {
+            return Err(bad());
+        }
+        let mut digits = whole.bytes().chain(kept.bytes()).chain(std::iter::repeat_n(b'0', exponent - kept.len()));
+        let minor = digits
+            .try_fold(0_i64, |acc, digit| acc.checked_mul(10)?.checked_add(i64::from(digit - b'0')))
+            .ok_or_else(bad)?;
+        Ok(Self { minor: if negative { -minor } else { minor }, currency: currency.clone() })
+    }
+
+    /// Formats the amount for people, e.g. `USD 379.69`.
+    pub fn display(&self) -> String {
+        let exponent = self.currency.exponent();
+        if exponent == 0 {
+            return format!("{} {}", self.currency.as_str(), self.minor);
+        }
+        let scale = 10_i64.pow(exponent);
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        format!(
+            "{} {sign}{}.{:0width$}",
+            self.currency.as_str(),
+            abs / scale as u64,
+            abs % scale as u64,
+            width = exponent as usize
+        )
+    }
+}
