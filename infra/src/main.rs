@@ -97,7 +97,11 @@ async fn main() -> anyhow::Result<()> {
     reclaim_aws::init_tracing_with_default(if matches!(cli.command, Command::Demo { .. }) { "warn" } else { "info" });
     match cli.command {
         Command::Demo { step_delay, outbox } => {
-            let options = demo::DemoOptions { step_delay: std::time::Duration::from_secs_f64(step_delay), outbox };
+            let options = demo::DemoOptions {
+                step_delay: std::time::Duration::from_secs_f64(step_delay),
+                outbox,
+                time: demo::DemoTime::Real,
+            };
             let report = demo::run(&options).await?;
             demo::print_report(&report, &options.outbox);
         }

@@ -1,16 +1,26 @@
 //! The demo store: a shop of 22 shoppers (`infra/fixtures/shopify/shoppers.json`) replayed through
 //! the local stack with real signed webhooks over HTTP. Some buy at once, some abandon, some click
 //! the restore link and buy, some unsubscribe, some webhooks arrive twice or out of order. Delays
-//! are shortened to seconds. It ends with a summary and the sent emails written to files.
+//! are shortened to seconds (real time, `make demo`) or run on a manual clock that the demo moves
+//! itself (the test: hours of recovery in seconds). It ends with a summary and the sent emails
+//! written to files. This file is the script; [`client`] talks to the stack, [`report`] prints.
+
+mod client;
+mod report;
+
+pub use report::{DemoReport, ShopperResult, print_report};
 
 use crate::emulator::Emulator;
 use crate::fixtures::{self, CheckoutSpec, Item};
 use crate::local_stack::{LocalStack, StackOptions};
 use crate::outbox;
+use crate::pump;
 use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
-use reclaim_core::clock::{AnyClock, SystemClock};
+use client::{DemoClient, futures_all};
+use reclaim_core::clock::{AnyClock, ManualClock, SystemClock};
 use reclaim_core::model::{CheckoutToken, ShopDomain};
+use reclaim_core::ports::Clock;
 use reclaim_core::ports::{Checkouts, MessageLog, SettingsStore, Stats};
 use reclaim_core::rules::{Delay, RecoverySettings, StepSettings};
 use serde::Deserialize;
@@ -55,25 +65,18 @@ pub struct DemoOptions {
     pub step_delay: std::time::Duration,
     /// Where the sent emails are written.
     pub outbox: PathBuf,
+    /// Real time (`make demo`: watch it happen) or a manual clock the demo moves itself.
+    pub time: DemoTime,
 }
 
-/// One shopper's line in the summary.
-#[derive(Debug, Clone)]
-pub struct ShopperResult {
-    pub name: String,
-    pub behaviour: Behaviour,
-    pub emails: usize,
-    pub clicked: bool,
-    pub status: String,
-    pub recovered: bool,
-}
-
-/// What the demo did.
-#[derive(Debug, Clone)]
-pub struct DemoReport {
-    pub shoppers: Vec<ShopperResult>,
-    pub stats: std::collections::BTreeMap<String, i64>,
-    pub outbox_files: Vec<PathBuf>,
+/// How time passes in the demo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoTime {
+    /// The wall clock; a background pump fires due schedules.
+    Real,
+    /// A manual clock moved forward a sixth of the step delay at a time, with a pump round after
+    /// every move and a pause for the shoppers to react: hours of recovery take seconds.
+    Manual,
 }
 
 fn say(started: Instant, message: impl std::fmt::Display) {
@@ -85,11 +88,13 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
     let started = Instant::now();
     say(started, "starting the AWS emulator (moto) ...");
     let emulator = Emulator::start(0)?;
+    let manual = (options.time == DemoTime::Manual).then(|| ManualClock::starting_at(Utc::now()));
+    let clock = manual.clone().map_or(AnyClock::System(SystemClock), AnyClock::Manual);
     let stack_options = StackOptions {
         port: 0,
-        clock: AnyClock::System(SystemClock),
+        clock: clock.clone(),
         shop: DEMO_SHOP.to_owned(),
-        pump_every: Some(std::time::Duration::from_millis(200)),
+        pump_every: manual.is_none().then_some(std::time::Duration::from_millis(200)),
     };
     let mut local = LocalStack::start(emulator.endpoint(), stack_options, |_| {}).await?;
     let (config, services, gateway_url) = (local.config.clone(), local.services.clone(), local.gateway.url());
@@ -118,22 +123,40 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         format!("demo settings: emails {} / {} / {} after the last activity", seconds(1), seconds(2), seconds(3)),
     );
 
+    let real = std::time::Duration::from_secs(30);
     let client = DemoClient {
         http: {
             reclaim_aws::install_tls_provider();
             reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?
         },
         gateway: gateway_url,
-        outbox: outbox::watch(config.endpoint.clone(), std::time::Duration::from_millis(300)),
+        outbox: outbox::watch(config.endpoint.clone(), std::time::Duration::from_millis(100)),
         secret: config.shopify_secret.clone(),
         shop: store.shop.clone(),
-        patience: options.step_delay * 10,
+        patience: if manual.is_some() { real } else { options.step_delay * 10 },
+        clock: clock.clone(),
     };
+    // On the manual clock, the demo moves time itself.
+    let driver = manual.clone().map(|manual| {
+        let (services, tick) = (services.clone(), delay / 6);
+        tokio::spawn(async move {
+            loop {
+                manual.advance(tick);
+                match pump::pump_once(&services).await {
+                    Ok(round) if !round.failed.is_empty() => tracing::warn!(failed = ?round.failed, "checks failed"),
+                    Err(error) => tracing::warn!(error = format!("{error:#}"), "scheduler pump"),
+                    Ok(_) => {}
+                }
+                // Time for the shoppers who got an email to react before the clock moves on.
+                tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            }
+        })
+    });
     let deliver = |topic: &'static str, id: String, body: serde_json::Value| {
         let client = client.clone();
         async move { client.deliver(topic, &id, &body).await }
     };
-    let now = Utc::now();
+    let now = clock.now();
     let specs: Vec<CheckoutSpec> = store
         .shoppers
         .iter()
@@ -185,7 +208,7 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
             }
         }
         if shopper.behaviour == Behaviour::BuysAtOnce {
-            deliver("orders/create", id(3), fixtures::order(spec, 9000 + index as u64, Utc::now())).await?;
+            deliver("orders/create", id(3), fixtures::order(spec, 9000 + index as u64, clock.now())).await?;
             say(started, format!("  {:<7} bought straight away", shopper.first_name));
         }
     }
@@ -201,7 +224,7 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
     }
 
     say(started, "waiting for every sequence to finish ...");
-    let deadline = Instant::now() + options.step_delay * 20;
+    let deadline = Instant::now() + if manual.is_some() { real * 4 } else { options.step_delay * 20 };
     loop {
         // A sequence is over when its record has nothing armed (a check re-arms before it clears).
         let mut armed = 0;
@@ -218,6 +241,9 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     local.stop_pump();
+    if let Some(driver) = driver {
+        driver.abort();
+    }
 
     let emails = outbox::sent_emails(&config.endpoint).await?;
     let outbox_files = outbox::write_html(&emails, &options.outbox)?;
@@ -235,142 +261,8 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
             recovered: record.and_then(|r| r.conversion).is_some_and(|c| c.recovered),
         });
     }
-    let today = Utc::now().date_naive();
+    let today = clock.now().date_naive();
     let stats = services.store.stats(&shop, today - Duration::days(1), today).await?;
     say(started, "done");
     Ok(DemoReport { shoppers, stats, outbox_files })
-}
-
-/// The demo's view of the stack: it talks to the gateway over HTTP like Shopify and shoppers do.
-#[derive(Clone)]
-struct DemoClient {
-    http: reqwest::Client,
-    gateway: String,
-    /// The emulator's outbox, polled by one task for every shopper.
-    outbox: tokio::sync::watch::Receiver<Vec<outbox::SentEmail>>,
-    secret: String,
-    shop: String,
-    patience: std::time::Duration,
-}
-
-impl DemoClient {
-    /// Delivers a signed webhook and returns the outcome's status.
-    async fn deliver(&self, topic: &str, id: &str, body: &serde_json::Value) -> anyhow::Result<String> {
-        let response = fixtures::deliver(&self.http, &self.gateway, &self.secret, &self.shop, topic, id, body).await?;
-        if !response.status().is_success() {
-            bail!("{topic} {id}: HTTP {}", response.status());
-        }
-        let outcome: serde_json::Value = response.json().await?;
-        Ok(outcome["status"].as_str().unwrap_or_default().to_owned())
-    }
-
-    async fn first_email(&self, to: &str) -> anyhow::Result<outbox::SentEmail> {
-        let mut outbox = self.outbox.clone();
-        let arrived = outbox.wait_for(|emails| emails.iter().any(|e| e.to == to));
-        match tokio::time::timeout(self.patience, arrived).await {
-            Ok(Ok(emails)) => Ok(emails.iter().find(|e| e.to == to).cloned().expect("waited for it")),
-            _ => bail!("no first email for {to}"),
-        }
-    }
-
-    /// What a shopper does once the first reminder is out.
-    async fn react(&self, shopper: &Shopper, spec: &CheckoutSpec, started: Instant) -> anyhow::Result<()> {
-        let name = &shopper.first_name;
-        match shopper.behaviour {
-            Behaviour::ClicksAndBuys => {
-                let email = self.first_email(spec.email.as_deref().unwrap_or_default()).await?;
-                let link = first_link(&email.text, &format!("{}/r/", self.gateway))?;
-                let response = self.http.get(&link).send().await?;
-                let location =
-                    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-                say(
-                    started,
-                    format!("  {name:<7} clicked the restore link -> {} {location}", response.status().as_u16()),
-                );
-                let order = fixtures::order(spec, 7000 + spec.items[0].2, Utc::now());
-                self.deliver("orders/create", &format!("demo-order-{}", spec.token), &order).await?;
-                say(started, format!("  {name:<7} bought after the reminder"));
-            }
-            Behaviour::Unsubscribes => {
-                let email = self.first_email(spec.email.as_deref().unwrap_or_default()).await?;
-                let link = first_link(&email.text, &format!("{}/u/", self.gateway))?;
-                let response = self.http.post(&link).body("List-Unsubscribe=One-Click").send().await?;
-                say(started, format!("  {name:<7} unsubscribed with one click -> {}", response.status().as_u16()));
-            }
-            Behaviour::BrowsesAgain => {
-                self.first_email(spec.email.as_deref().unwrap_or_default()).await?;
-                self.deliver("carts/update", &format!("demo-cart-{}", spec.token), &fixtures::cart(spec, Utc::now()))
-                    .await?;
-                say(started, format!("  {name:<7} came back and changed the cart: the next reminder moves later"));
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-}
-
-async fn futures_all<F: std::future::Future<Output = anyhow::Result<String>> + Send + 'static>(
-    futures: Vec<F>,
-) -> anyhow::Result<Vec<String>> {
-    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
-    let mut results = Vec::new();
-    for handle in handles {
-        results.push(handle.await??);
-    }
-    Ok(results)
-}
-
-fn first_link(text: &str, prefix: &str) -> anyhow::Result<String> {
-    let start = text.find(prefix).with_context(|| format!("no {prefix} link in the email"))?;
-    Ok(text[start..].split_whitespace().next().unwrap_or_default().to_owned())
-}
-
-/// Prints the summary table.
-pub fn print_report(report: &DemoReport, outbox: &std::path::Path) {
-    println!();
-    println!(
-        "{:<8} {:<19} {:>6} {:>8} {:<10} {:>9}",
-        "shopper", "behaviour", "emails", "clicked", "status", "recovered"
-    );
-    println!("{}", "-".repeat(66));
-    for s in &report.shoppers {
-        let behaviour = format!("{:?}", s.behaviour);
-        println!(
-            "{:<8} {:<19} {:>6} {:>8} {:<10} {:>9}",
-            s.name,
-            behaviour,
-            s.emails,
-            if s.clicked { "yes" } else { "-" },
-            s.status,
-            if s.recovered { "yes" } else { "-" }
-        );
-    }
-    let stat = |name: &str| report.stats.get(name).copied().unwrap_or(0);
-    let revenue: Vec<String> = report
-        .stats
-        .iter()
-        .filter_map(|(k, v)| {
-            k.strip_prefix("recovered.revenue.").map(|currency| format!("{currency} {}.{:02}", v / 100, v % 100))
-        })
-        .collect();
-    println!();
-    println!("carts abandoned (first reminder sent): {}", stat("abandoned"));
-    println!(
-        "emails sent by step:                   {} / {} / {}",
-        stat("sent.step0.email"),
-        stat("sent.step1.email"),
-        stat("sent.step2.email")
-    );
-    println!(
-        "restore-link clicks:                   {}",
-        stat("clicks.step0") + stat("clicks.step1") + stat("clicks.step2")
-    );
-    println!("unsubscribes:                          {}", stat("unsubscribes"));
-    println!("orders matched / recovered:            {} / {}", stat("converted"), stat("recovered.orders"));
-    println!(
-        "recovered revenue:                     {}",
-        if revenue.is_empty() { "0".into() } else { revenue.join(", ") }
-    );
-    println!();
-    println!("{} emails rendered to {}/ (open them in a browser)", report.outbox_files.len(), outbox.display());
 }

@@ -1,14 +1,20 @@
-//! `make demo`'s scenario, run in-process: every behaviour of the demo store ends as it should.
+//! `make demo`'s scenario, run in-process on a manual clock (the steps an hour, a day and three
+//! days apart, as merchants set them): every behaviour of the demo store ends as it should.
+//! `make demo` runs the same script in real time.
 
-use reclaim_local::demo::{Behaviour, DemoOptions, run};
+use reclaim_local::demo::{Behaviour, DemoOptions, DemoTime, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_store_recovers_what_it_should_and_nothing_more() {
     // Warnings (a check the pump had to retry) show in the test's output.
     reclaim_aws::init_tracing_with_default("warn");
     let outbox = std::env::temp_dir().join(format!("reclaim-demo-test-{}", std::process::id()));
-    let report =
-        run(&DemoOptions { step_delay: std::time::Duration::from_millis(2500), outbox: outbox.clone() }).await.unwrap();
+    let options = DemoOptions {
+        step_delay: std::time::Duration::from_secs(3600),
+        outbox: outbox.clone(),
+        time: DemoTime::Manual,
+    };
+    let report = run(&options).await.unwrap();
     assert!(report.shoppers.len() >= 20);
     for shopper in &report.shoppers {
         let expected_emails = match shopper.behaviour {
