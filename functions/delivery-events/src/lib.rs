@@ -11,7 +11,7 @@
 use reclaim_core::ports::Shops;
 use reclaim_core::usecases::UseCaseError;
 use reclaim_core::usecases::delivery::{
-    DeliveryOutcome, ReplyOutcome, SmsReplyPorts, record_ses_event, record_sms_reply,
+    DeliveryOutcome, InboundSms, ReplyOutcome, SesEvent, SmsReplyPorts, record_ses_event, record_sms_reply,
 };
 use serde::Serialize;
 
@@ -45,9 +45,9 @@ pub async fn handle<P: DeliveryEventPorts>(
             sns["Message"].as_str().ok_or_else(|| UseCaseError::BadRequest("SNS record without a message".into()))?;
         let topic = sns["TopicArn"].as_str().unwrap_or_default();
         outcomes.push(if topic.ends_with(SMS_INBOUND_TOPIC_SUFFIX) {
-            RecordOutcome::Sms(record_sms_reply(ports, message).await?)
+            RecordOutcome::Sms(record_sms_reply(ports, InboundSms::from_json(message)?).await?)
         } else {
-            RecordOutcome::Email(record_ses_event(ports, message).await?)
+            RecordOutcome::Email(record_ses_event(ports, SesEvent::from_json(message)?).await?)
         });
     }
     Ok(outcomes)

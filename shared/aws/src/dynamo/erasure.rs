@@ -2,7 +2,6 @@
 //! and the keys-only `by_shop` index.
 
 use super::{CONTACT_INDEX, DynamoStore, keys, s};
-use crate::error::unavailable;
 use reclaim_core::model::{CartToken, CheckoutToken, ContactKey, ShopDomain};
 use reclaim_core::ports::{DataOwner, Erasure, PortError, PortResult};
 
@@ -11,34 +10,23 @@ impl Erasure for DynamoStore {
         let (checkouts, carts) = (format!("CHK#{shop}#"), format!("CART#{shop}#"));
         let mut owners = Vec::new();
         for contact in contacts {
-            let mut start_key = None;
-            loop {
-                let out = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(CONTACT_INDEX)
-                    .key_condition_expression("contact_key = :k")
-                    .expression_attribute_values(":k", s(keys::contact_partition(shop, contact)))
-                    .set_exclusive_start_key(start_key)
-                    .send()
-                    .await
-                    .map_err(|e| unavailable("Query", e))?;
-                for item in out.items() {
-                    let pk = item.get("pk").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or_default();
-                    if let Some(token) = pk.strip_prefix(&checkouts) {
-                        owners.push(DataOwner::Checkout(
-                            CheckoutToken::new(token).map_err(|e| PortError::Unavailable(e.to_string()))?,
-                        ));
-                    } else if let Some(cart) = pk.strip_prefix(&carts) {
-                        owners.push(DataOwner::Cart(
-                            CartToken::new(cart).map_err(|e| PortError::Unavailable(e.to_string()))?,
-                        ));
-                    }
-                }
-                match out.last_evaluated_key {
-                    Some(key) => start_key = Some(key),
-                    None => break,
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(CONTACT_INDEX)
+                .key_condition_expression("contact_key = :k")
+                .expression_attribute_values(":k", s(keys::contact_partition(shop, contact)));
+            for item in self.query_all(query).await? {
+                let pk = item.get("pk").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or_default();
+                if let Some(token) = pk.strip_prefix(&checkouts) {
+                    owners.push(DataOwner::Checkout(
+                        CheckoutToken::new(token).map_err(|e| PortError::Unavailable(e.to_string()))?,
+                    ));
+                } else if let Some(cart) = pk.strip_prefix(&carts) {
+                    owners.push(DataOwner::Cart(
+                        CartToken::new(cart).map_err(|e| PortError::Unavailable(e.to_string()))?,
+                    ));
                 }
             }
         }

@@ -36,6 +36,7 @@ mod stats;
 
 use crate::error::unavailable;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use keys::Key;
@@ -275,6 +276,21 @@ impl DynamoStore {
         Ok(item.and_then(|item| item.get("target").and_then(|v| v.as_s().ok()).cloned()))
     }
 
+    /// Every item a query finds, page after page.
+    async fn query_all(&self, query: QueryFluentBuilder) -> PortResult<Vec<Item>> {
+        let mut items = Vec::new();
+        let mut start_key = None;
+        loop {
+            let page =
+                query.clone().set_exclusive_start_key(start_key).send().await.map_err(|e| unavailable("Query", e))?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(key) => start_key = Some(key),
+                None => return Ok(items),
+            }
+        }
+    }
+
     /// The JSON attribute of a partition's items whose sort key starts with `prefix` (a
     /// checkout's messages or replies), in sort-key order, read consistently.
     async fn children<T: DeserializeOwned>(
@@ -283,62 +299,43 @@ impl DynamoStore {
         prefix: &str,
         attribute: &str,
     ) -> PortResult<Vec<T>> {
-        let mut found = Vec::new();
-        let mut start_key = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(&partition))
-                .expression_attribute_values(":prefix", s(prefix))
-                .consistent_read(true)
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(|e| unavailable("Query", e))?;
-            for item in out.items() {
-                found.push(from_json(item, attribute)?);
-            }
-            match out.last_evaluated_key {
-                Some(key) => start_key = Some(key),
-                None => return Ok(found),
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(&partition))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true);
+        self.query_all(query).await?.iter().map(|item| from_json(item, attribute)).collect()
     }
 
     /// The keys of a shop's items in the `by_shop` index, all of them or one owner's.
     async fn shop_keys(&self, shop: &ShopDomain, owner: Option<&str>) -> PortResult<Vec<Key>> {
-        let mut keys = Vec::new();
-        let mut start_key = None;
-        loop {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(SHOP_INDEX)
-                .expression_attribute_names("#shop", "shop")
-                .expression_attribute_values(":shop", s(shop.as_str()))
-                .set_exclusive_start_key(start_key);
-            query = match owner {
-                Some(owner) => query
-                    .key_condition_expression("#shop = :shop AND #owner = :owner")
-                    .expression_attribute_names("#owner", "owner")
-                    .expression_attribute_values(":owner", s(owner)),
-                None => query.key_condition_expression("#shop = :shop"),
-            };
-            let out = query.send().await.map_err(|e| unavailable("Query", e))?;
-            for item in out.items() {
-                if let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) = (item.get("pk"), item.get("sk")) {
-                    keys.push(Key { pk: pk.clone(), sk: sk.clone() });
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(SHOP_INDEX)
+            .expression_attribute_names("#shop", "shop")
+            .expression_attribute_values(":shop", s(shop.as_str()));
+        let query = match owner {
+            Some(owner) => query
+                .key_condition_expression("#shop = :shop AND #owner = :owner")
+                .expression_attribute_names("#owner", "owner")
+                .expression_attribute_values(":owner", s(owner)),
+            None => query.key_condition_expression("#shop = :shop"),
+        };
+        let items = self.query_all(query).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| match (item.get("pk"), item.get("sk")) {
+                (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) => {
+                    Some(Key { pk: pk.clone(), sk: sk.clone() })
                 }
-            }
-            match out.last_evaluated_key {
-                Some(key) => start_key = Some(key),
-                None => return Ok(keys),
-            }
-        }
+                _ => None,
+            })
+            .collect())
     }
 
     /// Deletes items by key, 25 to a batch, retrying what DynamoDB leaves unprocessed.

@@ -45,32 +45,22 @@ impl Stats for DynamoStore {
 
     async fn stats(&self, shop: &ShopDomain, from: NaiveDate, to: NaiveDate) -> PortResult<BTreeMap<String, i64>> {
         let (low, high) = keys::stats_range(from, to);
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(keys::shop_partition(shop)))
+            .expression_attribute_values(":from", s(&low))
+            .expression_attribute_values(":to", s(&high));
         let mut totals = BTreeMap::new();
-        let mut start_key = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                .expression_attribute_values(":pk", s(keys::shop_partition(shop)))
-                .expression_attribute_values(":from", s(&low))
-                .expression_attribute_values(":to", s(&high))
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(|e| unavailable("Query", e))?;
-            for item in out.items() {
-                for (name, value) in item {
-                    if let (Some(counter), Ok(amount)) = (name.strip_prefix("c."), value.as_n()) {
-                        *totals.entry(counter.to_owned()).or_insert(0) += amount.parse::<i64>().unwrap_or(0);
-                    }
+        for item in self.query_all(query).await? {
+            for (name, value) in &item {
+                if let (Some(counter), Ok(amount)) = (name.strip_prefix("c."), value.as_n()) {
+                    *totals.entry(counter.to_owned()).or_insert(0) += amount.parse::<i64>().unwrap_or(0);
                 }
             }
-            match out.last_evaluated_key {
-                Some(key) => start_key = Some(key),
-                None => return Ok(totals),
-            }
         }
+        Ok(totals)
     }
 }

@@ -1,7 +1,7 @@
 //! Checkouts, carts and orders as the platform reports them, and the record Reclaim keeps
 //! about a checkout (status, armed check, conversion, holdout), with captures and discounts.
 
-use super::{CartToken, CheckoutToken, Contact, ContactKey, Currency, Email, Money, OrderId, PhoneE164, ShopDomain};
+use super::{CartToken, CheckoutToken, Contact, ContactKey, Email, Money, OrderId, ShopDomain};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -199,13 +199,13 @@ pub struct DiscountRecord {
 /// New York, created and last active at `at`.
 #[cfg(any(test, feature = "testing"))]
 pub fn sample_snapshot(at: DateTime<Utc>) -> CheckoutSnapshot {
-    let usd = Currency::parse("USD").unwrap();
+    let usd = super::Currency::parse("USD").unwrap();
     CheckoutSnapshot {
         token: CheckoutToken::new("chk").unwrap(),
         cart_token: Some(CartToken::new("cart").unwrap()),
         contact: Contact {
             email: Email::parse("ada@example.com").ok(),
-            phone: PhoneE164::parse("+12125550142", None).ok(),
+            phone: super::PhoneE164::parse("+12125550142", None).ok(),
             first_name: Some("Ada".into()),
             accepts_email_marketing: true,
             accepts_sms_marketing: false,

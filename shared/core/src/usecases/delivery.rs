@@ -9,7 +9,8 @@
 
 use super::{DELIVERY_DEDUPE_TTL, PERSONAL_DATA_TTL, Ports, UseCaseError, count_by, settings_of, shop_display_name};
 use crate::model::{
-    Channel, ContactKey, InboundReply, SenderPause, ShopDomain, SmsThreadKey, Suppression, SuppressionReason, WebhookId,
+    Channel, ContactKey, InboundReply, PhoneE164, SenderPause, ShopDomain, SmsThreadKey, Suppression,
+    SuppressionReason, WebhookId,
 };
 use crate::platform::shopify::normalise_phone;
 use crate::ports::{
@@ -30,9 +31,11 @@ impl<P> SmsReplyPorts for P where
 {
 }
 
+/// One SES event (bounce, complaint, delivery, open, click), parsed at the edge from the JSON of an
+/// SNS notification's `Message`.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SesEvent {
+pub struct SesEvent {
     event_type: String,
     mail: SesMail,
     #[serde(default)]
@@ -88,14 +91,20 @@ fn shop_of(mail: &SesMail) -> Option<ShopDomain> {
     ShopDomain::parse(&tag.replace('_', ".")).ok()
 }
 
-/// Records one SES event (the JSON of an SNS notification's `Message`). Malformed input is an
-/// error, so the notification is retried and then dead-lettered, never silently dropped.
+impl SesEvent {
+    /// Parses the JSON of an SNS notification's `Message`. Malformed input is an error, so the
+    /// notification is retried and then dead-lettered, never silently dropped.
+    pub fn from_json(message: &str) -> Result<Self, UseCaseError> {
+        serde_json::from_str(message).map_err(|e| UseCaseError::BadRequest(format!("SES event: {e}")))
+    }
+}
+
+/// Records one SES event: permanent bounces and complaints suppress the address, everything is
+/// counted, and the counts may pause the shop's email.
 pub async fn record_ses_event<P: Ports<Store: Contacts + Shops + Stats>>(
     ports: &P,
-    message: &str,
+    event: SesEvent,
 ) -> Result<DeliveryOutcome, UseCaseError> {
-    let event: SesEvent =
-        serde_json::from_str(message).map_err(|e| UseCaseError::BadRequest(format!("SES event: {e}")))?;
     let Some(shop) = shop_of(&event.mail) else {
         return Ok(DeliveryOutcome::Ignored);
     };
@@ -173,11 +182,38 @@ async fn check_sender_health<P: Ports<Store: Shops + Stats>>(ports: &P, shop: &S
 /// `originationNumber` is the shopper, `destinationNumber` the number they replied to).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct InboundSms {
+struct InboundSmsBody {
     origination_number: String,
     destination_number: String,
     message_body: String,
     inbound_message_id: String,
+}
+
+/// A shopper's text, parsed at the edge: who sent it (a valid number), to which of our numbers,
+/// what it says and the provider's id.
+#[derive(Debug, Clone)]
+pub struct InboundSms {
+    shopper: PhoneE164,
+    destination_number: String,
+    message_body: String,
+    inbound_message_id: String,
+}
+
+impl InboundSms {
+    /// Parses the JSON of an SNS notification's `Message`; malformed input is an error (retried,
+    /// then dead-lettered).
+    pub fn from_json(message: &str) -> Result<Self, UseCaseError> {
+        let body: InboundSmsBody =
+            serde_json::from_str(message).map_err(|e| UseCaseError::BadRequest(format!("inbound SMS: {e}")))?;
+        let shopper = normalise_phone(&body.origination_number, None)
+            .ok_or_else(|| UseCaseError::BadRequest("inbound SMS: originationNumber is not a phone number".into()))?;
+        Ok(Self {
+            shopper,
+            destination_number: body.destination_number,
+            message_body: body.message_body,
+            inbound_message_id: body.inbound_message_id,
+        })
+    }
 }
 
 /// What an SMS reply did.
@@ -200,11 +236,8 @@ pub enum ReplyOutcome {
 /// variants suppress SMS to that number at that shop and send one confirmation; HELP answers
 /// with the program, message frequency, rates notice and support contact; anything else is stored
 /// with the cart. Malformed input is an error (retried, then dead-lettered).
-pub async fn record_sms_reply<P: SmsReplyPorts>(ports: &P, message: &str) -> Result<ReplyOutcome, UseCaseError> {
-    let inbound: InboundSms =
-        serde_json::from_str(message).map_err(|e| UseCaseError::BadRequest(format!("inbound SMS: {e}")))?;
-    let shopper = normalise_phone(&inbound.origination_number, None)
-        .ok_or_else(|| UseCaseError::BadRequest("inbound SMS: originationNumber is not a phone number".into()))?;
+pub async fn record_sms_reply<P: SmsReplyPorts>(ports: &P, inbound: InboundSms) -> Result<ReplyOutcome, UseCaseError> {
+    let shopper = inbound.shopper.clone();
     let store = ports.store();
     let thread = match store.load_sms_thread(&SmsThreadKey::new(Some(&inbound.destination_number), &shopper)).await? {
         Some(found) => Some(found),
