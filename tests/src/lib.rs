@@ -204,6 +204,16 @@ impl TestStack {
     }
 }
 
+/// What the check of `checkout` did in a pump round; panics when it did not run (a test that
+/// asserts silence must also say why there was silence).
+pub fn outcome_of(fired: &[Fired], checkout: &str) -> reclaim_core::usecases::CheckOutcome {
+    let runs: Vec<_> = fired.iter().filter(|f| f.input.checkout.as_str() == checkout).collect();
+    match runs.as_slice() {
+        [run] => run.outcome.clone(),
+        other => panic!("{checkout}: expected one check, got {other:?}"),
+    }
+}
+
 /// The first link in `text` that starts with `prefix`.
 pub fn link(text: &str, prefix: &str) -> String {
     let start = text.find(prefix).unwrap_or_else(|| panic!("no {prefix} link in {text}"));
@@ -243,12 +253,17 @@ impl TestStack {
         response.json::<serde_json::Value>().await.unwrap()["version"].as_u64().unwrap()
     }
 
-    /// Pumps until nothing more is due (a check that re-arms for "now" fires in the next round).
-    pub async fn pump_until_idle(&self) {
+    /// Pumps until nothing more is due (a check that re-arms for "now" fires in the next round);
+    /// returns every check that ran.
+    pub async fn pump_until_idle(&self) -> Vec<Fired> {
+        let mut all = Vec::new();
         for _ in 0..10 {
-            if self.pump_strictly().await.is_empty() {
-                return;
+            let fired = self.pump_strictly().await;
+            if fired.is_empty() {
+                break;
             }
+            all.extend(fired);
         }
+        all
     }
 }

@@ -182,7 +182,8 @@ async fn uninstall_stops_a_live_sequence_and_destroys_the_token() {
     assert!(stack.services.store.load_token(&shop).await.unwrap().is_none(), "token destroyed");
     let state = stack.services.store.shop_state(&shop).await.unwrap();
     assert!(state.uninstalled_at.is_some() && state.installation.is_none());
-    stack.advance_and_pump(Duration::hours(2)).await;
+    let fired = stack.advance_and_pump(Duration::hours(2)).await;
+    assert!(fired.is_empty(), "no check left to fire: {fired:?}");
     assert!(stack.emails_to("live@shopper.test").await.is_empty(), "no further sends");
 }
 

@@ -3,10 +3,12 @@
 //! malformed events are refused (so SNS retries, then dead-letters them).
 
 use chrono::Duration;
+use reclaim_core::rules::{StopReason, WaitReason};
+use reclaim_core::usecases::CheckOutcome;
 use reclaim_core::usecases::delivery::DeliveryOutcome;
 use reclaim_delivery_events::RecordOutcome::Email;
 use reclaim_local::fixtures;
-use reclaim_tests::{TestStack, epoch};
+use reclaim_tests::{TestStack, epoch, outcome_of};
 use serde_json::{Value, json};
 
 fn sns(messages: &[Value]) -> Value {
@@ -66,7 +68,11 @@ async fn bounces_and_complaints_suppress_the_address_and_everything_is_counted()
             )
             .await;
     }
-    stack.advance_and_pump(Duration::hours(1)).await;
+    let fired = stack.advance_and_pump(Duration::hours(1)).await;
+    let unsubscribed = CheckOutcome::Stopped { reason: StopReason::Unsubscribed };
+    assert_eq!(outcome_of(&fired, "chk-gone"), unsubscribed, "a permanent bounce suppresses");
+    assert_eq!(outcome_of(&fired, "chk-angry"), unsubscribed, "a complaint suppresses");
+    assert!(matches!(outcome_of(&fired, "chk-full"), CheckOutcome::Sent { failure: None, .. }));
     assert!(stack.emails_to("gone@shopper.test").await.is_empty());
     assert!(stack.emails_to("angry@shopper.test").await.is_empty());
     assert_eq!(stack.emails_to("full@shopper.test").await.len(), 1);
@@ -219,7 +225,11 @@ async fn sender_health_pauses_email_at_the_thresholds_until_the_merchant_resumes
     assert_eq!(stats["sender_health"]["pause"]["reason"], "complaint_rate");
     assert_eq!(stats["counters"]["email.paused"], 1);
 
-    stack.advance_and_pump(Duration::hours(1)).await;
+    let fired = stack.advance_and_pump(Duration::hours(1)).await;
+    assert!(
+        matches!(outcome_of(&fired, "chk-p"), CheckOutcome::Rearmed { reason: WaitReason::SenderPaused, .. }),
+        "{fired:?}"
+    );
     assert!(stack.emails_to("p@shopper.test").await.is_empty(), "paused: nothing goes out");
     let resumed = stack.admin(reqwest::Method::POST, "/admin/sender-health/resume").send().await.unwrap();
     assert_eq!(resumed.json::<Value>().await.unwrap()["resumed"], true);

@@ -3,9 +3,10 @@
 
 use chrono::Duration;
 use reclaim_core::model::{CheckoutRecord, ShopDomain};
-use reclaim_core::rules::{RecoverySettings, in_holdout};
+use reclaim_core::rules::{RecoverySettings, StopReason, WaitReason, in_holdout};
+use reclaim_core::usecases::CheckOutcome;
 use reclaim_local::fixtures;
-use reclaim_tests::{TestStack, epoch};
+use reclaim_tests::{TestStack, epoch, outcome_of};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -148,7 +149,8 @@ async fn new_york_and_berlin_get_the_same_step_at_their_own_local_eight_oclock()
     stack.pump_until_idle().await;
     // 05:59 UTC = 07:59 in Berlin: nothing yet.
     stack.clock.advance(Duration::minutes(3 * 60 + 59));
-    stack.pump_until_idle().await;
+    let fired = stack.pump_until_idle().await;
+    assert!(fired.iter().all(|f| matches!(f.outcome, CheckOutcome::Rearmed { reason: WaitReason::QuietHours, .. })));
     assert!(stack.emails_to("berlin@shopper.test").await.is_empty());
     // 06:00 UTC = 08:00 in Berlin.
     stack.clock.advance(Duration::minutes(1));
@@ -191,9 +193,11 @@ async fn a_holdout_cart_gets_nothing_and_is_still_counted() {
     let treated = stack.checkout(&treated_token, Some("treated@shopper.test"));
     stack.deliver("checkouts/create", "wh-h1", &fixtures::checkout(&holdout)).await;
     stack.deliver("checkouts/create", "wh-t1", &fixtures::checkout(&treated)).await;
+    let mut fired = Vec::new();
     for _ in 0..3 {
-        stack.advance_and_pump(Duration::days(1)).await;
+        fired.extend(stack.advance_and_pump(Duration::days(1)).await);
     }
+    assert_eq!(outcome_of(&fired, &holdout_token), CheckOutcome::Stopped { reason: StopReason::Holdout });
     assert!(stack.emails_to("holdout@shopper.test").await.is_empty());
     assert_eq!(stack.emails_to("treated@shopper.test").await.len(), 2);
     stack.deliver("orders/create", "wh-h2", &fixtures::order(&holdout, 11, epoch() + Duration::days(3))).await;

@@ -2,8 +2,10 @@
 //! updates change nothing, concurrency leaves one state and one schedule.
 
 use chrono::Duration;
+use reclaim_core::rules::WaitReason;
+use reclaim_core::usecases::CheckOutcome;
 use reclaim_local::fixtures;
-use reclaim_tests::TestStack;
+use reclaim_tests::{TestStack, outcome_of};
 use serde_json::Value;
 
 async fn error_of(response: reqwest::Response) -> (u16, Value) {
@@ -154,7 +156,8 @@ async fn out_of_order_updates_leave_the_newer_state() {
     assert_eq!(record["snapshot"]["line_items"].as_array().unwrap().len(), 2);
     assert_eq!(record["last_activity_at"], "2026-06-01T09:30:00Z");
     // The first step counts from the newer activity.
-    stack.advance_and_pump(Duration::minutes(70)).await;
+    let fired = stack.advance_and_pump(Duration::minutes(70)).await;
+    assert!(fired.is_empty(), "the check is armed from the newer activity, so not due yet: {fired:?}");
     assert!(stack.emails_to("ooo@shopper.test").await.is_empty());
     stack.advance_and_pump(Duration::minutes(20)).await;
     assert_eq!(stack.emails_to("ooo@shopper.test").await.len(), 1);
@@ -167,7 +170,8 @@ async fn cart_activity_pushes_the_next_email_back() {
     stack.deliver("checkouts/create", "wh-c1", &fixtures::checkout(&spec)).await;
     let cart = fixtures::cart(&spec, spec.updated_at + Duration::minutes(45));
     assert_eq!(stack.deliver("carts/update", "wh-c2", &cart).await.status(), 200);
-    stack.advance_and_pump(Duration::hours(1)).await;
+    let fired = stack.advance_and_pump(Duration::hours(1)).await;
+    assert!(matches!(outcome_of(&fired, "chk-cart"), CheckOutcome::Rearmed { reason: WaitReason::NotYetDue, .. }));
     assert!(stack.emails_to("cart@shopper.test").await.is_empty(), "the cart changed 45 minutes in");
     stack.advance_and_pump(Duration::minutes(45)).await;
     assert_eq!(stack.emails_to("cart@shopper.test").await.len(), 1);
