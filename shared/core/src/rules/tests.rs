@@ -452,6 +452,8 @@ struct Case {
     contact: ContactState,
     settings: RecoverySettings,
     now: DateTime<Utc>,
+    /// The channels deliverable now (email paused, SMS budget spent: fewer).
+    channels: Vec<Channel>,
 }
 
 fn any_status() -> impl Strategy<Value = CheckoutStatus> {
@@ -464,11 +466,28 @@ fn any_status() -> impl Strategy<Value = CheckoutStatus> {
 }
 
 fn any_settings() -> impl Strategy<Value = RecoverySettings> {
+    let countries = || proptest::sample::subsequence(vec!["US", "DE", "JP", "CA"], 0..=2);
+    let conditions = (
+        proptest::option::of((proptest::option::of(0i64..10_000), proptest::option::of(5_000i64..20_000))),
+        countries(),
+        countries(),
+        proptest::option::of(prop_oneof![Just(CustomerKind::New), Just(CustomerKind::Returning)]),
+    )
+        .prop_map(|(value, countries_in, countries_not_in, customer)| Conditions {
+            cart_value: value.map(|(min, max)| ValueRange { min, max }),
+            countries_in: countries_in.into_iter().map(CountryCode::known).collect(),
+            countries_not_in: countries_not_in.into_iter().map(CountryCode::known).collect(),
+            customer,
+            ..Conditions::default()
+        });
+    let variants = proptest::collection::vec(1u32..5, 0..=3);
     let steps = proptest::collection::vec(
         (
             1i64..48 * 60,
             proptest::sample::subsequence(vec![Channel::Sms, Channel::Email, Channel::Push], 1..=3),
             proptest::option::of(1u8..60),
+            proptest::option::weighted(0.3, conditions),
+            variants,
         ),
         1..=5,
     );
@@ -483,11 +502,21 @@ fn any_settings() -> impl Strategy<Value = RecoverySettings> {
             let steps = steps
                 .into_iter()
                 .enumerate()
-                .map(|(i, (gap, channels, incentive))| {
+                .map(|(i, (gap, channels, incentive, conditions, weights))| {
                     minutes += gap;
                     let mut step = StepSettings::email(&format!("step {i}"), &format!("{minutes}m"), "reminder");
                     step.channels = channels;
                     step.incentive = incentive.map(|percent| IncentiveOffer { percent });
+                    step.conditions = conditions.unwrap_or_default();
+                    step.variants = weights
+                        .into_iter()
+                        .enumerate()
+                        .map(|(v, weight)| Variant {
+                            name: format!("v{v}"),
+                            weight,
+                            email_template: (v == 1).then(|| EmailTemplate::known("follow_up")),
+                        })
+                        .collect();
                     step
                 })
                 .collect();
@@ -537,7 +566,7 @@ fn any_case() -> impl Strategy<Value = Case> {
         proptest::collection::btree_set(0u32..5, 0..=3),
         (suppression, sends, proptest::option::of(0i64..(60 * 24 * 60))),
         any_settings(),
-        0i64..(16 * 24 * 60),
+        (0i64..(16 * 24 * 60), proptest::sample::subsequence(ALL_CHANNELS.to_vec(), 1..=3)),
     )
         .prop_map(
             |(
@@ -545,7 +574,7 @@ fn any_case() -> impl Strategy<Value = Case> {
                 claimed,
                 ((no_email, no_sms, no_push, device, sms_consent), sends, incentive),
                 settings,
-                now,
+                (now, channels),
             )| {
                 let mut snapshot = sample_snapshot(t0());
                 snapshot.token = CheckoutToken::new(token).unwrap();
@@ -585,7 +614,7 @@ fn any_case() -> impl Strategy<Value = Case> {
                 for minutes in sends {
                     contact.record_send(now - Duration::minutes(minutes), false);
                 }
-                Case { record, history: claimed.into_iter().map(sent).collect(), contact, settings, now }
+                Case { record, history: claimed.into_iter().map(sent).collect(), contact, settings, now, channels }
             },
         )
 }
@@ -593,13 +622,34 @@ fn any_case() -> impl Strategy<Value = Case> {
 const ALL_CHANNELS: &[Channel] = &[Channel::Email, Channel::Sms, Channel::Push];
 
 impl Case {
+    /// The decision on the channels available now.
+    fn decision(&self) -> Decision {
+        decide_with(&self.record, &self.history, &self.contact, &self.settings, self.now, &self.channels)
+    }
+
     /// The decision if it is a send: (step, channel, incentive).
     fn send(&self) -> Option<(u32, Channel, Option<Incentive>)> {
-        match decide_with(&self.record, &self.history, &self.contact, &self.settings, self.now, ALL_CHANNELS) {
+        match self.decision() {
             Decision::Send { step, channel, incentive, .. } => Some((step, channel, incentive)),
             _ => None,
         }
     }
+}
+
+/// A step's conditions, by rules written apart from `conditions_hold` (for the fields generated).
+fn oracle_conditions_hold(conditions: &Conditions, checkout: &CheckoutSnapshot) -> bool {
+    let total = checkout.total.minor;
+    let country = checkout.region.country_code.clone().unwrap_or_default();
+    let orders = checkout.customer_orders.unwrap_or(0);
+    let listed = |codes: &[CountryCode]| codes.iter().any(|code| code.as_str() == country);
+    conditions.cart_value.as_ref().is_none_or(|r| r.min.is_none_or(|m| total >= m) && r.max.is_none_or(|m| total <= m))
+        && (conditions.countries_in.is_empty() || listed(&conditions.countries_in))
+        && !listed(&conditions.countries_not_in)
+        && match conditions.customer {
+            None => true,
+            Some(CustomerKind::New) => orders == 0,
+            Some(CustomerKind::Returning) => orders > 0,
+        }
 }
 
 proptest! {
@@ -686,10 +736,38 @@ proptest! {
         }
     }
 
+    /// Only a channel that is deliverable now is used (fewer when email is paused or the SMS
+    /// budget is spent).
+    #[test]
+    fn never_a_channel_that_is_out(case in any_case()) {
+        if let Some((_, channel, _)) = case.send() {
+            prop_assert!(case.channels.contains(&channel), "{:?} not in {:?}", channel, case.channels);
+        }
+    }
+
+    /// A step goes only to carts its conditions select, and with one of its own variants.
+    #[test]
+    fn a_sent_step_meets_its_conditions_and_uses_its_variants(case in any_case()) {
+        if let Decision::Send { step, variant, template, channel, .. } = case.decision() {
+            let settings = &case.settings.steps[step as usize];
+            prop_assert!(oracle_conditions_hold(&settings.conditions, &case.record.snapshot));
+            if settings.variants.is_empty() {
+                prop_assert_eq!(variant.as_str(), CONTROL_VARIANT);
+            } else {
+                let chosen = settings.variants.iter().find(|v| v.name == variant);
+                prop_assert!(chosen.is_some(), "{} is not a variant of step {}", variant, step);
+                if channel == Channel::Email {
+                    let expected = chosen.and_then(|v| v.email_template.clone()).unwrap_or(settings.templates.email.clone());
+                    prop_assert_eq!(template.as_str(), expected.as_str());
+                }
+            }
+        }
+    }
+
     /// A wait always points into the future, so a re-armed check cannot spin.
     #[test]
     fn waits_point_forward(case in any_case()) {
-        if let Decision::Wait { until, .. } = decide_with(&case.record, &case.history, &case.contact, &case.settings, case.now, ALL_CHANNELS) {
+        if let Decision::Wait { until, .. } = case.decision() {
             prop_assert!(until > case.now);
         }
     }
