@@ -8,7 +8,9 @@
 //!   `Authorization: Bearer …` for an offline token.
 
 use reclaim_core::platform::oauth::clear_state_cookie;
-use reclaim_core::usecases::install::{InstallPorts, begin_install, complete_install, token_exchange};
+use reclaim_core::usecases::install::{
+    InstallPorts, begin_install, complete_install, token_exchange, verify_install_callback, verify_session_token,
+};
 use reclaim_core::web::{Audience, HttpRequest, Reply, Route, error_reply, find_route};
 
 pub const BEGIN: Route = Route::new("GET", "/auth");
@@ -38,7 +40,12 @@ pub async fn handle<P: InstallPorts>(ports: &P, request: HttpRequest) -> Reply {
                 Err(error) => error_reply(&error, Audience::Person),
             }
         }
-        CALLBACK => match complete_install(ports, request.query.as_deref(), request.header(http::header::COOKIE)).await
+        CALLBACK => match async {
+            let callback =
+                verify_install_callback(ports, request.query.as_deref(), request.header(http::header::COOKIE))?;
+            complete_install(ports, callback).await
+        }
+        .await
         {
             Ok(location) => {
                 let mut reply = Reply::redirect(&location);
@@ -47,7 +54,11 @@ pub async fn handle<P: InstallPorts>(ports: &P, request: HttpRequest) -> Reply {
             }
             Err(error) => error_reply(&error, Audience::Person),
         },
-        _ => match token_exchange(ports, request.header(http::header::AUTHORIZATION)).await {
+        _ => match async {
+            token_exchange(ports, verify_session_token(ports, request.header(http::header::AUTHORIZATION))?).await
+        }
+        .await
+        {
             Ok(installed) => Reply::json(200, &installed),
             Err(error) => error_reply(&error, Audience::Machine),
         },

@@ -45,18 +45,22 @@ pub fn begin_install<P: Ports>(ports: &P, shop: Option<&str>, nonce: &[u8; 32]) 
     })
 }
 
-/// Completes an install from Shopify's callback (`query` is the raw query string, `cookie` the
-/// request's `Cookie` header). Every check happens before anything is stored; the code is claimed
-/// once, so a replayed callback is refused. Returns where to send the merchant: into the app.
-pub async fn complete_install<P: InstallPorts>(
+/// Verifies Shopify's callback at the edge (`query` is the raw query string, `cookie` the
+/// request's `Cookie` header): the shop, the query HMAC, the timestamp and the state.
+pub fn verify_install_callback<P: Ports>(
     ports: &P,
     query: Option<&str>,
     cookie: Option<&str>,
-) -> Result<String, UseCaseError> {
+) -> Result<oauth::Callback, UseCaseError> {
     let pairs = oauth::query_pairs(query.unwrap_or_default());
+    Ok(oauth::verify_callback(&ports.config().shopify_api_secret, &pairs, cookie, ports.clock().now())?)
+}
+
+/// Completes an install from a verified callback. Nothing is stored before the code is claimed,
+/// once, so a replayed callback is refused. Returns where to send the merchant: into the app.
+pub async fn complete_install<P: InstallPorts>(ports: &P, callback: oauth::Callback) -> Result<String, UseCaseError> {
     let config = ports.config();
     let now = ports.clock().now();
-    let callback = oauth::verify_callback(&config.shopify_api_secret, &pairs, cookie, now)?;
     let used = WebhookId::new(format!("oauth-code-{}", hex::encode(&Sha256::digest(callback.code.as_bytes())[..16])))
         .map_err(|e| UseCaseError::BadRequest(e.to_string()))?;
     if !ports.store().claim_delivery(&callback.shop, &used, now + USED_CODE_TTL).await? {
@@ -74,15 +78,37 @@ pub struct Installed {
     pub scopes: Vec<String>,
 }
 
-/// The embedded app's install: its session token (`Authorization: Bearer …`) is exchanged for an
-/// offline access token.
-pub async fn token_exchange<P: InstallPorts>(
+/// An embedded app's session token, verified at the edge: the shop it speaks for and the token
+/// itself (which Shopify takes in exchange for an offline token).
+#[derive(Clone)]
+pub struct VerifiedSessionToken {
+    pub shop: ShopDomain,
+    token: String,
+}
+
+impl std::fmt::Debug for VerifiedSessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedSessionToken").field("shop", &self.shop).finish_non_exhaustive()
+    }
+}
+
+/// Verifies the `Authorization: Bearer …` session token of a token exchange.
+pub fn verify_session_token<P: Ports>(
     ports: &P,
     authorization: Option<&str>,
-) -> Result<Installed, UseCaseError> {
+) -> Result<VerifiedSessionToken, UseCaseError> {
     let shop = admin::authenticate(ports, authorization, None)?;
-    let session_token = authorization.and_then(|a| a.split_once(' ')).map(|(_, t)| t.trim()).unwrap_or_default();
-    let grant = ports.platform().exchange_session_token(&shop, session_token).await?;
+    let token = authorization.and_then(|a| a.split_once(' ')).map(|(_, t)| t.trim()).unwrap_or_default();
+    Ok(VerifiedSessionToken { shop, token: token.to_owned() })
+}
+
+/// The embedded app's install: its verified session token is exchanged for an offline access token.
+pub async fn token_exchange<P: InstallPorts>(
+    ports: &P,
+    session: VerifiedSessionToken,
+) -> Result<Installed, UseCaseError> {
+    let shop = session.shop;
+    let grant = ports.platform().exchange_session_token(&shop, &session.token).await?;
     let scopes = grant.scopes.clone();
     install(ports, &shop, grant).await?;
     Ok(Installed { shop, scopes })

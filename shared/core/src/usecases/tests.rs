@@ -236,7 +236,7 @@ async fn a_check_for_an_uninstalled_shop_stops_even_if_its_schedule_survived() {
 #[tokio::test]
 async fn an_install_callback_stores_the_sealed_token_once() {
     use crate::platform::oauth::{OAuthError, sign_query, state_cookie};
-    use crate::usecases::install::complete_install;
+    use crate::usecases::install::{complete_install, verify_install_callback};
     let p = ports();
     let shop = ShopDomain::parse("shop-a.myshopify.com").unwrap();
     let mut pairs: Vec<(String, String)> = [
@@ -254,7 +254,8 @@ async fn an_install_callback_stores_the_sealed_token_once() {
     let cookie = state_cookie(SECRET, &shop, "nonce");
     let cookie = cookie.split(';').next().unwrap();
 
-    let location = complete_install(&p, Some(&query), Some(cookie)).await.unwrap();
+    let verified = verify_install_callback(&p, Some(&query), Some(cookie)).unwrap();
+    let location = complete_install(&p, verified.clone()).await.unwrap();
     assert_eq!(location, "https://shop-a.myshopify.com/admin/apps/api-key");
     let sealed = p.store.load_token(&shop).await.unwrap().expect("token stored");
     assert_ne!(sealed.ciphertext, "token-for-code-1", "stored sealed, not in plain text");
@@ -262,7 +263,8 @@ async fn an_install_callback_stores_the_sealed_token_once() {
     let state = p.store.shop_state(&shop).await.unwrap();
     assert_eq!(state.installation.unwrap().contact_email.as_deref(), Some("owner@shop-a.test"));
 
-    let replay = complete_install(&p, Some(&query), Some(cookie)).await.unwrap_err();
+    let replay =
+        complete_install(&p, verify_install_callback(&p, Some(&query), Some(cookie)).unwrap()).await.unwrap_err();
     assert!(matches!(replay, UseCaseError::Install(OAuthError::CodeReused)), "{replay:?}");
 }
 
