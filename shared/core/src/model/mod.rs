@@ -29,7 +29,7 @@ mod tests {
 
     #[test]
     fn money_parses_exactly() {
-        let cases = [("379.69", 37969), ("0.5", 50), ("12", 1200), ("10.500", 1050), ("-3.20", -320)];
+        let cases = [("379.69", 37969), ("0.5", 50), ("12", 1200), ("10.500", 1050), ("0", 0)];
         for (text, minor) in cases {
             assert_eq!(Money::parse("total", text, &usd()).unwrap().minor, minor, "{text}");
         }
@@ -40,9 +40,28 @@ mod tests {
 
     #[test]
     fn money_refuses_garbage() {
-        for text in ["", "abc", "1.2.3", "10.505", "1e3", ".5", " "] {
+        for text in ["", "abc", "1.2.3", "10.505", "1e3", ".5", " ", "-3.20", "-0", "+1", "99999999999999999999"] {
             assert!(Money::parse("total", text, &usd()).is_err(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn money_arithmetic_is_checked() {
+        let huge = Money { minor: i64::MAX / 2, currency: usd() };
+        assert_eq!(huge.times(2).map(|m| m.minor), Some(i64::MAX - 1));
+        assert_eq!(huge.times(3), None, "a line total that overflows is refused, not wrapped");
+        assert_eq!(Money::sum(usd(), [huge.clone(), huge.clone()]).map(|m| m.minor), Some(i64::MAX - 1));
+        assert_eq!(Money::sum(usd(), [huge.clone(), huge.clone(), huge]), None);
+    }
+
+    #[test]
+    fn a_checkout_whose_lines_overflow_without_a_total_is_refused() {
+        let body = serde_json::json!({
+            "token": "chk-big", "currency": "USD", "created_at": "2026-06-01T09:00:00Z",
+            "line_items": [{"title": "Everything", "quantity": 4_000_000_000u32, "price": "99999999999.00"}]
+        });
+        let refused = crate::platform::shopify::parse_event("checkouts/create", body.to_string().as_bytes());
+        assert!(matches!(refused, Err(crate::platform::DeliveryError::MalformedPayload(_))), "{refused:?}");
     }
 
     #[test]

@@ -65,10 +65,8 @@ impl Money {
     pub fn parse(field: &'static str, value: &str, currency: &Currency) -> Result<Self, ModelError> {
         let bad = || ModelError::Amount { field, value: value.to_owned() };
         let exponent = currency.exponent() as usize;
-        let (negative, digits) = match value.trim().strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, value.trim()),
-        };
+        // A price, total or line is never negative: a minus sign is refused, not kept.
+        let digits = value.trim();
         let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
         if whole.is_empty()
             || !whole.bytes().all(|b| b.is_ascii_digit())
@@ -85,7 +83,18 @@ impl Money {
         let minor = digits
             .try_fold(0_i64, |acc, digit| acc.checked_mul(10)?.checked_add(i64::from(digit - b'0')))
             .ok_or_else(bad)?;
-        Ok(Self { minor: if negative { -minor } else { minor }, currency: currency.clone() })
+        Ok(Self { minor, currency: *currency })
+    }
+
+    /// A line's total: `quantity` times this unit price, or `None` when it overflows.
+    pub fn times(&self, quantity: u32) -> Option<Self> {
+        Some(Self { minor: self.minor.checked_mul(i64::from(quantity))?, currency: self.currency })
+    }
+
+    /// The sum of `amounts` in `currency`, or `None` when it overflows.
+    pub fn sum(currency: Currency, amounts: impl IntoIterator<Item = Money>) -> Option<Self> {
+        let minor = amounts.into_iter().try_fold(0_i64, |total, amount| total.checked_add(amount.minor))?;
+        Some(Self { minor, currency })
     }
 
     /// Formats the amount for people, e.g. `USD 379.69`.

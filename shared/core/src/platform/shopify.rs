@@ -101,8 +101,31 @@ pub fn verify_and_parse<'a>(
         .map_err(|e| DeliveryError::InvalidHeader { name: headers::SHOP_DOMAIN, reason: e.to_string() })?;
     let webhook_id = WebhookId::new(required(headers::WEBHOOK_ID)?.trim())
         .map_err(|e| DeliveryError::InvalidHeader { name: headers::WEBHOOK_ID, reason: e.to_string() })?;
+    if COMPLIANCE_TOPICS.contains(&topic.as_str()) {
+        ensure_body_names_the_shop(&shop, body)?;
+    }
     let event = parse_event(&topic, body)?;
     Ok(VerifiedDelivery { shop, webhook_id, topic, event })
+}
+
+/// The mandatory compliance topics, whose body names the shop again.
+const COMPLIANCE_TOPICS: [&str; 3] = ["customers/data_request", "customers/redact", "shop/redact"];
+
+/// A compliance webhook acts on the shop in its header only when its body's `shop_domain` names
+/// the same shop: a mismatch is refused, and nothing of either shop is touched.
+fn ensure_body_names_the_shop(shop: &ShopDomain, body: &[u8]) -> Result<(), DeliveryError> {
+    #[derive(Deserialize)]
+    struct NamedShop {
+        shop_domain: Option<String>,
+    }
+    let named: NamedShop = serde_json::from_slice(body).map_err(|e| DeliveryError::MalformedPayload(e.to_string()))?;
+    match named.shop_domain.as_deref().map(ShopDomain::parse) {
+        Some(Ok(named)) if &named == shop => Ok(()),
+        _ => Err(DeliveryError::InvalidHeader {
+            name: headers::SHOP_DOMAIN,
+            reason: "does not match the body's shop_domain".into(),
+        }),
+    }
 }
 
 /// Parses the body of a topic into an event. Unknown topics are [`PlatformEvent::Ignored`], but
@@ -403,10 +426,12 @@ impl RawCheckout<'_> {
         let line_items = self.line_items.into_iter().map(|l| l.normalise(&currency)).collect::<Result<Vec<_>, _>>()?;
         let total = match &self.total_price {
             Some(total) => Money::parse("total_price", total, &currency)?,
-            None => Money {
-                minor: line_items.iter().map(|l| l.unit_price.minor * i64::from(l.quantity)).sum(),
-                currency: currency.clone(),
-            },
+            None => line_items
+                .iter()
+                .map(|l| l.unit_price.times(l.quantity))
+                .collect::<Option<Vec<_>>>()
+                .and_then(|lines| Money::sum(currency, lines))
+                .ok_or(NormaliseError::Missing("a total that fits: the line totals overflow"))?,
         };
         let subtotal = match &self.subtotal_price {
             Some(subtotal) => Money::parse("subtotal_price", subtotal, &currency)?,

@@ -140,9 +140,10 @@ pub(crate) async fn recover_cart<P: CheckoutPorts>(
     capture: &Capture,
 ) -> Result<(), UseCaseError> {
     let Some(first) = cart.line_items.first() else { return Ok(()) };
-    let currency = first.unit_price.currency.clone();
-    let total =
-        Money { minor: cart.line_items.iter().map(|l| l.unit_price.minor * i64::from(l.quantity)).sum(), currency };
+    let lines = cart.line_items.iter().map(|l| l.unit_price.times(l.quantity)).collect::<Option<Vec<_>>>();
+    let total = lines
+        .and_then(|lines| Money::sum(first.unit_price.currency, lines))
+        .ok_or_else(|| UseCaseError::BadRequest("cart: the line totals overflow".into()))?;
     let snapshot = CheckoutSnapshot {
         token: CheckoutToken::new(format!("cart-{}", cart.token))
             .map_err(|e| UseCaseError::BadRequest(e.to_string()))?,

@@ -304,9 +304,11 @@ pub enum SmsReply {
 
 /// Classifies an SMS reply: the carriers' opt-out and help keywords, in any case, with spaces.
 pub fn classify_sms_reply(text: &str) -> SmsReply {
-    let word = text.trim().to_uppercase();
+    // As carriers read keywords: case, spacing and punctuation do not matter ("Stop all",
+    // "stop.", "STOP ALL", "opt-out"); anything more is a message, not a keyword.
+    let word: String = text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect();
     match word.as_str() {
-        "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" | "REVOKE" | "OPT OUT" | "OPTOUT" | "ARRET" => {
+        "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" | "REVOKE" | "OPTOUT" | "ARRET" | "ARRÊT" => {
             SmsReply::Stop
         }
         "HELP" => SmsReply::Help,
@@ -333,6 +335,12 @@ mod tests {
             "opt out",
             "OPTOUT",
             "arret",
+            "Stop all",
+            "STOP ALL",
+            "stop.",
+            "Stop!",
+            "opt-out",
+            "Arrêt",
         ] {
             assert_eq!(classify_sms_reply(stop), SmsReply::Stop, "{stop:?}");
         }

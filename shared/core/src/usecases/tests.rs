@@ -357,3 +357,19 @@ async fn a_settings_save_from_a_stale_version_is_a_conflict_and_changes_nothing(
     assert_eq!((stored.version, stored.settings.policies.holdout_percent), (1, 10), "the first save stands");
     assert_eq!(admin::put_settings(&p, &shop(), update(1, 30)).await.unwrap().version, 2);
 }
+
+#[tokio::test]
+async fn a_compliance_webhook_whose_body_names_another_shop_is_refused_and_deletes_nothing() {
+    let p = ports();
+    deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+    let other = serde_json::json!({"shop_id": 2, "shop_domain": "shop-b.myshopify.com"}).to_string();
+    let refused = deliver(&p, "shop/redact", "w2", &other).await.unwrap_err();
+    assert!(
+        matches!(refused, UseCaseError::Delivery(crate::platform::DeliveryError::InvalidHeader { .. })),
+        "{refused:?}"
+    );
+    assert!(p.store.load_checkout(&shop(), &CheckoutToken::new("chk-1").unwrap()).await.unwrap().is_some());
+    let own = serde_json::json!({"shop_id": 1, "shop_domain": "shop-a.myshopify.com"}).to_string();
+    assert_eq!(deliver(&p, "shop/redact", "w3", &own).await.unwrap(), IngestOutcome::Accepted);
+    assert!(p.store.load_checkout(&shop(), &CheckoutToken::new("chk-1").unwrap()).await.unwrap().is_none());
+}
