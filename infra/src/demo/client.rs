@@ -25,14 +25,23 @@ pub(super) struct DemoClient {
 }
 
 impl DemoClient {
-    /// Delivers a signed webhook and returns the outcome's status.
+    /// Delivers a signed webhook as Shopify does, retrying while the answer says to (409 while
+    /// another attempt processes the same delivery, 5xx), and returns the outcome's status.
     pub(super) async fn deliver(&self, topic: &str, id: &str, body: &serde_json::Value) -> anyhow::Result<String> {
-        let response = fixtures::deliver(&self.http, &self.gateway, &self.secret, &self.shop, topic, id, body).await?;
-        if !response.status().is_success() {
-            bail!("{topic} {id}: HTTP {}", response.status());
+        for attempt in 1..=5 {
+            let response =
+                fixtures::deliver(&self.http, &self.gateway, &self.secret, &self.shop, topic, id, body).await?;
+            let status = response.status();
+            if status.is_success() {
+                let outcome: serde_json::Value = response.json().await?;
+                return Ok(outcome["status"].as_str().unwrap_or_default().to_owned());
+            }
+            if status != reqwest::StatusCode::CONFLICT && !status.is_server_error() || attempt == 5 {
+                bail!("{topic} {id}: HTTP {status}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
         }
-        let outcome: serde_json::Value = response.json().await?;
-        Ok(outcome["status"].as_str().unwrap_or_default().to_owned())
+        unreachable!("the last attempt returns or fails")
     }
 
     async fn first_email(&self, to: &str) -> anyhow::Result<outbox::SentEmail> {

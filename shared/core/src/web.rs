@@ -216,6 +216,9 @@ pub fn error_reply(error: &UseCaseError, audience: Audience) -> Reply {
         UseCaseError::StaleVersion => {
             (409, "stale_version", "The settings changed since you loaded them; reload and try again.".to_owned())
         }
+        UseCaseError::DeliveryInProgress => {
+            (409, "in_progress", "This delivery is being processed; retry later.".to_owned())
+        }
     };
     if status >= 500 {
         tracing::error!(%error, status, "request failed");

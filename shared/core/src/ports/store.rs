@@ -34,8 +34,38 @@ pub enum ClaimOutcome {
     CheckoutClosed,
 }
 
-/// Dedupe of deliveries that may arrive more than once: webhooks, inbound SMS, OAuth codes.
+/// Where a webhook delivery stands when an attempt begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryClaim {
+    /// This attempt processes it: the delivery is new, or an earlier attempt's lease ran out
+    /// (it crashed or timed out before finishing).
+    Started,
+    /// Another attempt holds a live lease: answer so that the platform retries later.
+    InProgress,
+    /// Processed already: a true duplicate.
+    Done,
+}
+
+/// Dedupe of deliveries that may arrive more than once: webhooks (as leases), inbound SMS and
+/// OAuth codes (claimed once).
 pub trait Deliveries: Send + Sync {
+    /// Begins processing a webhook delivery: a lease until `lease_until`, the record kept until
+    /// `keep_until`.
+    fn begin_delivery(
+        &self,
+        shop: &ShopDomain,
+        id: &WebhookId,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        keep_until: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<DeliveryClaim>> + Send;
+    /// Marks a delivery processed: later attempts are duplicates.
+    fn finish_delivery(
+        &self,
+        shop: &ShopDomain,
+        id: &WebhookId,
+        keep_until: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<()>> + Send;
     /// Records a delivery id until `expires_at`; `false` when it was seen before.
     fn claim_delivery(
         &self,
@@ -43,7 +73,7 @@ pub trait Deliveries: Send + Sync {
         id: &WebhookId,
         expires_at: DateTime<Utc>,
     ) -> impl Future<Output = PortResult<bool>> + Send;
-    /// Forgets a delivery id so that the platform's retry is processed (after a failure).
+    /// Forgets a delivery id so that the platform's retry is processed at once (after a failure).
     fn release_delivery(&self, shop: &ShopDomain, id: &WebhookId) -> impl Future<Output = PortResult<()>> + Send;
 }
 

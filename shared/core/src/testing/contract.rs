@@ -33,6 +33,7 @@ impl ExpiryProbe for super::MemoryStore {
 pub async fn run_all<S: Store, P: ExpiryProbe>(store: &S, probe: &P, prefix: &str) {
     let shop = |name: &str| ShopDomain::parse(&format!("{prefix}-{name}.myshopify.com")).unwrap();
     deliveries_are_claimed_once_per_shop(store, probe, &shop("deliveries"), &shop("deliveries-other")).await;
+    webhook_deliveries_are_leased(store, probe, &shop("leases")).await;
     checkouts_are_versioned_and_scoped(store, probe, &shop("checkouts"), &shop("checkouts-other")).await;
     checkouts_are_found_by_cart_contact_and_armed(store, &shop("lookups")).await;
     newer_carts_win_and_captures_are_kept(store, probe, &shop("carts"), &shop("carts-other")).await;
@@ -100,6 +101,30 @@ async fn deliveries_are_claimed_once_per_shop<S: Store, P: ExpiryProbe>(
     assert_eq!(probe.expires_at(shop, ItemRef::Delivery(id.clone())).await, Some(at(10)), "delivery expiry as given");
     store.release_delivery(shop, &id).await.unwrap();
     assert!(store.claim_delivery(shop, &id, at(10)).await.unwrap(), "a released delivery is claimed again");
+}
+
+async fn webhook_deliveries_are_leased<S: Store, P: ExpiryProbe>(store: &S, probe: &P, shop: &ShopDomain) {
+    use crate::ports::DeliveryClaim::{Done, InProgress, Started};
+    let id = WebhookId::new("leased-1").unwrap();
+    let (lease, keep) = (at(1), at(10_000));
+    assert_eq!(store.begin_delivery(shop, &id, at(0), lease, keep).await.unwrap(), Started, "a new delivery");
+    assert_eq!(store.begin_delivery(shop, &id, at(0), lease, keep).await.unwrap(), InProgress, "while leased");
+    assert_eq!(probe.expires_at(shop, ItemRef::Delivery(id.clone())).await, Some(keep), "kept as asked");
+    let later = at(2);
+    assert_eq!(
+        store.begin_delivery(shop, &id, later, later + Duration::minutes(1), keep).await.unwrap(),
+        Started,
+        "an attempt that never finished is taken over once its lease ran out"
+    );
+    store.finish_delivery(shop, &id, at(20_000)).await.unwrap();
+    assert_eq!(store.begin_delivery(shop, &id, at(500), at(501), keep).await.unwrap(), Done, "finished: a duplicate");
+    assert_eq!(probe.expires_at(shop, ItemRef::Delivery(id.clone())).await, Some(at(20_000)));
+    let erased = WebhookId::new("erased-meanwhile").unwrap();
+    store.finish_delivery(shop, &erased, keep).await.unwrap();
+    assert_eq!(probe.expires_at(shop, ItemRef::Delivery(erased)).await, None, "finishing never recreates a lease");
+    let claimed = WebhookId::new("claimed-once").unwrap();
+    assert!(store.claim_delivery(shop, &claimed, keep).await.unwrap());
+    assert_eq!(store.begin_delivery(shop, &claimed, at(0), lease, keep).await.unwrap(), Done, "claimed once: done");
 }
 
 async fn checkouts_are_versioned_and_scoped<S: Store, P: ExpiryProbe>(

@@ -11,8 +11,8 @@ use crate::model::{
     DiscountRecord, InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThreadKey, WebhookId,
 };
 use crate::ports::{
-    Carts, Checkouts, ClaimOutcome, Contacts, Conversations, DataOwner, Deliveries, DiscountLedger, Erasure,
-    MessageLog, PortError, PortResult, SettingsStore, Shops, ShortLinks, Stats, Tokens, VersionedSettings,
+    Carts, Checkouts, ClaimOutcome, Contacts, Conversations, DataOwner, Deliveries, DeliveryClaim, DiscountLedger,
+    Erasure, MessageLog, PortError, PortResult, SettingsStore, Shops, ShortLinks, Stats, Tokens, VersionedSettings,
 };
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -23,6 +23,11 @@ use std::sync::Mutex;
 #[derive(Debug, Clone)]
 enum Value {
     Delivery,
+    /// A webhook delivery being processed until `lease_until`, or done.
+    Lease {
+        done: bool,
+        lease_until: DateTime<Utc>,
+    },
     Checkout(Box<CheckoutRecord>),
     Message(MessageRecord),
     Discount(DiscountRecord),
@@ -236,6 +241,40 @@ impl Deliveries for MemoryStore {
         }
         items.insert(key, Self::item(shop, SHOP_OWNER.into(), Some(expires_at), Value::Delivery));
         Ok(true)
+    }
+
+    async fn begin_delivery(
+        &self,
+        shop: &ShopDomain,
+        id: &WebhookId,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        keep_until: DateTime<Utc>,
+    ) -> PortResult<DeliveryClaim> {
+        let mut items = self.items.lock().unwrap();
+        let key = ItemRef::Delivery(id.clone()).key(shop);
+        match items.get(&key).map(|item| &item.value) {
+            Some(Value::Lease { done: false, lease_until }) if *lease_until >= now => {
+                return Ok(DeliveryClaim::InProgress);
+            }
+            Some(Value::Lease { done: false, .. }) | None => {}
+            Some(_) => return Ok(DeliveryClaim::Done),
+        }
+        let lease = Value::Lease { done: false, lease_until };
+        items.insert(key, Self::item(shop, SHOP_OWNER.into(), Some(keep_until), lease));
+        Ok(DeliveryClaim::Started)
+    }
+
+    async fn finish_delivery(&self, shop: &ShopDomain, id: &WebhookId, keep_until: DateTime<Utc>) -> PortResult<()> {
+        let mut items = self.items.lock().unwrap();
+        let key = ItemRef::Delivery(id.clone()).key(shop);
+        if let Some(item) = items.get_mut(&key) {
+            if let Value::Lease { done, .. } = &mut item.value {
+                *done = true;
+            }
+            item.expires_at = Some(keep_until);
+        }
+        Ok(())
     }
 
     async fn release_delivery(&self, shop: &ShopDomain, id: &WebhookId) -> PortResult<()> {

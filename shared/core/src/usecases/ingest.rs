@@ -3,10 +3,10 @@
 use super::checkouts::{
     CheckoutPorts, apply_capture, cart_recovery_token, delete_checkout, upsert_cart, upsert_checkout,
 };
-use super::{Config, DELIVERY_DEDUPE_TTL, IngestOutcome, Ports, UseCaseError, privacy, record_order};
+use super::{Config, DELIVERY_DEDUPE_TTL, DELIVERY_LEASE, IngestOutcome, Ports, UseCaseError, privacy, record_order};
 use crate::model::{ContactKey, ShopDomain};
 use crate::platform::{DeliveryError, PlatformEvent, SmsConsentChange, VerifiedDelivery, shopify};
-use crate::ports::{Clock, Contacts, Deliveries, EmailSender, EventBus, Store};
+use crate::ports::{Clock, Contacts, Deliveries, DeliveryClaim, EmailSender, EventBus, Store};
 
 /// What handling a webhook needs: every storage role but tokens' sealing, the scheduler, email
 /// (data requests), events and the clock. No SMS, push, vault or platform API.
@@ -38,15 +38,25 @@ pub async fn ingest_webhook<P: IngestPorts>(
     }
     let store = ports.store();
     let now = ports.clock().now();
-    if !store.claim_delivery(&delivery.shop, &delivery.webhook_id, now + DELIVERY_DEDUPE_TTL).await? {
-        tracing::info!(shop = %delivery.shop, topic = delivery.topic, "duplicate webhook delivery");
-        return Ok(IngestOutcome::Duplicate);
+    let (shop, id) = (&delivery.shop, &delivery.webhook_id);
+    // A lease, not a mark: an attempt that crashes or times out holds the delivery only until
+    // the lease runs out, so the platform's retry is then processed.
+    match store.begin_delivery(shop, id, now, now + DELIVERY_LEASE, now + DELIVERY_DEDUPE_TTL).await? {
+        DeliveryClaim::Started => {}
+        DeliveryClaim::Done => {
+            tracing::info!(%shop, topic = delivery.topic, "duplicate webhook delivery");
+            return Ok(IngestOutcome::Duplicate);
+        }
+        DeliveryClaim::InProgress => return Err(UseCaseError::DeliveryInProgress),
     }
-    let result = apply(ports, &delivery.shop, delivery.event).await;
-    if result.is_err() {
-        // Let the platform's retry be processed instead of being dropped as a duplicate.
-        if let Err(error) = store.release_delivery(&delivery.shop, &delivery.webhook_id).await {
-            tracing::warn!(%error, "could not release delivery id after a failure");
+    let result = apply(ports, shop, delivery.event).await;
+    match &result {
+        Ok(_) => store.finish_delivery(shop, id, now + DELIVERY_DEDUPE_TTL).await?,
+        // Let the platform's retry be processed at once instead of waiting for the lease.
+        Err(_) => {
+            if let Err(error) = store.release_delivery(shop, id).await {
+                tracing::warn!(%error, "could not release delivery id after a failure");
+            }
         }
     }
     let outcome = result?;

@@ -41,6 +41,9 @@ use sha2::{Digest, Sha256};
 pub const PERSONAL_DATA_TTL: Duration = Duration::days(90);
 /// How long a webhook delivery id is remembered for dedupe.
 pub const DELIVERY_DEDUPE_TTL: Duration = Duration::days(7);
+/// How long one attempt holds a webhook delivery: longer than the function's timeout, so a live
+/// attempt is never overtaken, and short enough that Shopify's retry after a crash is processed.
+pub const DELIVERY_LEASE: Duration = Duration::seconds(60);
 
 /// Deployment settings the use cases need (secrets come from the environment / SSM).
 #[derive(Debug, Clone)]
@@ -172,6 +175,8 @@ pub enum UseCaseError {
     InvalidSettings(Vec<crate::rules::SettingsError>),
     #[error("the settings changed since they were read")]
     StaleVersion,
+    #[error("another attempt is processing this delivery")]
+    DeliveryInProgress,
     #[error(transparent)]
     Registration(#[from] crate::push::RegistrationError),
     #[error(transparent)]

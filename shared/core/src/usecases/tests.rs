@@ -373,3 +373,19 @@ async fn a_compliance_webhook_whose_body_names_another_shop_is_refused_and_delet
     assert_eq!(deliver(&p, "shop/redact", "w3", &own).await.unwrap(), IngestOutcome::Accepted);
     assert!(p.store.load_checkout(&shop(), &CheckoutToken::new("chk-1").unwrap()).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_webhook_whose_attempt_crashed_is_processed_once_its_lease_runs_out() {
+    let p = ports();
+    let id = WebhookId::new("w-crash").unwrap();
+    // An attempt began and died (a timeout, a crash) without finishing or releasing.
+    let now = p.clock.now();
+    p.store.begin_delivery(&shop(), &id, now, now + DELIVERY_LEASE, now + DELIVERY_DEDUPE_TTL).await.unwrap();
+    let retry = deliver(&p, "checkouts/create", "w-crash", &checkout_body(0)).await.unwrap_err();
+    assert!(matches!(retry, UseCaseError::DeliveryInProgress), "a live lease: retry later ({retry:?})");
+    assert!(p.store.load_checkout(&shop(), &CheckoutToken::new("chk-1").unwrap()).await.unwrap().is_none());
+    p.clock.advance(DELIVERY_LEASE + chrono::Duration::seconds(1));
+    assert_eq!(deliver(&p, "checkouts/create", "w-crash", &checkout_body(0)).await.unwrap(), IngestOutcome::Accepted);
+    assert!(p.store.load_checkout(&shop(), &CheckoutToken::new("chk-1").unwrap()).await.unwrap().is_some());
+    assert_eq!(deliver(&p, "checkouts/create", "w-crash", &checkout_body(0)).await.unwrap(), IngestOutcome::Duplicate);
+}
