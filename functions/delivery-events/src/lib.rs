@@ -47,7 +47,8 @@ pub async fn handle<P: DeliveryEventPorts>(
         outcomes.push(if topic.ends_with(SMS_INBOUND_TOPIC_SUFFIX) {
             RecordOutcome::Sms(record_sms_reply(ports, InboundSms::from_json(message)?).await?)
         } else {
-            RecordOutcome::Email(record_ses_event(ports, SesEvent::from_json(message)?).await?)
+            let notification_id = sns["MessageId"].as_str().unwrap_or_default();
+            RecordOutcome::Email(record_ses_event(ports, SesEvent::from_json(notification_id, message)?).await?)
         });
     }
     Ok(outcomes)

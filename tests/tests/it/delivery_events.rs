@@ -11,8 +11,14 @@ use reclaim_local::fixtures;
 use reclaim_tests::{TestStack, epoch, outcome_of};
 use serde_json::{Value, json};
 
+/// An SNS event carrying `messages`, each notification with its own `MessageId` (as SNS gives).
 fn sns(messages: &[Value]) -> Value {
-    json!({ "Records": messages.iter().map(|m| json!({ "EventSource": "aws:sns", "Sns": { "Message": m.to_string() } })).collect::<Vec<_>>() })
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let record = |m: &Value| {
+        let id = format!("sns-{}-{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+        json!({ "EventSource": "aws:sns", "Sns": { "MessageId": id, "Message": m.to_string() } })
+    };
+    json!({ "Records": messages.iter().map(record).collect::<Vec<_>>() })
 }
 
 fn ses(kind: &str, to: &str, extra: Value) -> Value {
@@ -248,4 +254,20 @@ async fn sender_health_pauses_email_at_the_thresholds_until_the_merchant_resumes
     let stats = stats_json(&stack).await;
     assert_eq!(stats["sender_health"]["pause"]["reason"], "bounce_rate", "{stats}");
     assert_eq!(stats["sender_health"]["pause"]["bounces"], 10);
+}
+
+#[tokio::test]
+async fn an_ses_event_delivered_twice_is_counted_once() {
+    let stack = TestStack::start("ses-redelivery").await;
+    let complaint = ses(
+        "Complaint",
+        "twice@shopper.test",
+        json!({"complaint": {"complainedRecipients": [{"emailAddress": "twice@shopper.test"}]}}),
+    );
+    let event = sns(&[complaint]);
+    let first = reclaim_delivery_events::handle(stack.services.as_ref(), &event).await.unwrap();
+    let again = reclaim_delivery_events::handle(stack.services.as_ref(), &event).await.unwrap();
+    assert_eq!(first, vec![Email(DeliveryOutcome::Suppressed { addresses: 1 })]);
+    assert_eq!(again, vec![Email(DeliveryOutcome::Duplicate)], "SNS redelivered the same notification");
+    assert_eq!(stack.stats(1).await.get("email.complaints"), Some(&1), "counted once");
 }

@@ -36,6 +36,9 @@ impl<P> SmsReplyPorts for P where
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SesEvent {
+    /// The SNS notification's `MessageId`: the same on every redelivery of this event.
+    #[serde(skip)]
+    notification_id: String,
     event_type: String,
     mail: SesMail,
     #[serde(default)]
@@ -83,6 +86,8 @@ pub enum DeliveryOutcome {
     Counted,
     /// Not one of Reclaim's messages (no shop tag) or a type Reclaim does not track.
     Ignored,
+    /// The same notification again (SNS redelivers): nothing counted twice.
+    Duplicate,
 }
 
 /// The shop an email was sent for: the `shop` tag that `recovery-check` sets (dots as `_`).
@@ -92,16 +97,23 @@ fn shop_of(mail: &SesMail) -> Option<ShopDomain> {
 }
 
 impl SesEvent {
-    /// Parses the JSON of an SNS notification's `Message`. Malformed input is an error, so the
-    /// notification is retried and then dead-lettered, never silently dropped.
-    pub fn from_json(message: &str) -> Result<Self, UseCaseError> {
-        serde_json::from_str(message).map_err(|e| UseCaseError::BadRequest(format!("SES event: {e}")))
+    /// Parses the JSON of an SNS notification's `Message`, with the notification's `MessageId`.
+    /// Malformed input is an error, so the notification is retried and then dead-lettered, never
+    /// silently dropped.
+    pub fn from_json(notification_id: &str, message: &str) -> Result<Self, UseCaseError> {
+        if notification_id.trim().is_empty() {
+            return Err(UseCaseError::BadRequest("SES event: the SNS notification has no MessageId".into()));
+        }
+        let event: Self =
+            serde_json::from_str(message).map_err(|e| UseCaseError::BadRequest(format!("SES event: {e}")))?;
+        Ok(Self { notification_id: notification_id.to_owned(), ..event })
     }
 }
 
 /// Records one SES event: permanent bounces and complaints suppress the address, everything is
-/// counted, and the counts may pause the shop's email.
-pub async fn record_ses_event<P: Ports<Store: Contacts + Shops + Stats>>(
+/// counted, and the counts may pause the shop's email. An event SNS delivers again is recognised
+/// by its notification id before anything is counted: redeliveries alone never pause a shop.
+pub async fn record_ses_event<P: Ports<Store: Contacts + Shops + Stats + Deliveries>>(
     ports: &P,
     event: SesEvent,
 ) -> Result<DeliveryOutcome, UseCaseError> {
@@ -128,7 +140,14 @@ pub async fn record_ses_event<P: Ports<Store: Contacts + Shops + Stats>>(
         }
         _ => return Ok(DeliveryOutcome::Ignored),
     };
+    // Only a well-formed event of a kind Reclaim counts is remembered, and before anything is
+    // counted.
+    let seen = WebhookId::new(format!("ses-{}", event.notification_id))
+        .map_err(|e| UseCaseError::BadRequest(format!("SES event: {e}")))?;
     let now = ports.clock().now();
+    if !ports.store().claim_delivery(&shop, &seen, now + DELIVERY_DEDUPE_TTL).await? {
+        return Ok(DeliveryOutcome::Duplicate);
+    }
     for address in &suppress {
         let key = ContactKey::for_email(&shop, address);
         let suppression = Suppression { reason, at: now };
