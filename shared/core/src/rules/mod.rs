@@ -236,8 +236,17 @@ pub fn after_quiet_hours(at: DateTime<Utc>, quiet: &QuietHours, zone: Tz) -> Dat
     let date = if local.time() < end { local.date_naive() } else { local.date_naive() + Duration::days(1) };
     let naive = date.and_time(end);
     // In a daylight-saving gap the end does not exist locally: take the first instant after it.
-    let resolved = (0..4).find_map(|hour| zone.from_local_datetime(&(naive + Duration::hours(hour))).earliest());
-    resolved.map(|t| t.with_timezone(&Utc)).unwrap_or(at + Duration::hours(1))
+    // In the autumn fold it exists twice: take the first one after `at` (the earlier one can lie
+    // before it, when `at` is already in the repeated hour).
+    (0..4)
+        .flat_map(|hour| {
+            let local = zone.from_local_datetime(&(naive + Duration::hours(hour)));
+            [local.earliest(), local.latest()]
+        })
+        .flatten()
+        .map(|t| t.with_timezone(&Utc))
+        .find(|t| *t > at)
+        .unwrap_or(at + Duration::hours(1))
 }
 
 /// The first instant at or after `at` at which the cap allows another message.

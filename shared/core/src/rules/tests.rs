@@ -829,6 +829,16 @@ fn due_case() -> impl Strategy<Value = DueCase> {
     })
 }
 
+/// Found by the oracle property: in New York's autumn fold, quiet hours ending at 01:30 must end
+/// at the *second* 01:30 (EST) for a check at 01:20 EST; the first (EDT) lies in the past.
+#[test]
+fn quiet_hours_ending_inside_the_autumn_fold_end_after_the_check() {
+    let quiet = QuietHours::known("04:00", "01:30");
+    let at = Utc.with_ymd_and_hms(2026, 11, 1, 6, 20, 28).unwrap(); // 01:20:28 EST, the second time
+    let end = after_quiet_hours(at, &quiet, chrono_tz::America::New_York);
+    assert_eq!(end, Utc.with_ymd_and_hms(2026, 11, 1, 6, 30, 0).unwrap(), "01:30 EST");
+}
+
 /// Quiet hours as minutes of the local day, by a rule written apart from `QuietHours::contains`.
 fn oracle_is_quiet(start_minute: u32, end_minute: u32, local_minute: u32) -> bool {
     if start_minute < end_minute {
