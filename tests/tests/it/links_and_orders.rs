@@ -255,6 +255,24 @@ async fn when_an_order_points_at_several_checkouts_the_checkout_token_wins_then_
 }
 
 #[tokio::test]
+async fn an_order_that_arrives_before_its_checkout_means_no_reminder_ever() {
+    use reclaim_core::model::CheckoutStatus;
+    use reclaim_core::ports::Checkouts;
+    let stack = TestStack::start("order-first").await;
+    let spec = stack.checkout("chk-first", Some("first@shopper.test"));
+    stack.deliver("orders/create", "wh-order", &fixtures::order(&spec, 31, epoch())).await;
+    stack.deliver("checkouts/create", "wh-chk", &fixtures::checkout(&spec)).await;
+    let (store, shop) = (&stack.services.store, stack.shop_domain());
+    let record = store.load_checkout(&shop, &CheckoutToken::new("chk-first").unwrap()).await.unwrap().unwrap();
+    assert_eq!(record.status, CheckoutStatus::Converted, "stored converted");
+    assert!(stack.schedules().await.is_empty(), "nothing armed");
+    for _ in 0..4 {
+        assert!(stack.advance_and_pump(Duration::hours(24)).await.is_empty());
+    }
+    assert!(stack.emails_to("first@shopper.test").await.is_empty());
+}
+
+#[tokio::test]
 async fn an_order_outside_the_attribution_window_is_converted_but_not_recovered() {
     let stack = TestStack::start("attribution").await;
     let spec = stack.checkout("chk-late", Some("late@shopper.test"));

@@ -68,6 +68,19 @@ pub fn reply(shop: &ShopDomain, checkout: &CheckoutToken, at: DateTime<Utc>, id:
     Key::new(checkout_partition(shop, checkout), format!("{REPLY_PREFIX}{}#{id}", at.to_rfc3339()))
 }
 
+/// An order that arrived before this checkout.
+pub fn checkout_tombstone(shop: &ShopDomain, checkout: &CheckoutToken) -> Key {
+    Key::new(checkout_partition(shop, checkout), TOMBSTONE)
+}
+
+/// An order that arrived before any checkout of this cart.
+pub fn cart_tombstone(shop: &ShopDomain, cart: &CartToken) -> Key {
+    Key::new(cart_partition(shop, cart), TOMBSTONE)
+}
+
+/// The sort key of a tombstone.
+const TOMBSTONE: &str = "TOMBSTONE";
+
 /// A cart's latest snapshot.
 pub fn cart(shop: &ShopDomain, cart: &CartToken) -> Key {
     Key::new(cart_partition(shop, cart), STATE)
@@ -172,6 +185,8 @@ mod tests {
             reply(&s.shop, &s.checkout, s.at, "r1"),
             cart(&s.shop, &s.cart),
             capture(&s.shop, &s.cart),
+            checkout_tombstone(&s.shop, &s.checkout),
+            cart_tombstone(&s.shop, &s.cart),
             contact(&s.shop, &s.contact),
             delivery(&s.shop, &s.webhook),
             settings(&s.shop),

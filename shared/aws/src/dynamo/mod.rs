@@ -33,6 +33,7 @@ pub mod keys;
 mod messages;
 mod shops;
 mod stats;
+mod tombstones;
 
 use crate::error::unavailable;
 use aws_sdk_dynamodb::Client;

@@ -14,8 +14,8 @@
 
 use super::PortResult;
 use crate::model::{
-    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, DiscountRecord,
-    InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThreadKey, WebhookId,
+    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, Conversion,
+    DiscountRecord, InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThreadKey, WebhookId,
 };
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -107,6 +107,32 @@ pub trait Checkouts: Send + Sync {
     ) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
     /// Every checkout of a shop that still has a check armed.
     fn armed_checkouts(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<Vec<CheckoutRecord>>> + Send;
+}
+
+/// What an order that arrived before its checkout (or cart) is remembered under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tombstone {
+    Checkout(CheckoutToken),
+    Cart(CartToken),
+}
+
+/// Orders that arrived first: the checkout that comes after such an order is stored as converted
+/// and never reminded.
+pub trait Tombstones: Send + Sync {
+    /// Remembers an order for a checkout or cart that is not known yet, until `expires_at`.
+    fn leave_tombstone(
+        &self,
+        shop: &ShopDomain,
+        target: &Tombstone,
+        conversion: &Conversion,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// The order remembered for a checkout or cart, if any.
+    fn tombstone(
+        &self,
+        shop: &ShopDomain,
+        target: &Tombstone,
+    ) -> impl Future<Output = PortResult<Option<Conversion>>> + Send;
 }
 
 /// Carts and the contacts the storefront captured for them.
@@ -336,6 +362,7 @@ pub trait Erasure: Send + Sync {
 pub trait Store:
     Deliveries
     + Checkouts
+    + Tombstones
     + Carts
     + MessageLog
     + DiscountLedger
@@ -353,6 +380,7 @@ pub trait Store:
 impl<T> Store for T where
     T: Deliveries
         + Checkouts
+        + Tombstones
         + Carts
         + MessageLog
         + DiscountLedger

@@ -37,6 +37,7 @@ pub async fn run_all<S: Store, P: ExpiryProbe>(store: &S, probe: &P, prefix: &st
     checkouts_are_versioned_and_scoped(store, probe, &shop("checkouts"), &shop("checkouts-other")).await;
     checkouts_are_found_by_cart_contact_and_armed(store, &shop("lookups")).await;
     newer_carts_win_and_captures_are_kept(store, probe, &shop("carts"), &shop("carts-other")).await;
+    orders_that_came_first_are_remembered(store, &shop("tombstones"), &shop("tombstones-other")).await;
     a_step_is_claimed_once_and_only_while_open(store, probe, &shop("messages")).await;
     concurrent_claims_have_one_winner(store, &shop("claims")).await;
     discounts_are_claimed_once(store, probe, &shop("discounts")).await;
@@ -200,6 +201,26 @@ async fn newer_carts_win_and_captures_are_kept<S: Store, P: ExpiryProbe>(
     assert_eq!(kept.consent.text, "Email me", "the consent evidence is kept");
     assert_eq!(probe.expires_at(shop, ItemRef::Capture(token.clone())).await, Some(at(2001)));
     assert_eq!(store.load_capture(other, &token).await.unwrap(), None, "captures are per shop");
+}
+
+async fn orders_that_came_first_are_remembered<S: Store>(store: &S, shop: &ShopDomain, other: &ShopDomain) {
+    use crate::ports::Tombstone;
+    let conversion = crate::model::Conversion {
+        order_id: crate::model::OrderId::new("order-1").unwrap(),
+        at: at(0),
+        total: sample_snapshot(at(0)).total,
+        recovered: false,
+    };
+    let by_checkout = Tombstone::Checkout(token("early"));
+    let by_cart = Tombstone::Cart(cart("early-cart"));
+    assert_eq!(store.tombstone(shop, &by_checkout).await.unwrap(), None);
+    store.leave_tombstone(shop, &by_checkout, &conversion, at(100)).await.unwrap();
+    store.leave_tombstone(shop, &by_cart, &conversion, at(100)).await.unwrap();
+    assert_eq!(store.tombstone(shop, &by_checkout).await.unwrap(), Some(conversion.clone()));
+    assert_eq!(store.tombstone(shop, &by_cart).await.unwrap(), Some(conversion));
+    assert_eq!(store.tombstone(other, &by_checkout).await.unwrap(), None, "per shop");
+    store.forget(shop, &DataOwner::Checkout(token("early"))).await.unwrap();
+    assert_eq!(store.tombstone(shop, &by_checkout).await.unwrap(), None, "erased with its checkout");
 }
 
 async fn a_step_is_claimed_once_and_only_while_open<S: Store, P: ExpiryProbe>(store: &S, probe: &P, shop: &ShopDomain) {

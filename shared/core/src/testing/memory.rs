@@ -8,11 +8,13 @@
 
 use crate::model::{
     Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey, ContactState,
-    DiscountRecord, InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThreadKey, WebhookId,
+    Conversion, DiscountRecord, InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThreadKey,
+    WebhookId,
 };
 use crate::ports::{
     Carts, Checkouts, ClaimOutcome, Contacts, Conversations, DataOwner, Deliveries, DeliveryClaim, DiscountLedger,
-    Erasure, MessageLog, PortError, PortResult, SettingsStore, Shops, ShortLinks, Stats, Tokens, VersionedSettings,
+    Erasure, MessageLog, PortError, PortResult, SettingsStore, Shops, ShortLinks, Stats, Tokens, Tombstone, Tombstones,
+    VersionedSettings,
 };
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -34,6 +36,7 @@ enum Value {
     Reply(InboundReply),
     Cart(Box<CartSnapshot>),
     Capture(Capture),
+    Tombstone(Conversion),
     Contact(ContactState),
     ShopState(ShopState),
     Settings(Box<RecoverySettings>),
@@ -325,6 +328,37 @@ impl Checkouts for MemoryStore {
 
     async fn armed_checkouts(&self, shop: &ShopDomain) -> PortResult<Vec<CheckoutRecord>> {
         Ok(self.checkouts_where(shop, |r| r.armed.is_some()))
+    }
+}
+
+/// Where a tombstone lives, and whose it is (erased with its checkout or cart).
+fn tombstone_key(shop: &ShopDomain, target: &Tombstone) -> (Key, String) {
+    match target {
+        Tombstone::Checkout(token) => {
+            (key(checkout_pk(shop, token), "TOMBSTONE"), DataOwner::Checkout(token.clone()).tag())
+        }
+        Tombstone::Cart(cart) => (key(cart_pk(shop, cart), "TOMBSTONE"), DataOwner::Cart(cart.clone()).tag()),
+    }
+}
+
+impl Tombstones for MemoryStore {
+    async fn leave_tombstone(
+        &self,
+        shop: &ShopDomain,
+        target: &Tombstone,
+        conversion: &Conversion,
+        expires_at: DateTime<Utc>,
+    ) -> PortResult<()> {
+        let (key, owner) = tombstone_key(shop, target);
+        self.put(key, Self::item(shop, owner, Some(expires_at), Value::Tombstone(conversion.clone())));
+        Ok(())
+    }
+
+    async fn tombstone(&self, shop: &ShopDomain, target: &Tombstone) -> PortResult<Option<Conversion>> {
+        Ok(self.get(&tombstone_key(shop, target).0, |item| match &item.value {
+            Value::Tombstone(conversion) => Some(conversion.clone()),
+            _ => None,
+        }))
     }
 }
 

@@ -9,11 +9,27 @@ use crate::model::{
     Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutSnapshot, CheckoutStatus, CheckoutToken, Contact, Money,
     Region, ShopDomain,
 };
-use crate::ports::{Carts, Checkouts, Clock, PortError, Scheduler, SettingsStore};
+use crate::ports::{Carts, Checkouts, Clock, PortError, Scheduler, SettingsStore, Tombstone, Tombstones};
 
 /// The storage roles the checkout use cases need.
-pub trait CheckoutPorts: Ports<Store: Checkouts + Carts + SettingsStore, Scheduler: Scheduler> {}
-impl<P: Ports<Store: Checkouts + Carts + SettingsStore, Scheduler: Scheduler>> CheckoutPorts for P {}
+pub trait CheckoutPorts: Ports<Store: Checkouts + Carts + SettingsStore + Tombstones, Scheduler: Scheduler> {}
+impl<P: Ports<Store: Checkouts + Carts + SettingsStore + Tombstones, Scheduler: Scheduler>> CheckoutPorts for P {}
+
+/// The order that overtook this checkout, remembered under its token or its cart's.
+async fn order_that_came_first<P: CheckoutPorts>(
+    ports: &P,
+    shop: &ShopDomain,
+    snapshot: &CheckoutSnapshot,
+) -> Result<Option<crate::model::Conversion>, PortError> {
+    let store = ports.store();
+    if let Some(conversion) = store.tombstone(shop, &Tombstone::Checkout(snapshot.token.clone())).await? {
+        return Ok(Some(conversion));
+    }
+    match &snapshot.cart_token {
+        Some(cart) => store.tombstone(shop, &Tombstone::Cart(cart.clone())).await,
+        None => Ok(None),
+    }
+}
 
 /// Stores a newer snapshot and arms the first check once. Older snapshots change nothing.
 pub(crate) async fn upsert_checkout<P: CheckoutPorts>(
@@ -37,7 +53,15 @@ pub(crate) async fn upsert_checkout<P: CheckoutPorts>(
                 snapshot: snapshot.clone(),
                 ..stored
             },
-            None => CheckoutRecord::new(shop.clone(), snapshot.clone()),
+            None => {
+                let mut record = CheckoutRecord::new(shop.clone(), snapshot.clone());
+                // An order that arrived first ends this checkout before it starts.
+                if let Some(conversion) = order_that_came_first(ports, shop, &snapshot).await? {
+                    record.status = CheckoutStatus::Converted;
+                    record.conversion = Some(conversion);
+                }
+                record
+            }
         };
         if record.is_recoverable() && record.armed.is_none() && record.conversion.is_none() {
             let settings = settings_of(ports, shop).await?;

@@ -1,20 +1,26 @@
 //! Record an order: find its checkout (checkout token, then cart token, then contact), mark it
 //! converted, cancel what is armed, and attribute the revenue when a message came first.
 
-use super::{Ports, UseCaseError, count, disarm, publish, settings_of, update_checkout};
+use super::{DELIVERY_DEDUPE_TTL, Ports, UseCaseError, count, disarm, publish, settings_of, update_checkout};
 use crate::model::{CheckoutRecord, CheckoutStatus, ContactKey, Conversion, OrderSnapshot, ShopDomain};
-use crate::ports::{Checkouts, DomainEvent, EventBus, MessageLog, Scheduler, SettingsStore, Stats};
+use crate::ports::{
+    Checkouts, Clock, DomainEvent, EventBus, MessageLog, Scheduler, SettingsStore, Stats, Tombstone, Tombstones,
+};
 use chrono::SubsecRound;
 use serde::Serialize;
 
 /// What recording an order needs: checkouts, their messages, settings, stats, the scheduler and
 /// events.
 pub trait OrderPorts:
-    Ports<Store: Checkouts + MessageLog + SettingsStore + Stats, Scheduler: Scheduler, Events: EventBus>
+    Ports<Store: Checkouts + MessageLog + SettingsStore + Stats + Tombstones, Scheduler: Scheduler, Events: EventBus>
 {
 }
 impl<P> OrderPorts for P where
-    P: Ports<Store: Checkouts + MessageLog + SettingsStore + Stats, Scheduler: Scheduler, Events: EventBus>
+    P: Ports<
+            Store: Checkouts + MessageLog + SettingsStore + Stats + Tombstones,
+            Scheduler: Scheduler,
+            Events: EventBus,
+        >
 {
 }
 
@@ -60,7 +66,21 @@ pub async fn record_order<P: OrderPorts>(
     order: &OrderSnapshot,
 ) -> Result<OrderOutcome, UseCaseError> {
     let Some(found) = find_checkout(ports, shop, order).await? else {
-        tracing::info!(%shop, "order matches no checkout");
+        // The order may have overtaken its checkout (webhooks arrive in any order): remember it
+        // under the checkout and cart tokens, so that the checkout is stored converted when it
+        // comes, and never reminded.
+        let conversion = Conversion {
+            order_id: order.id.clone(),
+            at: order.created_at,
+            total: order.total.clone(),
+            recovered: false,
+        };
+        let expires_at = ports.clock().now() + DELIVERY_DEDUPE_TTL;
+        let targets = order.checkout_token.clone().map(Tombstone::Checkout).into_iter();
+        for target in targets.chain(order.cart_token.clone().map(Tombstone::Cart)) {
+            ports.store().leave_tombstone(shop, &target, &conversion, expires_at).await?;
+        }
+        tracing::info!(%shop, "order matches no checkout (yet)");
         return Ok(OrderOutcome::Unmatched);
     };
     let token = found.snapshot.token.clone();

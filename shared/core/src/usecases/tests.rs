@@ -389,3 +389,33 @@ async fn a_webhook_whose_attempt_crashed_is_processed_once_its_lease_runs_out() 
     assert!(p.store.load_checkout(&shop(), &CheckoutToken::new("chk-1").unwrap()).await.unwrap().is_some());
     assert_eq!(deliver(&p, "checkouts/create", "w-crash", &checkout_body(0)).await.unwrap(), IngestOutcome::Duplicate);
 }
+
+#[tokio::test]
+async fn an_order_that_overtakes_its_checkout_means_the_checkout_is_never_reminded() {
+    let p = ports();
+    let order = serde_json::json!({"id": 77, "checkout_token": "chk-1", "cart_token": "cart-1", "currency": "USD",
+        "total_price": "20.00", "created_at": start().to_rfc3339()})
+    .to_string();
+    deliver(&p, "orders/create", "w-order", &order).await.unwrap();
+    deliver(&p, "checkouts/create", "w-chk", &checkout_body(0)).await.unwrap();
+    let record = p.store.load_checkout(&shop(), &CheckoutToken::new("chk-1").unwrap()).await.unwrap().unwrap();
+    assert_eq!(record.status, CheckoutStatus::Converted);
+    assert_eq!(record.conversion.map(|c| c.order_id.to_string()), Some("77".to_owned()));
+    assert!(p.scheduler.is_empty(), "nothing armed");
+    p.clock.advance(chrono::Duration::days(3));
+    fire_due(&p).await;
+    assert!(p.messenger.emails.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_order_that_overtakes_a_checkout_of_its_cart_is_honoured_by_cart_token() {
+    let p = ports();
+    let order = serde_json::json!({"id": 78, "cart_token": "cart-1", "currency": "USD", "total_price": "20.00",
+        "created_at": start().to_rfc3339()})
+    .to_string();
+    deliver(&p, "orders/create", "w-order", &order).await.unwrap();
+    deliver(&p, "checkouts/create", "w-chk", &checkout_body(0)).await.unwrap();
+    let record = p.store.load_checkout(&shop(), &CheckoutToken::new("chk-1").unwrap()).await.unwrap().unwrap();
+    assert_eq!(record.status, CheckoutStatus::Converted);
+    assert!(p.scheduler.is_empty(), "nothing armed");
+}
