@@ -150,7 +150,7 @@ fn the_real_payload_shapes_in_the_shared_fixtures_parse() {
     assert_eq!(order.cart_token, checkout.cart_token, "orders link to checkouts by cart token");
     assert!(order.total.minor > 0);
     // The real customer record: its phone in E.164, and `not_subscribed` SMS consent gives none.
-    let PlatformEvent::SmsConsentChanged(change) =
+    let PlatformEvent::ConsentChanged(change) =
         parse_event("customers/update", &read("rest_customer_2026-07.json")).unwrap()
     else {
         panic!("not a customer")

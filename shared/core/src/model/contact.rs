@@ -48,6 +48,9 @@ pub struct ContactState {
     /// Devices registered for push by the merchant's app.
     #[serde(default)]
     pub push_endpoints: Vec<PushEndpoint>,
+    /// When the platform's marketing consent for this contact last changed (as applied).
+    #[serde(default)]
+    pub consent_updated_at: Option<DateTime<Utc>>,
 }
 
 /// A device registered for push: the SNS platform endpoint that reaches it.
@@ -79,6 +82,50 @@ impl ContactState {
             Channel::Sms => self.sms_suppressed.is_some(),
             Channel::Push => self.push_suppressed.is_some(),
         }
+    }
+
+    /// Applies the platform's statement of marketing consent for `channel` to this contact (the
+    /// email's state for email, the number's for SMS): a withdrawal suppresses the channel at
+    /// once, a new subscription lifts only a suppression that a withdrawal made, and a statement
+    /// older than the last one applied changes nothing. `evidence` is the SMS consent to keep.
+    /// Returns whether anything changed.
+    pub fn apply_marketing_consent(
+        &mut self,
+        channel: Channel,
+        consent: &MarketingConsent,
+        evidence: Option<ConsentEvidence>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        if let (Some(new), Some(applied)) = (consent.updated_at, self.consent_updated_at)
+            && new <= applied
+        {
+            return false;
+        }
+        let mut changed = false;
+        if consent.updated_at.is_some() && self.consent_updated_at != consent.updated_at {
+            self.consent_updated_at = consent.updated_at;
+            changed = true;
+        }
+        if channel == Channel::Sms && self.sms_consent != evidence {
+            self.sms_consent = evidence;
+            changed = true;
+        }
+        let slot = match channel {
+            Channel::Email => &mut self.email_suppressed,
+            Channel::Sms => &mut self.sms_suppressed,
+            Channel::Push => &mut self.push_suppressed,
+        };
+        if consent.withdrawn && slot.is_none() {
+            *slot = Some(Suppression {
+                reason: SuppressionReason::ConsentWithdrawn,
+                at: consent.updated_at.unwrap_or(now),
+            });
+            changed = true;
+        } else if consent.subscribed && slot.as_ref().is_some_and(|s| s.reason == SuppressionReason::ConsentWithdrawn) {
+            *slot = None;
+            changed = true;
+        }
+        changed
     }
 
     /// Suppresses a channel (keeping the first reason); `false` when it was suppressed already.
@@ -130,6 +177,19 @@ pub enum SuppressionReason {
     Complained,
     /// An SMS reply such as STOP.
     StopReply,
+    /// The shopper withdrew marketing consent on the platform (e.g. `customers/update`).
+    ConsentWithdrawn,
+}
+
+/// Marketing consent for one channel, as the platform now states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarketingConsent {
+    /// The platform says `subscribed`.
+    pub subscribed: bool,
+    /// The platform says `unsubscribed`: consent was withdrawn (not merely never given).
+    pub withdrawn: bool,
+    /// When the platform's consent last changed; an older statement never undoes a newer one.
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// A contact left on the storefront for a cart, with the evidence of the consent given.

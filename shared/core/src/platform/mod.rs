@@ -22,7 +22,7 @@ pub enum PlatformEvent {
     /// An order was placed (or paid).
     OrderPlaced(OrderSnapshot),
     /// A customer record changed: what it says about SMS marketing consent.
-    SmsConsentChanged(SmsConsentChange),
+    ConsentChanged(ConsentChange),
     /// The shop uninstalled the app (`app/uninstalled`).
     AppUninstalled,
     /// Delete everything held for the shop (`shop/redact`, 48 hours after an uninstall).
@@ -44,12 +44,16 @@ pub struct CustomerRef {
     pub phone: Option<crate::model::PhoneE164>,
 }
 
-/// A customer's SMS marketing consent as the platform now states it.
+/// A customer's marketing consent as the platform now states it (`customers/create|update`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmsConsentChange {
-    /// The customer's number (nothing to record without one).
+pub struct ConsentChange {
+    /// The customer's email, and its marketing consent when the payload states one.
+    pub email: Option<crate::model::Email>,
+    pub email_consent: Option<crate::model::MarketingConsent>,
+    /// The customer's number (nothing to record for SMS without one).
     pub phone: Option<crate::model::PhoneE164>,
-    /// The evidence when the customer is subscribed; `None` when they are not (any more).
+    pub sms_consent: Option<crate::model::MarketingConsent>,
+    /// The SMS consent's evidence when the customer is subscribed; `None` when they are not.
     pub evidence: Option<crate::model::ConsentEvidence>,
 }
 

@@ -6,7 +6,7 @@
 //! HMAC-SHA256 of the raw body keyed with the app's client secret) and the REST resources
 //! AbandonedCheckout, Order and Cart whose JSON is the webhook body.
 
-use super::{CustomerRef, DeliveryError, PlatformEvent, SmsConsentChange, VerifiedDelivery};
+use super::{ConsentChange, CustomerRef, DeliveryError, PlatformEvent, VerifiedDelivery};
 use crate::model::{
     CartSnapshot, CartToken, CheckoutSnapshot, CheckoutStage, CheckoutToken, ConsentEvidence, Contact, Currency,
     Device, Email, LineItem, ModelError, Money, OrderId, OrderSnapshot, PhoneE164, Region, ShopDomain, WebhookId,
@@ -152,7 +152,7 @@ pub fn parse_event(topic: &str, body: &[u8]) -> Result<PlatformEvent, DeliveryEr
         }
         "customers/create" | "customers/update" => {
             let raw: RawCustomerRecord = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
-            Ok(PlatformEvent::SmsConsentChanged(raw.normalise()))
+            Ok(PlatformEvent::ConsentChanged(raw.normalise()))
         }
         "app/uninstalled" => {
             serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(|e| malformed(&e))?;
@@ -525,9 +525,12 @@ impl RawPrivacyCustomer {
     }
 }
 
-/// A `customers/*` payload, as far as SMS consent goes.
+/// A `customers/*` payload, as far as marketing consent goes.
 #[derive(Deserialize)]
 struct RawCustomerRecord {
+    email: Option<String>,
+    #[serde(default)]
+    email_marketing_consent: Option<RawSmsConsent>,
     phone: Option<String>,
     #[serde(default)]
     sms_marketing_consent: Option<RawSmsConsent>,
@@ -540,7 +543,8 @@ struct RawCountry {
     country_code: Option<String>,
 }
 
-/// Shopify's `sms_marketing_consent`: `state` (`subscribed`, `not_subscribed`, `unsubscribed`,
+/// Shopify's `sms_marketing_consent` (and `email_marketing_consent`, which has no
+/// `consent_collected_from`): `state` (`subscribed`, `not_subscribed`, `unsubscribed`,
 /// `redacted`, `pending`), `opt_in_level`, `consent_updated_at`, `consent_collected_from`.
 #[derive(Deserialize)]
 struct RawSmsConsent {
@@ -550,10 +554,23 @@ struct RawSmsConsent {
     consent_collected_from: Option<String>,
 }
 
+impl RawSmsConsent {
+    fn marketing_consent(&self) -> crate::model::MarketingConsent {
+        crate::model::MarketingConsent {
+            subscribed: self.state.as_deref() == Some("subscribed"),
+            withdrawn: self.state.as_deref() == Some("unsubscribed"),
+            updated_at: self.consent_updated_at,
+        }
+    }
+}
+
 impl RawCustomerRecord {
-    fn normalise(self) -> SmsConsentChange {
+    fn normalise(self) -> ConsentChange {
         let country = self.default_address.and_then(|a| a.country_code);
         let phone = self.phone.as_deref().and_then(|p| normalise_phone(p, country.as_deref()));
+        let email = normalise_email(self.email);
+        let email_consent = self.email_marketing_consent.as_ref().map(RawSmsConsent::marketing_consent);
+        let sms_consent = self.sms_marketing_consent.as_ref().map(RawSmsConsent::marketing_consent);
         let consent = self.sms_marketing_consent;
         let subscribed = consent.as_ref().is_some_and(|c| c.state.as_deref() == Some("subscribed"));
         let evidence = consent.filter(|_| subscribed).and_then(|c| {
@@ -567,7 +584,7 @@ impl RawCustomerRecord {
                 page: None,
             })
         });
-        SmsConsentChange { phone, evidence }
+        ConsentChange { email, email_consent, phone, sms_consent, evidence }
     }
 }
 

@@ -4,8 +4,8 @@ use super::checkouts::{
     CheckoutPorts, apply_capture, cart_recovery_token, delete_checkout, upsert_cart, upsert_checkout,
 };
 use super::{Config, DELIVERY_DEDUPE_TTL, DELIVERY_LEASE, IngestOutcome, Ports, UseCaseError, privacy, record_order};
-use crate::model::{ContactKey, ShopDomain};
-use crate::platform::{DeliveryError, PlatformEvent, SmsConsentChange, VerifiedDelivery, shopify};
+use crate::model::{Channel, ContactKey, MarketingConsent, ShopDomain};
+use crate::platform::{ConsentChange, DeliveryError, PlatformEvent, VerifiedDelivery, shopify};
 use crate::ports::{Clock, Contacts, Deliveries, DeliveryClaim, EmailSender, EventBus, Store};
 
 /// What handling a webhook needs: every storage role but tokens' sealing, the scheduler, email
@@ -87,7 +87,7 @@ async fn apply<P: IngestPorts>(
             record_order(ports, shop, &order).await?;
             Ok(IngestOutcome::Accepted)
         }
-        PlatformEvent::SmsConsentChanged(change) => record_sms_consent(ports, shop, change).await,
+        PlatformEvent::ConsentChanged(change) => record_consent(ports, shop, change).await,
         PlatformEvent::AppUninstalled => {
             privacy::uninstall(ports, shop).await?;
             Ok(IngestOutcome::Accepted)
@@ -108,23 +108,38 @@ async fn apply<P: IngestPorts>(
     }
 }
 
-/// Keeps a customer's SMS consent (with its evidence) under their number, or withdraws it.
-async fn record_sms_consent<P: Ports<Store: Contacts>>(
+/// Applies a customer's marketing consent as the platform states it: SMS consent (with its
+/// evidence) under their number, email consent under their address. A withdrawal suppresses that
+/// channel at once, whatever a checkout said; an older statement never undoes a newer one.
+async fn record_consent<P: Ports<Store: Contacts>>(
     ports: &P,
     shop: &ShopDomain,
-    change: SmsConsentChange,
+    change: ConsentChange,
 ) -> Result<IngestOutcome, UseCaseError> {
-    let Some(phone) = change.phone else {
-        return Ok(IngestOutcome::Ignored);
-    };
-    let key = ContactKey::for_phone(shop, &phone);
-    ports
-        .store()
-        .update_contact(shop, &key, |state| {
-            let changed = state.sms_consent != change.evidence;
-            state.sms_consent = change.evidence.clone();
-            changed
-        })
-        .await?;
-    Ok(IngestOutcome::Accepted)
+    let now = ports.clock().now();
+    let mut acted = false;
+    if let Some(phone) = &change.phone {
+        let consent = change.sms_consent.clone().unwrap_or(MarketingConsent {
+            subscribed: change.evidence.is_some(),
+            withdrawn: false,
+            updated_at: None,
+        });
+        let key = ContactKey::for_phone(shop, phone);
+        ports
+            .store()
+            .update_contact(shop, &key, |state| {
+                state.apply_marketing_consent(Channel::Sms, &consent, change.evidence.clone(), now)
+            })
+            .await?;
+        acted = true;
+    }
+    if let (Some(email), Some(consent)) = (&change.email, &change.email_consent) {
+        let key = ContactKey::for_email(shop, email);
+        ports
+            .store()
+            .update_contact(shop, &key, |state| state.apply_marketing_consent(Channel::Email, consent, None, now))
+            .await?;
+        acted = true;
+    }
+    Ok(if acted { IngestOutcome::Accepted } else { IngestOutcome::Ignored })
 }

@@ -419,3 +419,41 @@ async fn an_order_that_overtakes_a_checkout_of_its_cart_is_honoured_by_cart_toke
     assert_eq!(record.status, CheckoutStatus::Converted);
     assert!(p.scheduler.is_empty(), "nothing armed");
 }
+
+fn customer_update(email_state: &str, minutes: i64) -> String {
+    serde_json::json!({
+        "id": 5, "email": "ada@example.com",
+        "email_marketing_consent": {"state": email_state, "opt_in_level": "single_opt_in",
+            "consent_updated_at": (start() + chrono::Duration::minutes(minutes)).to_rfc3339()},
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn withdrawn_email_consent_stops_reminders_and_an_older_update_never_undoes_it() {
+    let p = ports();
+    deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+    deliver(&p, "customers/update", "w2", &customer_update("unsubscribed", 10)).await.unwrap();
+    // An older statement (subscribed at minute 5) arrives late: it changes nothing.
+    deliver(&p, "customers/update", "w3", &customer_update("subscribed", 5)).await.unwrap();
+    p.clock.advance(chrono::Duration::hours(2));
+    let outcomes = fire_due(&p).await;
+    assert_eq!(outcomes, [CheckOutcome::Stopped { reason: crate::rules::StopReason::Unsubscribed }]);
+    assert!(p.messenger.emails.lock().unwrap().is_empty(), "the checkout's own consent does not override it");
+    let key = ContactKey::for_email(&shop(), "ada@example.com");
+    let state = p.store.contact(&shop(), &key).await.unwrap();
+    assert_eq!(state.email_suppressed.map(|s| s.reason), Some(SuppressionReason::ConsentWithdrawn));
+    // A newer subscription lifts what the withdrawal did.
+    deliver(&p, "customers/update", "w4", &customer_update("subscribed", 200)).await.unwrap();
+    assert!(p.store.contact(&shop(), &key).await.unwrap().email_suppressed.is_none());
+}
+
+#[test]
+fn a_stop_is_not_lifted_by_a_later_subscription_on_the_platform() {
+    let mut state = ContactState::default();
+    let stop = Suppression { reason: SuppressionReason::StopReply, at: start() };
+    state.suppress(Channel::Sms, &stop);
+    let subscribed = MarketingConsent { subscribed: true, withdrawn: false, updated_at: Some(start()) };
+    state.apply_marketing_consent(Channel::Sms, &subscribed, None, start());
+    assert_eq!(state.sms_suppressed, Some(stop), "only the shopper's own STOP-side action lifts a STOP");
+}
