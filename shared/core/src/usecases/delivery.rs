@@ -267,6 +267,14 @@ pub async fn record_sms_reply<P: SmsReplyPorts>(ports: &P, inbound: InboundSms) 
         return Ok(ReplyOutcome::Ignored);
     };
     let now = ports.clock().now();
+    let reply = classify_sms_reply(&inbound.message_body);
+    if reply == SmsReply::Stop {
+        // The opt-out first: it is idempotent, and if it fails the redelivery does it again. The
+        // dedupe claim follows it, so a failed write never turns the STOP into a "duplicate".
+        let suppression = Suppression { reason: SuppressionReason::StopReply, at: now };
+        let key = ContactKey::for_phone(&shop, &shopper);
+        store.update_contact(&shop, &key, |state| state.suppress(Channel::Sms, &suppression)).await?;
+    }
     let id = WebhookId::new(format!("sms-{}", inbound.inbound_message_id))
         .map_err(|e| UseCaseError::BadRequest(format!("inbound SMS: {e}")))?;
     if !store.claim_delivery(&shop, &id, now + DELIVERY_DEDUPE_TTL).await? {
@@ -275,11 +283,8 @@ pub async fn record_sms_reply<P: SmsReplyPorts>(ports: &P, inbound: InboundSms) 
     let settings = settings_of(ports, &shop).await?;
     let program = settings.sms.program_name.clone().unwrap_or_else(|| shop_display_name(shop.as_str()));
     let reply_from = Some(inbound.destination_number.clone());
-    let (outcome, answer, counter) = match classify_sms_reply(&inbound.message_body) {
+    let (outcome, answer, counter) = match reply {
         SmsReply::Stop => {
-            let suppression = Suppression { reason: SuppressionReason::StopReply, at: now };
-            let key = ContactKey::for_phone(&shop, &shopper);
-            store.update_contact(&shop, &key, |state| state.suppress(Channel::Sms, &suppression)).await?;
             let text = format!("{program}: You are unsubscribed and will get no more messages. Reply HELP for help.");
             (ReplyOutcome::Stopped, Some(text), "sms.stops")
         }
