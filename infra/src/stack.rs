@@ -36,6 +36,9 @@ pub struct LocalConfig {
     pub shopify_endpoint: Option<String>,
     /// How hard the Shopify client retries (tests shorten the waits).
     pub shopify_retry: reclaim_aws::RetryPolicy,
+    /// Attempts per AWS call in the services (1: the emulator answers at once, so a failure is
+    /// a bug to see; the fault tests use production's 3). Provider calls never retry.
+    pub sdk_attempts: u32,
 }
 
 impl LocalConfig {
@@ -53,6 +56,7 @@ impl LocalConfig {
             kms_key_alias: "alias/reclaim-local".into(),
             shopify_endpoint: None,
             shopify_retry: reclaim_aws::RetryPolicy::default(),
+            sdk_attempts: 1,
         }
     }
 
@@ -90,6 +94,11 @@ fn push_application_arn((platform, name): (&str, &str)) -> String {
 /// An SDK configuration for the emulator: dummy credentials, us-east-1, one attempt (the
 /// emulator's 500s would otherwise trigger slow retries).
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    sdk_config_with_attempts(endpoint, 1).await
+}
+
+/// [`sdk_config`] with `attempts` per call.
+pub async fn sdk_config_with_attempts(endpoint: &str, attempts: u32) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
@@ -100,7 +109,7 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
             None,
             "local-emulator",
         ))
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(attempts))
         .load()
         .await
 }
@@ -206,7 +215,8 @@ pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig)
 
 /// Builds the services on the emulator.
 pub async fn services(config: &LocalConfig, clock: AnyClock) -> LocalServices {
-    let environment = Environment::new(sdk_config(&config.endpoint).await, config.variables());
+    let environment =
+        Environment::new(sdk_config_with_attempts(&config.endpoint, config.sdk_attempts).await, config.variables());
     let mut services = environment.everything(clock).expect("the local environment is complete");
     services.platform = environment.platform(config.shopify_retry).expect("the local environment is complete");
     services

@@ -15,9 +15,11 @@ use reclaim_local::local_stack::{LocalStack, StackOptions};
 use reclaim_local::outbox::{self, SentEmail};
 use reclaim_local::pump::{self, Fired};
 use reclaim_local::stack::{self, LocalConfig, LocalServices};
+pub mod fault_proxy;
 pub mod routes;
 pub mod shopify_standin;
 
+pub use fault_proxy::{Fault, FaultProxy, Times};
 pub use shopify_standin::{Scripted, ShopifyStandIn};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -52,6 +54,25 @@ pub type Item_ = HashMap<String, AttributeValue>;
 impl TestStack {
     /// A fresh stack: its own table and schedule group, named after the test, on a manual clock.
     pub async fn start(name: &str) -> Self {
+        Self::start_with(name, |_| {}).await
+    }
+
+    /// A fresh stack whose AWS calls all go through a [`FaultProxy`] in front of the emulator,
+    /// with the SDK's own retries as in production.
+    pub async fn behind_fault_proxy(name: &str) -> (Self, FaultProxy) {
+        reclaim_aws::install_tls_provider();
+        let proxy = FaultProxy::start(emulator().endpoint()).await;
+        let endpoint = proxy.url().to_owned();
+        let stack = Self::start_with(name, |config| {
+            config.endpoint = endpoint;
+            config.sdk_attempts = 3;
+        })
+        .await;
+        (stack, proxy)
+    }
+
+    /// [`TestStack::start`] with the configuration tuned further by `tune`.
+    pub async fn start_with(name: &str, tune: impl FnOnce(&mut stack::LocalConfig)) -> Self {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let unique = format!("{name}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
         let clock = ManualClock::starting_at(epoch());
@@ -65,6 +86,7 @@ impl TestStack {
             config.shopify_endpoint = Some(shopify.url().to_owned());
             let quick = std::time::Duration::from_millis(20);
             config.shopify_retry = reclaim_aws::RetryPolicy { attempts: 4, base_delay: quick, max_delay: quick * 3 };
+            tune(config);
         })
         .await
         .unwrap();

@@ -22,6 +22,9 @@ pub type AwsServices<C> = Services<DynamoStore, AwsScheduler, AwsMessenger, Even
 /// Every adapter with the system clock.
 pub type App = AwsServices<SystemClock>;
 
+/// How long one provider call (SendEmail, Publish) may take before its outcome is unknown.
+pub const PROVIDER_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A required environment variable was missing.
 #[derive(Debug, thiserror::Error)]
 #[error("environment variable {0} is required")]
@@ -95,20 +98,33 @@ impl Environment {
         Ok(AwsScheduler::new(aws_sdk_scheduler::Client::new(&self.sdk), target))
     }
 
-    /// Email through SES (optionally `SES_CONFIGURATION_SET`).
-    pub fn mailer(&self) -> SesMailer {
-        SesMailer::new(aws_sdk_sesv2::Client::new(&self.sdk), self.optional("SES_CONFIGURATION_SET"))
+    /// The SDK configuration for calls that hand a message to a provider: no SDK retries (a
+    /// repeated SendEmail whose first answer was lost is a second email), and an operation
+    /// timeout well inside the function's, so that a hung call ends as an unknown outcome.
+    fn provider_sdk(&self) -> aws_config::SdkConfig {
+        use aws_config::retry::RetryConfig;
+        use aws_config::timeout::TimeoutConfig;
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(std::time::Duration::from_secs(3))
+            .operation_timeout(PROVIDER_CALL_TIMEOUT)
+            .build();
+        self.sdk.to_builder().retry_config(RetryConfig::disabled()).timeout_config(timeouts).build()
     }
 
-    /// SMS through SNS.
+    /// Email through SES (optionally `SES_CONFIGURATION_SET`), sent once per call.
+    pub fn mailer(&self) -> SesMailer {
+        SesMailer::new(aws_sdk_sesv2::Client::new(&self.provider_sdk()), self.optional("SES_CONFIGURATION_SET"))
+    }
+
+    /// SMS through SNS, sent once per call.
     pub fn sms(&self) -> SnsSms {
-        SnsSms::new(aws_sdk_sns::Client::new(&self.sdk))
+        SnsSms::new(aws_sdk_sns::Client::new(&self.provider_sdk()))
     }
 
     /// Push through SNS (`PUSH_APNS_APPLICATION_ARN`, `PUSH_FCM_APPLICATION_ARN`: absent, that
-    /// platform is off).
+    /// platform is off), sent once per call.
     pub fn push(&self) -> SnsPush {
-        SnsPush::new(aws_sdk_sns::Client::new(&self.sdk), self.push_applications())
+        SnsPush::new(aws_sdk_sns::Client::new(&self.provider_sdk()), self.push_applications())
     }
 
     fn push_applications(&self) -> PushApplications {
@@ -120,7 +136,7 @@ impl Environment {
 
     /// Every channel.
     pub fn messenger(&self) -> AwsMessenger {
-        AwsMessenger::new(self.mailer(), aws_sdk_sns::Client::new(&self.sdk), self.push_applications())
+        AwsMessenger::new(self.mailer(), aws_sdk_sns::Client::new(&self.provider_sdk()), self.push_applications())
     }
 
     /// Domain events on EventBridge (`EVENT_BUS_NAME`, `default` unless set).

@@ -8,7 +8,7 @@
 //! device's platform endpoint as a per-platform JSON message carrying the deep link; SNS's
 //! `EndpointDisabled` becomes [`PortError::Gone`] so that the caller forgets the device.
 
-use crate::error::unavailable;
+use crate::error::{provider_failure, unavailable};
 use crate::ses::SesMailer;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
@@ -126,13 +126,7 @@ impl SmsSender for SnsSms {
                 if origination.starts_with('+') { "AWS.MM.SMS.OriginationNumber" } else { "AWS.SNS.SMS.SenderID" };
             publish = publish.message_attributes(attribute, string_attribute(origination)?);
         }
-        match publish.send().await {
-            Ok(out) => Ok(out.message_id.unwrap_or_default()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_invalid_parameter_exception()) => {
-                Err(PortError::Rejected("SNS refused the SMS".into()))
-            }
-            Err(e) => Err(unavailable("Publish", e)),
-        }
+        publish.send().await.map(|out| out.message_id.unwrap_or_default()).map_err(|e| provider_failure("Publish", e))
     }
 }
 
@@ -151,7 +145,7 @@ impl PushSender for SnsPush {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_endpoint_disabled_exception()) => {
                 Err(PortError::Gone("push endpoint disabled".into()))
             }
-            Err(e) => Err(unavailable("Publish", e)),
+            Err(e) => Err(provider_failure("Publish", e)),
         }
     }
 

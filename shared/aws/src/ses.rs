@@ -1,7 +1,7 @@
 //! Email on SES v2: a multipart (text + HTML) MIME message with RFC 8058 one-click unsubscribe
 //! headers, sent raw so that the headers reach the inbox. [`crate::AwsMessenger`] sends through it.
 
-use crate::error::unavailable;
+use crate::error::provider_failure;
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
@@ -77,22 +77,9 @@ impl EmailSender for SesMailer {
             .set_email_tags(Some(tags))
             .send()
             .await;
-        match result {
-            Ok(output) => Ok(output.message_id.unwrap_or_default()),
-            Err(e)
-                if e.as_service_error().is_some_and(|s| {
-                    s.is_message_rejected()
-                        || s.is_mail_from_domain_not_verified_exception()
-                        || s.is_account_suspended_exception()
-                        || s.is_sending_paused_exception()
-                }) =>
-            {
-                let code = e.as_service_error().map(|s| s.to_string()).unwrap_or_default();
-                tracing::warn!(error = %code, "SES refused the message");
-                Err(PortError::Rejected("provider refused the message".into()))
-            }
-            Err(e) => Err(unavailable("SendEmail", e)),
-        }
+        // Sent once (the client has the SDK's retries off): SES may have accepted a request
+        // whose answer was lost, and only `provider_failure` knows which failures are safe to repeat.
+        result.map(|output| output.message_id.unwrap_or_default()).map_err(|e| provider_failure("SendEmail", e))
     }
 }
 

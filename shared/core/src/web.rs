@@ -185,9 +185,9 @@ pub fn error_reply(error: &UseCaseError, audience: Audience) -> Reply {
         }
         UseCaseError::NotFound => (404, "not_found", "We could not find what this link points to.".to_owned()),
         UseCaseError::Port(PortError::Conflict) => (503, "busy", "Please try again.".to_owned()),
-        UseCaseError::Port(PortError::Rejected(_) | PortError::Unavailable(_) | PortError::Gone(_)) => {
-            (503, "unavailable", "Please try again later.".to_owned())
-        }
+        UseCaseError::Port(
+            PortError::Rejected(_) | PortError::Unavailable(_) | PortError::Ambiguous(_) | PortError::Gone(_),
+        ) => (503, "unavailable", "Please try again later.".to_owned()),
         UseCaseError::Render(_) => (500, "internal", "Something went wrong on our side.".to_owned()),
         UseCaseError::Session(e) => (401, "unauthorized", e.to_string()),
         UseCaseError::Registration(e @ (RegistrationError::BadSignature | RegistrationError::Stale)) => {

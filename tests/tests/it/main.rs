@@ -7,6 +7,7 @@
 mod app_lifecycle;
 mod delivery_events;
 mod events;
+mod faults;
 mod incentives;
 mod links_and_orders;
 mod recovery_flow;

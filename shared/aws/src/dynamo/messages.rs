@@ -3,9 +3,13 @@
 
 use super::{DynamoStore, Item, expiring, from_json, json, keys, new_item, s};
 use crate::error::unavailable;
-use aws_sdk_dynamodb::types::{ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    CancellationReason, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
 use chrono::{DateTime, Utc};
-use reclaim_core::model::{CheckoutStatus, CheckoutToken, DiscountRecord, MessageRecord, ShopDomain};
+use reclaim_core::model::{CheckoutStatus, CheckoutToken, DeliveryState, DiscountRecord, MessageRecord, ShopDomain};
 use reclaim_core::ports::{ClaimOutcome, DataOwner, DiscountLedger, MessageLog, PortError, PortResult, ShortLinks};
 
 /// The `MSG#{step}` item of a message.
@@ -18,7 +22,41 @@ fn message_item(
     let owner = DataOwner::Checkout(token.clone()).tag();
     let mut item = expiring(new_item(&keys::message(shop, token, message.step), shop, &owner), expires_at);
     item.insert("message".into(), json(message)?);
+    // Top-level copies for the claim's condition: a released step may be claimed again, and a
+    // claim that finds its own owner knows that its earlier write committed.
+    item.insert(CLAIM_STATE.into(), s(message.state.as_str()));
+    item.insert(CLAIM_OWNER.into(), s(&message.owner));
     Ok(item)
+}
+
+/// The attributes of a message item that the claim's condition reads.
+const CLAIM_STATE: &str = "claim_state";
+const CLAIM_OWNER: &str = "claim_owner";
+
+/// Which of a claim transaction's two conditions failed, from its cancellation reasons
+/// (in the order of the transaction's items: the message, then the checkout).
+#[derive(Debug, PartialEq, Eq)]
+enum Cancelled {
+    /// The step is held; `owner` is the holder's claim id, when the reason carried the item.
+    StepHeld {
+        owner: Option<String>,
+    },
+    CheckoutClosed,
+    /// Throttling, a transaction conflict or anything else that says nothing about the item:
+    /// the claim did not happen and may be tried again.
+    Other(String),
+}
+
+fn cancelled(reasons: &[CancellationReason]) -> Cancelled {
+    let code = |index: usize| reasons.get(index).and_then(|r| r.code()).unwrap_or("None");
+    match (code(0), code(1)) {
+        ("ConditionalCheckFailed", _) => {
+            let owner = reasons[0].item().and_then(|item| item.get(CLAIM_OWNER)).and_then(|v| v.as_s().ok()).cloned();
+            Cancelled::StepHeld { owner }
+        }
+        ("None", "ConditionalCheckFailed") => Cancelled::CheckoutClosed,
+        (first, second) => Cancelled::Other(format!("transaction cancelled: {first}, {second}")),
+    }
 }
 
 /// The `DISCOUNT#{step}` item of a discount code.
@@ -49,7 +87,10 @@ impl MessageLog for DynamoStore {
         let claim = Put::builder()
             .table_name(&self.table)
             .set_item(Some(message_item(shop, token, message, expires_at)?))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression("attribute_not_exists(pk) OR #state = :released")
+            .expression_attribute_names("#state", CLAIM_STATE)
+            .expression_attribute_values(":released", s(DeliveryState::Released.as_str()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(|e| PortError::Rejected(e.to_string()))?;
         let still_open = ConditionCheck::builder()
@@ -68,14 +109,32 @@ impl MessageLog for DynamoStore {
             .transact_items(TransactWriteItem::builder().condition_check(still_open).build())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(ClaimOutcome::Claimed),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => {
-                // Which condition failed? Read back rather than trust the reasons' order.
-                let claimed = self.get(&keys::message(shop, token, message.step)).await?.is_some();
-                Ok(if claimed { ClaimOutcome::AlreadyClaimed } else { ClaimOutcome::CheckoutClosed })
+        let reasons = match result {
+            Ok(_) => return Ok(ClaimOutcome::Claimed),
+            Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => match e.into_err() {
+                TransactWriteItemsError::TransactionCanceledException(cancel) => cancel.cancellation_reasons,
+                _ => None,
+            },
+            Err(e) => return Err(unavailable("TransactWriteItems", e)),
+        };
+        match cancelled(reasons.as_deref().unwrap_or_default()) {
+            Cancelled::StepHeld { owner } => {
+                // The holder: from the reason, else read back (an emulator may leave it out).
+                let owner = match owner {
+                    Some(owner) => Some(owner),
+                    None => self
+                        .get(&keys::message(shop, token, message.step))
+                        .await?
+                        .and_then(|item| item.get(CLAIM_OWNER).and_then(|v| v.as_s().ok()).cloned()),
+                };
+                let ours = !message.owner.is_empty() && owner.as_deref() == Some(message.owner.as_str());
+                Ok(if ours { ClaimOutcome::Claimed } else { ClaimOutcome::AlreadyClaimed })
             }
-            Err(e) => Err(unavailable("TransactWriteItems", e)),
+            Cancelled::CheckoutClosed => Ok(ClaimOutcome::CheckoutClosed),
+            Cancelled::Other(reason) => {
+                tracing::warn!(reason, "claim transaction cancelled for a reason other than its conditions");
+                Err(PortError::Unavailable(reason))
+            }
         }
     }
 
@@ -169,5 +228,39 @@ impl ShortLinks for DynamoStore {
 
     async fn load_short_link(&self, code: &str) -> PortResult<Option<String>> {
         self.pointer(&keys::short_link(code)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    fn reason(code: &str, owner: Option<&str>) -> CancellationReason {
+        let item = owner.map(|o| [(CLAIM_OWNER.to_owned(), AttributeValue::S(o.into()))].into());
+        CancellationReason::builder().code(code).set_item(item).build()
+    }
+
+    #[test]
+    fn cancellation_reasons_name_the_condition_that_failed() {
+        let none = reason("None", None);
+        assert_eq!(
+            cancelled(&[reason("ConditionalCheckFailed", Some("a")), none.clone()]),
+            Cancelled::StepHeld { owner: Some("a".into()) }
+        );
+        assert_eq!(
+            cancelled(&[reason("ConditionalCheckFailed", None), reason("ConditionalCheckFailed", None)]),
+            Cancelled::StepHeld { owner: None },
+            "a held step wins over a closed checkout: the holder's write may be ours"
+        );
+        assert_eq!(cancelled(&[none.clone(), reason("ConditionalCheckFailed", None)]), Cancelled::CheckoutClosed);
+        for throttled in [
+            [reason("ThrottlingError", None), none.clone()],
+            [none.clone(), reason("TransactionConflict", None)],
+            [reason("ProvisionedThroughputExceeded", None), reason("None", None)],
+        ] {
+            assert!(matches!(cancelled(&throttled), Cancelled::Other(_)), "never read as closed: {throttled:?}");
+        }
+        assert!(matches!(cancelled(&[]), Cancelled::Other(_)), "no reasons: unknown, not closed");
     }
 }

@@ -29,9 +29,14 @@ pub enum PortError {
     /// The provider refused this particular request (for example an address it will not send to).
     #[error("rejected by provider: {0}")]
     Rejected(String),
-    /// The dependency failed or could not be reached.
+    /// The dependency failed or could not be reached, and did not act on the request (a
+    /// refused connection, throttling, a 5xx): trying again later is safe.
     #[error("dependency unavailable: {0}")]
     Unavailable(String),
+    /// The request left and no answer came (a timeout, a dropped connection, an unreadable
+    /// response): the provider may have acted on it, so it must not be sent again blindly.
+    #[error("outcome unknown: {0}")]
+    Ambiguous(String),
     /// The address no longer exists (a disabled push endpoint): forget it.
     #[error("address gone: {0}")]
     Gone(String),
@@ -104,7 +109,10 @@ pub trait EventBus: Send + Sync {
     fn publish(&self, event: &DomainEvent) -> impl Future<Output = PortResult<()>> + Send;
 }
 
-/// The time.
+/// The two things a use case cannot compute: the time, and an id nobody else holds.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
+    /// An id unique to this call (across invocations and machines), for claims that must
+    /// recognise their own earlier write.
+    fn unique_id(&self) -> String;
 }

@@ -61,6 +61,8 @@ pub enum WaitReason {
     FrequencyCap,
     /// The shop's email is paused for sender health and no other channel reaches the contact.
     SenderPaused,
+    /// The step's last attempt failed in a way that may pass; the next waits out its backoff.
+    RetryBackoff,
 }
 
 /// Why a sequence stops.
@@ -108,13 +110,14 @@ impl WaitReason {
             Self::QuietHours => "quiet_hours",
             Self::FrequencyCap => "frequency_cap",
             Self::SenderPaused => "sender_paused",
+            Self::RetryBackoff => "retry_backoff",
         }
     }
 }
 
-/// The messages already claimed for a checkout, whatever became of them.
+/// Whether a step is held by a claim, whatever became of it: every message but a released one.
 pub fn already_claimed(history: &[MessageRecord], step: u32) -> bool {
-    history.iter().any(|m| m.step == step)
+    history.iter().any(|m| m.step == step && m.state.holds_step())
 }
 
 /// A stable number in `0..10_000` for a checkout and a purpose (xxh3 of purpose, step, shop and
@@ -307,7 +310,7 @@ pub fn decide_with(
     if now - snapshot.created_at > settings.max_sequence_age() {
         return stop(StopReason::Expired);
     }
-    let last_claimed = history.iter().map(|m| m.step).max();
+    let last_claimed = history.iter().filter(|m| m.state.holds_step()).map(|m| m.step).max();
     let Some((index, step)) = settings
         .enabled_steps()
         .filter(|(index, _)| last_claimed.is_none_or(|last| *index > last))
@@ -330,6 +333,13 @@ pub fn decide_with(
 
     let due = record.last_activity_at + step.delay().max(settings.abandonment_cutoff());
     let (mut at, mut reason) = if now < due { (due, WaitReason::NotYetDue) } else { (now, WaitReason::NotYetDue) };
+    // A released attempt at this step waits out its backoff.
+    let retry_at = history.iter().filter(|m| m.step == index && !m.state.holds_step()).filter_map(|m| m.retry_at).max();
+    if let Some(retry_at) = retry_at
+        && retry_at > at
+    {
+        (at, reason) = (retry_at, WaitReason::RetryBackoff);
+    }
     let zone = recipient_timezone(record, settings);
     // The cap and quiet hours can push each other; a few rounds settle it.
     for _ in 0..4 {

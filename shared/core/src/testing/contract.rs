@@ -9,8 +9,8 @@
 use super::ItemRef;
 use crate::model::{
     ArmedCheck, Capture, CartSnapshot, CartToken, Channel, CheckoutRecord, CheckoutStatus, CheckoutToken,
-    ConsentEvidence, ContactKey, DiscountRecord, Email, InboundReply, MessageRecord, SealedSecret, ShopDomain,
-    SmsThreadKey, WebhookId, sample_snapshot,
+    ConsentEvidence, ContactKey, DeliveryState, DiscountRecord, Email, InboundReply, MessageRecord, SealedSecret,
+    ShopDomain, SmsThreadKey, WebhookId, sample_snapshot,
 };
 use crate::ports::{ClaimOutcome, DataOwner, PortError, Store};
 use crate::rules::RecoverySettings;
@@ -40,6 +40,7 @@ pub async fn run_all<S: Store, P: ExpiryProbe>(store: &S, probe: &P, prefix: &st
     orders_that_came_first_are_remembered(store, &shop("tombstones"), &shop("tombstones-other")).await;
     a_step_is_claimed_once_and_only_while_open(store, probe, &shop("messages")).await;
     concurrent_claims_have_one_winner(store, &shop("claims")).await;
+    claims_know_their_owner_and_released_steps(store, &shop("owners")).await;
     discounts_are_claimed_once(store, probe, &shop("discounts")).await;
     short_links_threads_and_replies(store, probe, &shop("conversations")).await;
     contacts_and_shop_state_survive_concurrent_updates(store, &shop("contacts"), &shop("contacts-other")).await;
@@ -258,6 +259,55 @@ async fn a_step_is_claimed_once_and_only_while_open<S: Store, P: ExpiryProbe>(st
         "no claim for a checkout that does not exist"
     );
     assert_eq!(store.messages(shop, chk).await.unwrap().len(), 2, "a refused claim writes nothing");
+}
+
+/// A claim repeated by its own owner (an SDK retry after a lost answer) is recognised as the
+/// claim it is; anyone else's is refused; a released step can be claimed again, but only while
+/// the checkout is open.
+async fn claims_know_their_owner_and_released_steps<S: Store>(store: &S, shop: &ShopDomain) {
+    let record = insert(store, &checkout(shop, "owned", 0)).await;
+    let chk = &record.snapshot.token;
+    let first = MessageRecord { owner: "check-a".into(), ..message(0) };
+    assert_eq!(store.claim_message(shop, chk, &first, at(500)).await.unwrap(), ClaimOutcome::Claimed);
+    assert_eq!(
+        store.claim_message(shop, chk, &first, at(500)).await.unwrap(),
+        ClaimOutcome::Claimed,
+        "the same owner's write, repeated, is its own claim"
+    );
+    let rival = MessageRecord { owner: "check-b".into(), ..message(0) };
+    assert_eq!(store.claim_message(shop, chk, &rival, at(500)).await.unwrap(), ClaimOutcome::AlreadyClaimed);
+    let released = MessageRecord {
+        state: DeliveryState::Released,
+        retry_at: Some(at(61)),
+        failure: Some("throttled".into()),
+        ..first.clone()
+    };
+    store.update_message(shop, chk, &released, at(500)).await.unwrap();
+    let racers: Vec<MessageRecord> =
+        (0..4).map(|i| MessageRecord { owner: format!("check-c{i}"), attempt: 2, ..message(0) }).collect();
+    let outcomes = futures_join_all(racers.iter().map(|racer| store.claim_message(shop, chk, racer, at(500)))).await;
+    let winners: Vec<usize> = (0..4).filter(|i| matches!(outcomes[*i], Ok(ClaimOutcome::Claimed))).collect();
+    assert_eq!(winners.len(), 1, "a released step is free again, for one of four racers: {outcomes:?}");
+    let second = racers[winners[0]].clone();
+    assert_eq!(store.messages(shop, chk).await.unwrap(), vec![second.clone()], "the new attempt replaced the old");
+    assert_eq!(
+        store.claim_message(shop, chk, &rival, at(500)).await.unwrap(),
+        ClaimOutcome::AlreadyClaimed,
+        "claimed again, held again"
+    );
+    store
+        .update_message(shop, chk, &MessageRecord { state: DeliveryState::Released, ..second }, at(500))
+        .await
+        .unwrap();
+    let mut closed = store.load_checkout(shop, chk).await.unwrap().unwrap();
+    closed.status = CheckoutStatus::Converted;
+    store.save_checkout(&closed, at(900)).await.unwrap();
+    let third = MessageRecord { owner: "check-d".into(), attempt: 3, ..message(0) };
+    assert_eq!(
+        store.claim_message(shop, chk, &third, at(500)).await.unwrap(),
+        ClaimOutcome::CheckoutClosed,
+        "a released step of a closed checkout stays unsent"
+    );
 }
 
 async fn concurrent_claims_have_one_winner<S: Store>(store: &S, shop: &ShopDomain) {

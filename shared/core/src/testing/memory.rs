@@ -427,8 +427,14 @@ impl MessageLog for MemoryStore {
         }
         let mut items = self.items.lock().unwrap();
         let key = ItemRef::Message(token.clone(), message.step).key(shop);
-        if items.contains_key(&key) {
-            return Ok(ClaimOutcome::AlreadyClaimed);
+        match items.get(&key).map(|item| &item.value) {
+            // Our own earlier write (its answer lost, the call repeated): it stands.
+            Some(Value::Message(held)) if held.owner == message.owner && !message.owner.is_empty() => {
+                return Ok(ClaimOutcome::Claimed);
+            }
+            Some(Value::Message(released)) if !released.state.holds_step() => {}
+            Some(_) => return Ok(ClaimOutcome::AlreadyClaimed),
+            None => {}
         }
         let open = matches!(
             items.get(&ItemRef::Checkout(token.clone()).key(shop)).map(|i| &i.value),

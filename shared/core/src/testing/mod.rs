@@ -73,6 +73,10 @@ impl Scheduler for MemoryScheduler {
 }
 
 /// Records what was sent on each channel; endpoints in `disabled` answer [`PortError::Gone`].
+///
+/// [`MemoryMessenger::fail_next`] scripts the answers of the next sends on any channel, as a
+/// provider under faults would give them: [`PortError::Ambiguous`] is the worst case, a message
+/// that went out although its answer was lost (it is recorded as sent).
 #[derive(Debug, Default)]
 pub struct MemoryMessenger {
     pub emails: Mutex<Vec<OutgoingEmail>>,
@@ -80,21 +84,42 @@ pub struct MemoryMessenger {
     pub pushes: Mutex<Vec<OutgoingPush>>,
     pub disabled: Mutex<Vec<String>>,
     pub deleted: Mutex<Vec<String>>,
+    failures: Mutex<std::collections::VecDeque<PortError>>,
+}
+
+impl MemoryMessenger {
+    /// The next sends (one per error, any channel) fail with these errors, in order.
+    pub fn fail_next(&self, errors: impl IntoIterator<Item = PortError>) {
+        self.failures.lock().unwrap().extend(errors);
+    }
+
+    /// Records `message` in `sent` unless a scripted failure says otherwise.
+    fn deliver<T: Clone>(&self, sent: &Mutex<Vec<T>>, message: &T, prefix: &str) -> PortResult<String> {
+        let failure = self.failures.lock().unwrap().pop_front();
+        let mut sent = sent.lock().unwrap();
+        match failure {
+            None => {
+                sent.push(message.clone());
+                Ok(format!("{prefix}-{}", sent.len()))
+            }
+            Some(lost @ PortError::Ambiguous(_)) => {
+                sent.push(message.clone());
+                Err(lost)
+            }
+            Some(error) => Err(error),
+        }
+    }
 }
 
 impl EmailSender for MemoryMessenger {
     async fn send_email(&self, email: &OutgoingEmail) -> PortResult<String> {
-        let mut sent = self.emails.lock().unwrap();
-        sent.push(email.clone());
-        Ok(format!("msg-{}", sent.len()))
+        self.deliver(&self.emails, email, "msg")
     }
 }
 
 impl SmsSender for MemoryMessenger {
     async fn send_sms(&self, sms: &OutgoingSms) -> PortResult<String> {
-        let mut sent = self.sms.lock().unwrap();
-        sent.push(sms.clone());
-        Ok(format!("sms-{}", sent.len()))
+        self.deliver(&self.sms, sms, "sms")
     }
 }
 
@@ -103,9 +128,7 @@ impl PushSender for MemoryMessenger {
         if self.disabled.lock().unwrap().contains(&push.endpoint) {
             return Err(PortError::Gone("endpoint disabled".into()));
         }
-        let mut sent = self.pushes.lock().unwrap();
-        sent.push(push.clone());
-        Ok(format!("push-{}", sent.len()))
+        self.deliver(&self.pushes, push, "push")
     }
     async fn register_device(&self, platform: PushPlatform, token: &str) -> PortResult<String> {
         Ok(format!("arn:endpoint/{platform:?}/{token}"))

@@ -1,4 +1,12 @@
 //! Run a scheduled check: reload the checkout, decide, and send at most once per step.
+//!
+//! A step's message is claimed (`pending`) before anything else, then prepared (discount code,
+//! short link, rendering), then handed to the provider once, with the SDK's own retries off.
+//! The provider's answer settles it: `sent`; `released` for a definite failure that may pass
+//! (tried again through the schedule after [`retry_backoff`], up to [`MAX_SEND_ATTEMPTS`]);
+//! `failed` when refused or out of attempts; `uncertain` when the request left and no answer
+//! came, or when a check stopped between claim and answer ([`PENDING_LEASE`]). Only a
+//! `released` step is ever claimed again.
 
 use super::discounts::code_for_step;
 use super::{
@@ -6,7 +14,8 @@ use super::{
 };
 use crate::links::{RESTORE_LINK_LIFETIME, short_code};
 use crate::model::{
-    ArmedCheck, Channel, CheckoutRecord, ConsentEvidence, ContactKey, ContactState, MessageRecord, SmsThreadKey,
+    ArmedCheck, Channel, CheckoutRecord, ConsentEvidence, ContactKey, ContactState, DeliveryState, MessageRecord,
+    SmsThreadKey,
 };
 use crate::ports::{
     Carts, CheckInput, Checkouts, ClaimOutcome, Clock, Contacts, Conversations, DiscountApi, DomainEvent, EmailSender,
@@ -40,8 +49,15 @@ impl<P> CheckPorts for P where
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum CheckOutcome {
-    /// A message went out (or was claimed and failed at the provider, see `failure`).
-    Sent { step: u32, provider_id: Option<String>, failure: Option<String> },
+    /// The provider accepted the step's message.
+    Sent { step: u32, provider_id: String },
+    /// A definite failure that may pass (throttling, an outage): the step was released and the
+    /// check re-armed for `at`.
+    Retrying { step: u32, attempt: u32, at: DateTime<Utc> },
+    /// The step will not go out: refused, or every attempt failed. The sequence moves on.
+    Failed { step: u32, reason: String },
+    /// The request left and no answer came: the step may have gone out and is never sent again.
+    Uncertain { step: u32 },
     /// Another check already claimed this step.
     AlreadySent { step: u32 },
     /// Re-armed for later.
@@ -81,8 +97,9 @@ pub async fn run_check<P: CheckPorts>(ports: &P, input: &CheckInput) -> Result<C
     }
     let settings = settings_of(ports, &input.shop).await?;
     let contact = contact_of(ports, &record).await?;
-    let history = store.messages(&input.shop, &input.checkout).await?;
     let now = ports.clock().now();
+    let history =
+        settle_abandoned_claims(ports, &record, store.messages(&input.shop, &input.checkout).await?, now).await?;
     let outcome = match decide_on_available_channels(ports, &record, &history, &contact, &settings, now).await? {
         Decision::Stop { reason } => {
             let newly_held_out = finish(ports, input, reason == StopReason::Holdout).await?;
@@ -100,11 +117,22 @@ pub async fn run_check<P: CheckPorts>(ports: &P, input: &CheckInput) -> Result<C
         }
         Decision::Send { step, channel, template, variant, incentive } => {
             let plan = Plan { step, channel, template, variant, incentive };
-            let outcome = send(ports, &record, &contact, &settings, &plan, now).await?;
-            if history.is_empty() && matches!(outcome, CheckOutcome::Sent { .. }) {
+            let outcome = send(ports, &record, &history, &contact, &settings, &plan, now).await?;
+            let settled = matches!(
+                outcome,
+                CheckOutcome::Sent { .. } | CheckOutcome::Failed { .. } | CheckOutcome::Uncertain { .. }
+            );
+            if settled && !history.iter().any(|m| m.state.holds_step()) {
                 count(ports, &input.shop, &input.checkout, &[("abandoned".to_owned(), 1)]).await?;
             }
-            set_armed(ports, input, arm_next(ports, &record, &settings, step).await?).await?;
+            let next = match &outcome {
+                CheckOutcome::Retrying { at, .. } => {
+                    let generation = if step == input.step { input.generation + 1 } else { 0 };
+                    Some(arm(ports, &record, step, generation, *at).await?)
+                }
+                _ => arm_next(ports, &record, &settings, step).await?,
+            };
+            set_armed(ports, input, next).await?;
             outcome
         }
     };
@@ -187,11 +215,51 @@ async fn arm_next<P: CheckPorts>(
     }
 }
 
-/// Claims the step, then sends. The claim is written before the provider is called, and only
-/// while the checkout is still open, so a step goes out at most once and never after an order.
+/// How many times a step is tried before a definite failure is recorded as `failed`.
+pub const MAX_SEND_ATTEMPTS: u32 = 5;
+
+/// How long a claim may stay `pending` before it is taken for a check that stopped between its
+/// claim and the provider's answer (longer than any check runs). It is then `uncertain`.
+pub const PENDING_LEASE: chrono::Duration = chrono::Duration::minutes(5);
+
+/// The wait after failed attempt `attempt` (1-based) before the next: 1, 4, 16 and 64 minutes.
+pub fn retry_backoff(attempt: u32) -> chrono::Duration {
+    chrono::Duration::minutes(4_i64.pow(attempt.saturating_sub(1).min(4)))
+}
+
+/// What came of handing a message to its provider.
+enum Handover {
+    /// Accepted, with the provider's id.
+    Accepted(String),
+    /// Definitely not sent, for a reason that may pass (throttling, a 5xx, our own storage or
+    /// the platform's discount API before the provider was called).
+    NotSent(String),
+    /// Definitely not sent, and trying again will not help (no address, refused by the provider).
+    Refused(String),
+    /// The request left and no answer came: it may have been sent.
+    Unknown(String),
+}
+
+impl From<PortError> for Handover {
+    fn from(error: PortError) -> Self {
+        match error {
+            PortError::Unavailable(reason) => Self::NotSent(reason),
+            PortError::Conflict => Self::NotSent("conflict".into()),
+            PortError::Rejected(reason) | PortError::Gone(reason) => Self::Refused(reason),
+            PortError::Ambiguous(reason) => Self::Unknown(reason),
+        }
+    }
+}
+
+/// Claims the step (while the checkout is still open), prepares everything (discount code,
+/// short link, rendering), hands the message to the provider, and records what came of it.
+///
+/// A step goes out at most once and never after an order: a definite failure before the
+/// provider accepted releases the step for a later attempt, an unknown outcome never does.
 async fn send<P: CheckPorts>(
     ports: &P,
     record: &CheckoutRecord,
+    history: &[MessageRecord],
     contact: &ContactState,
     settings: &RecoverySettings,
     plan: &Plan,
@@ -199,45 +267,182 @@ async fn send<P: CheckPorts>(
 ) -> Result<CheckOutcome, UseCaseError> {
     let store = ports.store();
     let (shop, checkout, step) = (&record.shop, &record.snapshot.token, plan.step);
-    let mut message =
-        MessageRecord { variant: Some(plan.variant.clone()), ..MessageRecord::claimed(step, plan.channel, now) };
-    let expires_at = now + PERSONAL_DATA_TTL;
-    match store.claim_message(shop, checkout, &message, expires_at).await? {
+    let Some(contact_key) = record.contact_key() else {
+        return Ok(CheckOutcome::Stopped { reason: StopReason::NoContact });
+    };
+    let attempt = history.iter().find(|m| m.step == step).map_or(1, |released| released.attempt + 1);
+    let mut message = MessageRecord {
+        variant: Some(plan.variant.clone()),
+        attempt,
+        owner: ports.clock().unique_id(),
+        ..MessageRecord::claimed(step, plan.channel, now)
+    };
+    match store.claim_message(shop, checkout, &message, message_expiry(&message)).await? {
         ClaimOutcome::Claimed => {}
         ClaimOutcome::AlreadyClaimed => return Ok(CheckOutcome::AlreadySent { step }),
         ClaimOutcome::CheckoutClosed => return Ok(CheckOutcome::Stopped { reason: StopReason::Converted }),
     }
-    let Some(contact_key) = record.contact_key() else {
-        return Ok(CheckOutcome::Stopped { reason: StopReason::NoContact });
+    let handover = match prepare(ports, record, contact, settings, plan, &mut message, now).await {
+        Ok(Ok(outgoing)) => deliver(ports, record, &contact_key, outgoing).await,
+        Ok(Err(refusal)) => Handover::Refused(refusal),
+        Err(UseCaseError::Port(error)) => Handover::from(error),
+        Err(other) => Handover::NotSent(other.to_string()),
     };
-    // A granted incentive travels as a single-use code; without one the step goes without it.
+    settle(ports, record, &contact_key, plan, message, handover).await
+}
+
+/// A message ready for its provider.
+enum Outgoing {
+    Email(OutgoingEmail),
+    Sms(OutgoingSms),
+    /// One notification per registered device.
+    Push(Vec<OutgoingPush>),
+}
+
+/// Everything that can fail before the provider is called: the discount code, the SMS consent,
+/// the short link and thread, the rendering. The inner `Err` is a refusal that no retry cures.
+async fn prepare<P: CheckPorts>(
+    ports: &P,
+    record: &CheckoutRecord,
+    contact: &ContactState,
+    settings: &RecoverySettings,
+    plan: &Plan,
+    message: &mut MessageRecord,
+    now: DateTime<Utc>,
+) -> Result<Result<Outgoing, String>, UseCaseError> {
+    let step = plan.step;
+    // A granted incentive travels as a single-use code; on the last attempt a code the platform
+    // cannot create now no longer holds the step back.
     if let Some(incentive) = plan.incentive {
-        message.discount_code = code_for_step(ports, record, step, incentive, settings, now).await?;
+        let last_attempt = message.attempt >= MAX_SEND_ATTEMPTS;
+        message.discount_code = code_for_step(ports, record, step, incentive, settings, now, last_attempt).await?;
         message.incentive_percent = message.discount_code.as_ref().map(|_| incentive.percent);
     }
     if plan.channel == Channel::Sms {
         message.sms_consent = sms_consent_evidence(ports, record, contact).await?;
     }
     let outbound = Outbound { ports, record, plan, now, discount: message.discount_code.as_deref() };
-    let result = match plan.channel {
-        Channel::Email => outbound.email(&contact_key).await?,
-        Channel::Sms => outbound.sms(settings).await?,
-        Channel::Push => outbound.push(contact, &contact_key).await?,
-    };
-    match result {
-        Ok(provider_id) => {
-            message.sent_at = Some(ports.clock().now());
-            message.provider_id = Some(provider_id);
-        }
-        // At most once: a failed send is recorded, never retried into a possible duplicate.
-        Err(reason) => message.failure = Some(reason),
+    match plan.channel {
+        Channel::Email => outbound.email(),
+        Channel::Sms => outbound.sms(settings).await,
+        Channel::Push => outbound.push(contact),
     }
-    store.update_message(shop, checkout, &message, expires_at).await?;
-    let mut counters = Vec::new();
-    if message.failure.is_none() {
+}
+
+/// Hands the message to its provider. Push goes to every device: one acceptance is enough;
+/// devices the push service reports gone are deleted and forgotten.
+async fn deliver<P: CheckPorts>(
+    ports: &P,
+    record: &CheckoutRecord,
+    contact_key: &ContactKey,
+    outgoing: Outgoing,
+) -> Handover {
+    let messenger = ports.messenger();
+    let devices = match outgoing {
+        Outgoing::Email(email) => {
+            return messenger.send_email(&email).await.map_or_else(Handover::from, Handover::Accepted);
+        }
+        Outgoing::Sms(sms) => return messenger.send_sms(&sms).await.map_or_else(Handover::from, Handover::Accepted),
+        Outgoing::Push(devices) => devices,
+    };
+    let mut outcomes = Vec::new();
+    let mut gone = Vec::new();
+    for push in &devices {
+        match messenger.send_push(push).await {
+            Ok(id) => outcomes.push(Handover::Accepted(id)),
+            Err(PortError::Gone(_)) => gone.push(push.endpoint.clone()),
+            Err(error) => {
+                tracing::warn!(%error, "push to one device failed");
+                outcomes.push(Handover::from(error));
+            }
+        }
+    }
+    if !gone.is_empty()
+        && let Err(error) = forget_devices(ports, record, contact_key, &gone).await
+    {
+        tracing::warn!(%error, "could not forget disabled push endpoints; the next send finds them again");
+    }
+    // One acceptance is a send; else an unknown outcome must not be retried; else a passing failure is.
+    let accepted = outcomes.iter().position(|o| matches!(o, Handover::Accepted(_)));
+    let unknown = outcomes.iter().position(|o| matches!(o, Handover::Unknown(_)));
+    let passing = outcomes.iter().position(|o| matches!(o, Handover::NotSent(_)));
+    match accepted.or(unknown).or(passing) {
+        Some(index) => outcomes.swap_remove(index),
+        None => Handover::Refused("no enabled device".into()),
+    }
+}
+
+/// Deletes disabled push endpoints and removes them from the contact.
+async fn forget_devices<P: CheckPorts>(
+    ports: &P,
+    record: &CheckoutRecord,
+    contact_key: &ContactKey,
+    gone: &[String],
+) -> Result<(), PortError> {
+    for arn in gone {
+        ports.messenger().delete_device(arn).await?;
+    }
+    ports
+        .store()
+        .update_contact(&record.shop, contact_key, |state| {
+            let before = state.push_endpoints.len();
+            state.push_endpoints.retain(|d| !gone.contains(&d.arn));
+            state.push_endpoints.len() != before
+        })
+        .await?;
+    let removed = [("push.endpoints_removed".to_owned(), gone.len() as i64)];
+    count(ports, &record.shop, &record.snapshot.token, &removed).await
+}
+
+/// Until when a message item is kept.
+fn message_expiry(message: &MessageRecord) -> DateTime<Utc> {
+    message.claimed_at + PERSONAL_DATA_TTL
+}
+
+/// Records what came of a claimed message, counts it, and says what the check did.
+async fn settle<P: CheckPorts>(
+    ports: &P,
+    record: &CheckoutRecord,
+    contact_key: &ContactKey,
+    plan: &Plan,
+    mut message: MessageRecord,
+    handover: Handover,
+) -> Result<CheckOutcome, UseCaseError> {
+    let (shop, checkout, step) = (&record.shop, &record.snapshot.token, plan.step);
+    let now = ports.clock().now();
+    let outcome = match handover {
+        Handover::Accepted(provider_id) => {
+            message.state = DeliveryState::Sent;
+            message.sent_at = Some(now);
+            message.provider_id = Some(provider_id.clone());
+            message.failure = None;
+            CheckOutcome::Sent { step, provider_id }
+        }
+        Handover::NotSent(reason) if message.attempt < MAX_SEND_ATTEMPTS => {
+            let at = now + retry_backoff(message.attempt);
+            message.state = DeliveryState::Released;
+            message.retry_at = Some(at);
+            message.failure = Some(reason);
+            CheckOutcome::Retrying { step, attempt: message.attempt, at }
+        }
+        Handover::NotSent(reason) | Handover::Refused(reason) => {
+            message.state = DeliveryState::Failed;
+            message.failure = Some(reason.clone());
+            CheckOutcome::Failed { step, reason }
+        }
+        Handover::Unknown(reason) => {
+            message.state = DeliveryState::Uncertain;
+            message.failure = Some(reason);
+            CheckOutcome::Uncertain { step }
+        }
+    };
+    ports.store().update_message(shop, checkout, &message, message_expiry(&message)).await?;
+    let mut counters = vec![(format!("{}.step{step}", message.state.as_str()), 1)];
+    if message.state == DeliveryState::Sent {
         let with_incentive = message.discount_code.is_some();
-        store
-            .update_contact(shop, &contact_key, |state| {
+        ports
+            .store()
+            .update_contact(shop, contact_key, |state| {
                 state.record_send(now, with_incentive);
                 true
             })
@@ -255,15 +460,33 @@ async fn send<P: CheckPorts>(
             channel: plan.channel,
         };
         publish(ports, event).await;
-    } else {
-        counters.push((format!("failed.step{step}"), 1));
     }
     count(ports, shop, checkout, &counters).await?;
-    Ok(CheckOutcome::Sent { step, provider_id: message.provider_id, failure: message.failure })
+    Ok(outcome)
 }
 
-/// One claimed message on its way out. Each channel renders and sends; the provider's refusal is
-/// an inner `Err` to record on the message, an outer error fails the check.
+/// Takes the claims that stayed `pending` past [`PENDING_LEASE`] for what they are: a check that
+/// stopped between its claim and the provider's answer. They become `uncertain` (counted), and
+/// the sequence moves on without sending that step again.
+async fn settle_abandoned_claims<P: CheckPorts>(
+    ports: &P,
+    record: &CheckoutRecord,
+    mut history: Vec<MessageRecord>,
+    now: DateTime<Utc>,
+) -> Result<Vec<MessageRecord>, PortError> {
+    let (shop, checkout) = (&record.shop, &record.snapshot.token);
+    for message in history.iter_mut() {
+        if message.state == DeliveryState::Pending && now - message.claimed_at > PENDING_LEASE {
+            message.state = DeliveryState::Uncertain;
+            message.failure = Some("the check stopped before the provider answered".into());
+            ports.store().update_message(shop, checkout, message, message_expiry(message)).await?;
+            count(ports, shop, checkout, &[(format!("uncertain.step{}", message.step), 1)]).await?;
+        }
+    }
+    Ok(history)
+}
+
+/// One claimed message being prepared: each channel renders what its provider takes.
 struct Outbound<'a, P> {
     ports: &'a P,
     record: &'a CheckoutRecord,
@@ -273,7 +496,7 @@ struct Outbound<'a, P> {
     discount: Option<&'a str>,
 }
 
-type SendResult = Result<Result<String, String>, UseCaseError>;
+type Prepared = Result<Result<Outgoing, String>, UseCaseError>;
 
 impl<P: CheckPorts> Outbound<'_, P> {
     fn base_url(&self) -> &str {
@@ -291,17 +514,20 @@ impl<P: CheckPorts> Outbound<'_, P> {
         self.plan.incentive.map(|i| i.percent)
     }
 
-    async fn email(&self, contact_key: &ContactKey) -> SendResult {
+    fn email(&self) -> Prepared {
         let record = self.record;
         let Some(to) = record.snapshot.contact.email.clone() else {
             return Ok(Err("no email address".into()));
+        };
+        let Some(contact_key) = record.contact_key() else {
+            return Ok(Err("no contact".into()));
         };
         let (shop, checkout, step) = (&record.shop, &record.snapshot.token, self.plan.step);
         let config = self.ports.config();
         let base = self.base_url();
         let restore_url = format!("{base}/r/{}", self.restore_token());
         let unsubscribe_url =
-            format!("{base}/u/{}", config.links.unsubscribe(shop, checkout, step, contact_key, self.now));
+            format!("{base}/u/{}", config.links.unsubscribe(shop, checkout, step, &contact_key, self.now));
         let rendered = render_email(&EmailInput {
             template: &self.plan.template,
             shop_name: &shop_display_name(shop.as_str()),
@@ -310,7 +536,7 @@ impl<P: CheckPorts> Outbound<'_, P> {
             unsubscribe_url: &unsubscribe_url,
             discount: self.discount.zip(self.record_incentive()),
         })?;
-        let email = OutgoingEmail {
+        Ok(Ok(Outgoing::Email(OutgoingEmail {
             from: config.sender.clone(),
             to,
             subject: rendered.subject,
@@ -319,13 +545,12 @@ impl<P: CheckPorts> Outbound<'_, P> {
             unsubscribe_url,
             tags: vec![("shop".into(), shop.as_str().replace('.', "_")), ("step".into(), step.to_string())],
             attachment: None,
-        };
-        Ok(provider_outcome(self.ports.messenger().send_email(&email).await))
+        })))
     }
 
     /// A short text with a short restore link, from the shop's origination identity, marked
     /// promotional; remembers the conversation so that a reply finds this cart.
-    async fn sms(&self, settings: &RecoverySettings) -> SendResult {
+    async fn sms(&self, settings: &RecoverySettings) -> Prepared {
         let record = self.record;
         let Some(to) = record.snapshot.contact.phone.clone() else {
             return Ok(Err("no phone number".into()));
@@ -340,50 +565,29 @@ impl<P: CheckPorts> Outbound<'_, P> {
         let origination = settings.sms.origination_identity.clone();
         let thread = SmsThreadKey::new(origination.as_deref(), &to);
         store.save_sms_thread(&thread, &record.shop, &record.snapshot.token, self.now + PERSONAL_DATA_TTL).await?;
-        let sms = OutgoingSms { to, body, origination, promotional: true };
-        Ok(provider_outcome(self.ports.messenger().send_sms(&sms).await))
+        Ok(Ok(Outgoing::Sms(OutgoingSms { to, body, origination, promotional: true })))
     }
 
-    /// A notification with a deep link to every registered device; endpoints the push service
-    /// reports disabled are deleted and forgotten.
-    async fn push(&self, contact: &ContactState, contact_key: &ContactKey) -> SendResult {
-        let record = self.record;
-        let shop_name = shop_display_name(record.shop.as_str());
+    /// A notification with a deep link, for every registered device.
+    fn push(&self, contact: &ContactState) -> Prepared {
+        if contact.push_endpoints.is_empty() {
+            return Ok(Err("no enabled device".into()));
+        }
+        let shop_name = shop_display_name(self.record.shop.as_str());
         let body = render_short(Channel::Push, &self.plan.template, &shop_name, "")?;
         let deep_link = format!("{}/r/{}", self.base_url(), self.restore_token());
-        let messenger = self.ports.messenger();
-        let mut delivered = None;
-        let mut gone = Vec::new();
-        for device in &contact.push_endpoints {
-            let push = OutgoingPush {
+        let devices = contact
+            .push_endpoints
+            .iter()
+            .map(|device| OutgoingPush {
                 endpoint: device.arn.clone(),
                 platform: device.platform,
                 title: shop_name.clone(),
                 body: body.clone(),
                 deep_link: deep_link.clone(),
-            };
-            match messenger.send_push(&push).await {
-                Ok(id) => delivered = delivered.or(Some(id)),
-                Err(PortError::Gone(_)) => gone.push(device.arn.clone()),
-                Err(error) => tracing::warn!(%error, "push to one device failed"),
-            }
-        }
-        if !gone.is_empty() {
-            for arn in &gone {
-                messenger.delete_device(arn).await?;
-            }
-            self.ports
-                .store()
-                .update_contact(&record.shop, contact_key, |state| {
-                    let before = state.push_endpoints.len();
-                    state.push_endpoints.retain(|d| !gone.contains(&d.arn));
-                    state.push_endpoints.len() != before
-                })
-                .await?;
-            let removed = [("push.endpoints_removed".to_owned(), gone.len() as i64)];
-            count(self.ports, &record.shop, &record.snapshot.token, &removed).await?;
-        }
-        Ok(delivered.ok_or_else(|| "no enabled device".to_owned()))
+            })
+            .collect();
+        Ok(Ok(Outgoing::Push(devices)))
     }
 }
 
@@ -411,14 +615,6 @@ async fn sms_consent_evidence<P: Ports<Store: Carts>>(
         text: "buyer_accepts_sms_marketing: the shopper ticked the SMS marketing box at checkout".into(),
         page: None,
     }))
-}
-
-/// A provider's answer as what to record on the message.
-fn provider_outcome(result: Result<String, PortError>) -> Result<String, String> {
-    result.map_err(|error| match error {
-        PortError::Rejected(reason) | PortError::Unavailable(reason) | PortError::Gone(reason) => reason,
-        PortError::Conflict => "conflict".into(),
-    })
 }
 
 /// Clears what is armed at the end of a sequence, and marks a holdout. Returns whether the

@@ -4,8 +4,10 @@
 //! The code is derived from the shop, checkout and step under the app secret, so every attempt
 //! for one step names the same code: the step's claim makes a second send impossible, the
 //! `DISCOUNT#{step}` record makes a second creation unnecessary, and a code the platform already
-//! has ("taken") is the one created before a crash. A failure to create the code sends the step
-//! without an incentive and counts `incentive.failed.step{n}`.
+//! has ("taken") is the one created before a crash. When the platform is down (after the HTTP
+//! client's own bounded retries) the step is released and tried again later; on its last
+//! attempt, and whenever the platform refuses the code, the step goes without an incentive and
+//! `incentive.failed.step{n}` is counted.
 
 use super::install::access_token;
 use super::{PERSONAL_DATA_TTL, Ports, UseCaseError, count};
@@ -26,8 +28,9 @@ pub fn discount_code(secret: &[u8], record: &CheckoutRecord, step: u32) -> Strin
     format!("BACK-{code}")
 }
 
-/// The code for this step, created once; `None` when it could not be created (the step is then
-/// sent without an incentive).
+/// The code for this step, created once; `None` when it cannot be created (the step is then
+/// sent without an incentive). A platform that is down is an error (the step is retried),
+/// except on the `last_attempt`, which goes without.
 pub(super) async fn code_for_step<
     P: Ports<Store: DiscountLedger + Stats + Tokens, Vault: Vault, Platform: DiscountApi>,
 >(
@@ -37,6 +40,7 @@ pub(super) async fn code_for_step<
     incentive: Incentive,
     settings: &RecoverySettings,
     now: DateTime<Utc>,
+    last_attempt: bool,
 ) -> Result<Option<String>, UseCaseError> {
     let (shop, checkout) = (&record.shop, &record.snapshot.token);
     let policy = &settings.policies.incentives;
@@ -79,7 +83,8 @@ pub(super) async fn code_for_step<
         Ok(DiscountOutcome::Created(id)) => id,
         Ok(DiscountOutcome::AlreadyExists) => "existing".to_owned(),
         Ok(DiscountOutcome::Refused(reason)) => return failed(format!("refused: {reason}")).await,
-        Err(error) => return failed(error.to_string()).await,
+        Err(error) if last_attempt => return failed(error.to_string()).await,
+        Err(error) => return Err(error.into()),
     };
     let created = DiscountRecord { platform_id: Some(platform_id), ..discount };
     ports.store().save_discount(shop, checkout, &created, created.ends_at + PERSONAL_DATA_TTL).await?;

@@ -457,3 +457,121 @@ fn a_stop_is_not_lifted_by_a_later_subscription_on_the_platform() {
     state.apply_marketing_consent(Channel::Sms, &subscribed, None, start());
     assert_eq!(state.sms_suppressed, Some(stop), "only the shopper's own STOP-side action lifts a STOP");
 }
+
+/// Delivery semantics: what a provider's answer (or its absence) does to a claimed step.
+mod delivery_semantics {
+    use super::*;
+    use crate::usecases::check::{MAX_SEND_ATTEMPTS, PENDING_LEASE, retry_backoff};
+
+    fn chk() -> CheckoutToken {
+        CheckoutToken::new("chk-1").unwrap()
+    }
+
+    async fn step_zero(p: &TestPorts) -> MessageRecord {
+        p.store.messages(&shop(), &chk()).await.unwrap().into_iter().find(|m| m.step == 0).unwrap()
+    }
+
+    /// A checkout whose first step falls due now.
+    async fn due_checkout() -> TestPorts {
+        let p = ports();
+        deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+        p.clock.advance(chrono::Duration::hours(1));
+        p
+    }
+
+    #[tokio::test]
+    async fn a_throttled_send_is_released_and_goes_out_once_after_its_backoff() {
+        let p = due_checkout().await;
+        p.messenger.fail_next([PortError::Unavailable("TooManyRequestsException".into())]);
+        let retry_at = p.clock.now() + retry_backoff(1);
+        assert_eq!(fire_due(&p).await, [CheckOutcome::Retrying { step: 0, attempt: 1, at: retry_at }]);
+        assert!(p.messenger.emails.lock().unwrap().is_empty());
+        assert_eq!(step_zero(&p).await.state, DeliveryState::Released);
+        assert_eq!(fire_due(&p).await, [], "nothing before the backoff");
+        p.clock.advance(retry_backoff(1));
+        let outcomes = fire_due(&p).await;
+        assert!(matches!(outcomes[..], [CheckOutcome::Sent { step: 0, .. }]), "{outcomes:?}");
+        assert_eq!(p.messenger.emails.lock().unwrap().len(), 1);
+        let message = step_zero(&p).await;
+        assert_eq!((message.state, message.attempt), (DeliveryState::Sent, 2));
+        let stats = all_stats(&p).await;
+        assert_eq!((stats.get("released.step0"), stats.get("sent.step0")), (Some(&1), Some(&1)));
+        assert_eq!(stats.get("abandoned"), Some(&1), "the cart counts once");
+    }
+
+    #[tokio::test]
+    async fn a_step_that_keeps_failing_is_failed_after_the_last_attempt_and_the_sequence_moves_on() {
+        let p = due_checkout().await;
+        let outage = (0..MAX_SEND_ATTEMPTS).map(|_| PortError::Unavailable("ServiceUnavailable".into()));
+        p.messenger.fail_next(outage);
+        let mut outcomes = Vec::new();
+        for attempt in 1..=MAX_SEND_ATTEMPTS {
+            outcomes.extend(fire_due(&p).await);
+            p.clock.advance(retry_backoff(attempt));
+        }
+        let retries = outcomes.iter().filter(|o| matches!(o, CheckOutcome::Retrying { step: 0, .. })).count();
+        assert_eq!(retries as u32, MAX_SEND_ATTEMPTS - 1, "{outcomes:?}");
+        assert!(matches!(outcomes.last(), Some(CheckOutcome::Failed { step: 0, .. })), "{outcomes:?}");
+        assert_eq!(step_zero(&p).await.state, DeliveryState::Failed);
+        let stats = all_stats(&p).await;
+        assert_eq!(stats.get("failed.step0"), Some(&1));
+        assert_eq!(stats.get("released.step0"), Some(&(i64::from(MAX_SEND_ATTEMPTS) - 1)));
+        // The provider is back: the next step goes out as planned, the failed one never.
+        p.clock.advance(chrono::Duration::days(1));
+        fire_due(&p).await;
+        let emails = p.messenger.emails.lock().unwrap();
+        assert_eq!(emails.len(), 1, "step 1 only");
+        assert_eq!(p.store.messages(&shop(), &chk()).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_answer_lost_after_the_send_is_uncertain_and_never_sent_again() {
+        let p = due_checkout().await;
+        p.messenger.fail_next([PortError::Ambiguous("timeout after the request left".into())]);
+        assert_eq!(fire_due(&p).await, [CheckOutcome::Uncertain { step: 0 }]);
+        assert_eq!(p.messenger.emails.lock().unwrap().len(), 1, "the provider did send it");
+        p.clock.advance(chrono::Duration::minutes(90));
+        assert_eq!(fire_due(&p).await, [], "no retry of step 0");
+        assert_eq!(p.messenger.emails.lock().unwrap().len(), 1);
+        assert_eq!(all_stats(&p).await.get("uncertain.step0"), Some(&1));
+        assert_eq!(step_zero(&p).await.state, DeliveryState::Uncertain);
+    }
+
+    #[tokio::test]
+    async fn a_refused_message_fails_at_once_and_is_not_retried() {
+        let p = due_checkout().await;
+        p.messenger.fail_next([PortError::Rejected("MessageRejected".into())]);
+        let outcomes = fire_due(&p).await;
+        assert!(matches!(&outcomes[..], [CheckOutcome::Failed { step: 0, reason }] if reason == "MessageRejected"));
+        let stats = all_stats(&p).await;
+        assert_eq!((stats.get("failed.step0"), stats.get("released.step0")), (Some(&1), None));
+    }
+
+    #[tokio::test]
+    async fn a_claim_left_pending_by_a_crashed_check_becomes_uncertain_and_the_next_step_follows() {
+        let p = due_checkout().await;
+        let crashed = MessageRecord {
+            owner: "crashed-check".into(),
+            ..MessageRecord::claimed(0, Channel::Email, p.clock.now() - PENDING_LEASE - chrono::Duration::minutes(1))
+        };
+        let expires = p.clock.now() + chrono::Duration::days(90);
+        assert_eq!(p.store.claim_message(&shop(), &chk(), &crashed, expires).await.unwrap(), ClaimOutcome::Claimed);
+        let outcomes = fire_due(&p).await;
+        assert!(matches!(outcomes[..], [CheckOutcome::Rearmed { step: 1, .. }]), "{outcomes:?}");
+        assert!(p.messenger.emails.lock().unwrap().is_empty(), "step 0 is never sent twice");
+        assert_eq!(step_zero(&p).await.state, DeliveryState::Uncertain);
+        assert_eq!(all_stats(&p).await.get("uncertain.step0"), Some(&1));
+    }
+
+    #[tokio::test]
+    async fn a_young_pending_claim_is_left_to_its_check() {
+        let p = due_checkout().await;
+        let in_flight =
+            MessageRecord { owner: "other-check".into(), ..MessageRecord::claimed(0, Channel::Email, p.clock.now()) };
+        let expires = p.clock.now() + chrono::Duration::days(90);
+        p.store.claim_message(&shop(), &chk(), &in_flight, expires).await.unwrap();
+        fire_due(&p).await;
+        assert_eq!(step_zero(&p).await.state, DeliveryState::Pending, "still the other check's");
+        assert!(p.messenger.emails.lock().unwrap().is_empty());
+    }
+}

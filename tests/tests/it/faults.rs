@@ -1,0 +1,78 @@
+//! Delivery semantics under faults, through the fault-injecting proxy in front of the emulator:
+//! the real SDK (its own retries on, as in production, but off for provider calls), the real
+//! handlers, and faults at the wire. A definite refusal releases the step for a later attempt;
+//! a lost answer never sends it twice; a claim whose answer is lost is recognised by its owner.
+
+use chrono::Duration;
+use reclaim_core::usecases::CheckOutcome;
+use reclaim_local::fixtures;
+use reclaim_tests::{Fault, TestStack, Times, outcome_of};
+
+async fn abandon(stack: &TestStack, token: &str, email: &str) {
+    let body = fixtures::checkout(&stack.checkout(token, Some(email)));
+    assert_eq!(stack.deliver("checkouts/create", &format!("wh-{token}"), &body).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_throttled_send_email_is_released_then_sent_once_after_its_backoff() {
+    let (stack, proxy) = TestStack::behind_fault_proxy("fault-throttled").await;
+    abandon(&stack, "chk-throttled", "throttled@faults.test").await;
+    proxy.inject("SendEmail", Fault::Status(429, "TooManyRequestsException"), Times::Next(1));
+    let fired = stack.advance_and_pump(Duration::hours(1)).await;
+    assert!(
+        matches!(outcome_of(&fired, "chk-throttled"), CheckOutcome::Retrying { step: 0, attempt: 1, .. }),
+        "{fired:?}"
+    );
+    assert!(stack.emails_to("throttled@faults.test").await.is_empty());
+    assert_eq!(proxy.tally().count("SendEmail", "status"), 1, "one call, no SDK retry of a provider call");
+
+    let fired = stack.advance_and_pump(Duration::minutes(2)).await;
+    assert!(matches!(outcome_of(&fired, "chk-throttled"), CheckOutcome::Sent { step: 0, .. }), "{fired:?}");
+    assert_eq!(stack.emails_to("throttled@faults.test").await.len(), 1);
+    let stats = stack.stats(1).await;
+    assert_eq!((stats.get("released.step0"), stats.get("sent.step0")), (Some(&1), Some(&1)));
+}
+
+#[tokio::test]
+async fn a_send_email_whose_answer_is_lost_is_uncertain_and_never_sent_again() {
+    let (stack, proxy) = TestStack::behind_fault_proxy("fault-lost-send").await;
+    abandon(&stack, "chk-lost", "lost@faults.test").await;
+    proxy.inject("SendEmail", Fault::LoseAnswer, Times::Next(1));
+    let fired = stack.advance_and_pump(Duration::hours(1)).await;
+    assert_eq!(outcome_of(&fired, "chk-lost"), CheckOutcome::Uncertain { step: 0 });
+    // SES accepted it; with the SDK's retries on, the lost answer would have been a second email.
+    assert_eq!(stack.emails_to("lost@faults.test").await.len(), 1);
+    assert_eq!(proxy.tally().count("SendEmail", "lose_answer"), 1);
+    assert_eq!(proxy.tally().count("SendEmail", "forwarded"), 0, "not repeated");
+
+    stack.advance_and_pump(Duration::minutes(90)).await;
+    assert_eq!(stack.emails_to("lost@faults.test").await.len(), 1, "step 0 is never retried");
+    assert_eq!(stack.stats(1).await.get("uncertain.step0"), Some(&1));
+}
+
+#[tokio::test]
+async fn a_claim_whose_answer_is_lost_is_recognised_as_its_own_on_the_sdk_retry() {
+    let (stack, proxy) = TestStack::behind_fault_proxy("fault-lost-claim").await;
+    abandon(&stack, "chk-claim", "claim@faults.test").await;
+    proxy.inject("TransactWriteItems", Fault::LoseAnswer, Times::Next(1));
+    let fired = stack.advance_and_pump(Duration::hours(1)).await;
+    let tally = proxy.tally();
+    assert_eq!(tally.count("TransactWriteItems", "lose_answer"), 1, "the claim committed, its answer lost");
+    assert!(tally.count("TransactWriteItems", "forwarded") >= 1, "the SDK tried again and its condition failed");
+    assert!(matches!(outcome_of(&fired, "chk-claim"), CheckOutcome::Sent { step: 0, .. }), "{fired:?}");
+    assert_eq!(stack.emails_to("claim@faults.test").await.len(), 1);
+}
+
+#[tokio::test]
+async fn ses_5xx_answers_are_definite_failures_and_retried() {
+    let (stack, proxy) = TestStack::behind_fault_proxy("fault-5xx").await;
+    abandon(&stack, "chk-5xx", "five@faults.test").await;
+    proxy.inject("SendEmail", Fault::Status(503, "ServiceUnavailable"), Times::Next(2));
+    stack.advance_and_pump(Duration::hours(1)).await;
+    stack.advance_and_pump(Duration::minutes(2)).await;
+    assert!(stack.emails_to("five@faults.test").await.is_empty(), "two 503s, two releases");
+    let fired = stack.advance_and_pump(Duration::minutes(5)).await;
+    assert!(matches!(outcome_of(&fired, "chk-5xx"), CheckOutcome::Sent { step: 0, .. }), "{fired:?}");
+    assert_eq!(stack.emails_to("five@faults.test").await.len(), 1);
+    assert_eq!(stack.stats(1).await.get("released.step0"), Some(&2));
+}
