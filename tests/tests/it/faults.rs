@@ -76,3 +76,16 @@ async fn ses_5xx_answers_are_definite_failures_and_retried() {
     assert_eq!(stack.emails_to("five@faults.test").await.len(), 1);
     assert_eq!(stack.stats(1).await.get("released.step0"), Some(&2));
 }
+
+#[tokio::test]
+async fn a_webhook_lease_whose_answer_is_lost_is_recognised_and_the_delivery_processed_at_once() {
+    let (stack, proxy) = TestStack::behind_fault_proxy("fault-lost-lease").await;
+    proxy.inject("PutItem", Fault::LoseAnswer, Times::Next(1));
+    let body = fixtures::checkout(&stack.checkout("chk-lease", Some("lease@faults.test")));
+    let response = stack.deliver("checkouts/create", "wh-lease", &body).await;
+    assert_eq!(response.status(), 200, "not 409 in_progress behind its own lease");
+    assert_eq!(proxy.tally().count("PutItem", "lose_answer"), 1);
+    assert_eq!(stack.deliver("checkouts/create", "wh-lease", &body).await.status(), 200, "then a duplicate");
+    let fired = stack.advance_and_pump(Duration::hours(1)).await;
+    assert!(matches!(outcome_of(&fired, "chk-lease"), CheckOutcome::Sent { step: 0, .. }), "the checkout was stored");
+}

@@ -15,6 +15,7 @@ impl Deliveries for DynamoStore {
         &self,
         shop: &ShopDomain,
         id: &WebhookId,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         keep_until: DateTime<Utc>,
@@ -23,14 +24,18 @@ impl Deliveries for DynamoStore {
         let mut item = expiring(new_item(&key, shop, SHOP_OWNER), keep_until);
         item.insert("state".into(), s(PROCESSING));
         item.insert("lease_until".into(), n(lease_until.timestamp_millis()));
+        item.insert("lease_owner".into(), s(owner));
         let put = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR (#state = :processing AND lease_until < :now)")
+            .condition_expression(
+                "attribute_not_exists(pk) OR (#state = :processing AND (lease_until < :now OR lease_owner = :owner))",
+            )
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":processing", s(PROCESSING))
+            .expression_attribute_values(":owner", s(owner))
             .expression_attribute_values(":now", n(now.timestamp_millis()));
         match put.send().await {
             Ok(_) => Ok(DeliveryClaim::Started),

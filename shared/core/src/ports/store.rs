@@ -49,12 +49,14 @@ pub enum DeliveryClaim {
 /// Dedupe of deliveries that may arrive more than once: webhooks (as leases), inbound SMS and
 /// OAuth codes (claimed once).
 pub trait Deliveries: Send + Sync {
-    /// Begins processing a webhook delivery: a lease until `lease_until`, the record kept until
-    /// `keep_until`.
+    /// Begins processing a webhook delivery for `owner` (a unique id of this attempt): a lease
+    /// until `lease_until`, the record kept until `keep_until`. A lease that names `owner` is
+    /// this attempt's own (an earlier write whose answer was lost): `Started`.
     fn begin_delivery(
         &self,
         shop: &ShopDomain,
         id: &WebhookId,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         keep_until: DateTime<Utc>,

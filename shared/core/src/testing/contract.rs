@@ -109,24 +109,29 @@ async fn webhook_deliveries_are_leased<S: Store, P: ExpiryProbe>(store: &S, prob
     use crate::ports::DeliveryClaim::{Done, InProgress, Started};
     let id = WebhookId::new("leased-1").unwrap();
     let (lease, keep) = (at(1), at(10_000));
-    assert_eq!(store.begin_delivery(shop, &id, at(0), lease, keep).await.unwrap(), Started, "a new delivery");
-    assert_eq!(store.begin_delivery(shop, &id, at(0), lease, keep).await.unwrap(), InProgress, "while leased");
+    assert_eq!(store.begin_delivery(shop, &id, "a", at(0), lease, keep).await.unwrap(), Started, "a new delivery");
+    assert_eq!(store.begin_delivery(shop, &id, "b", at(0), lease, keep).await.unwrap(), InProgress, "while leased");
+    assert_eq!(
+        store.begin_delivery(shop, &id, "a", at(0), lease, keep).await.unwrap(),
+        Started,
+        "the lease's own owner, repeating a write whose answer was lost"
+    );
     assert_eq!(probe.expires_at(shop, ItemRef::Delivery(id.clone())).await, Some(keep), "kept as asked");
     let later = at(2);
     assert_eq!(
-        store.begin_delivery(shop, &id, later, later + Duration::minutes(1), keep).await.unwrap(),
+        store.begin_delivery(shop, &id, "c", later, later + Duration::minutes(1), keep).await.unwrap(),
         Started,
         "an attempt that never finished is taken over once its lease ran out"
     );
     store.finish_delivery(shop, &id, at(20_000)).await.unwrap();
-    assert_eq!(store.begin_delivery(shop, &id, at(500), at(501), keep).await.unwrap(), Done, "finished: a duplicate");
+    assert_eq!(store.begin_delivery(shop, &id, "c", at(500), at(501), keep).await.unwrap(), Done, "finished: a duplicate");
     assert_eq!(probe.expires_at(shop, ItemRef::Delivery(id.clone())).await, Some(at(20_000)));
     let erased = WebhookId::new("erased-meanwhile").unwrap();
     store.finish_delivery(shop, &erased, keep).await.unwrap();
     assert_eq!(probe.expires_at(shop, ItemRef::Delivery(erased)).await, None, "finishing never recreates a lease");
     let claimed = WebhookId::new("claimed-once").unwrap();
     assert!(store.claim_delivery(shop, &claimed, keep).await.unwrap());
-    assert_eq!(store.begin_delivery(shop, &claimed, at(0), lease, keep).await.unwrap(), Done, "claimed once: done");
+    assert_eq!(store.begin_delivery(shop, &claimed, "d", at(0), lease, keep).await.unwrap(), Done, "claimed once: done");
 }
 
 async fn checkouts_are_versioned_and_scoped<S: Store, P: ExpiryProbe>(

@@ -25,10 +25,11 @@ use std::sync::Mutex;
 #[derive(Debug, Clone)]
 enum Value {
     Delivery,
-    /// A webhook delivery being processed until `lease_until`, or done.
+    /// A webhook delivery being processed by `owner` until `lease_until`, or done.
     Lease {
         done: bool,
         lease_until: DateTime<Utc>,
+        owner: String,
     },
     Checkout(Box<CheckoutRecord>),
     Message(MessageRecord),
@@ -250,6 +251,7 @@ impl Deliveries for MemoryStore {
         &self,
         shop: &ShopDomain,
         id: &WebhookId,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         keep_until: DateTime<Utc>,
@@ -257,13 +259,16 @@ impl Deliveries for MemoryStore {
         let mut items = self.items.lock().unwrap();
         let key = ItemRef::Delivery(id.clone()).key(shop);
         match items.get(&key).map(|item| &item.value) {
-            Some(Value::Lease { done: false, lease_until }) if *lease_until >= now => {
+            Some(Value::Lease { done: false, owner: holder, .. }) if holder == owner => {
+                return Ok(DeliveryClaim::Started);
+            }
+            Some(Value::Lease { done: false, lease_until, .. }) if *lease_until >= now => {
                 return Ok(DeliveryClaim::InProgress);
             }
             Some(Value::Lease { done: false, .. }) | None => {}
             Some(_) => return Ok(DeliveryClaim::Done),
         }
-        let lease = Value::Lease { done: false, lease_until };
+        let lease = Value::Lease { done: false, lease_until, owner: owner.to_owned() };
         items.insert(key, Self::item(shop, SHOP_OWNER.into(), Some(keep_until), lease));
         Ok(DeliveryClaim::Started)
     }

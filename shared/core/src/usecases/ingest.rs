@@ -41,7 +41,8 @@ pub async fn ingest_webhook<P: IngestPorts>(
     let (shop, id) = (&delivery.shop, &delivery.webhook_id);
     // A lease, not a mark: an attempt that crashes or times out holds the delivery only until
     // the lease runs out, so the platform's retry is then processed.
-    match store.begin_delivery(shop, id, now, now + DELIVERY_LEASE, now + DELIVERY_DEDUPE_TTL).await? {
+    let owner = ports.clock().unique_id();
+    match store.begin_delivery(shop, id, &owner, now, now + DELIVERY_LEASE, now + DELIVERY_DEDUPE_TTL).await? {
         DeliveryClaim::Started => {}
         DeliveryClaim::Done => {
             tracing::info!(%shop, topic = delivery.topic, "duplicate webhook delivery");

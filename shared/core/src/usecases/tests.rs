@@ -380,7 +380,7 @@ async fn a_webhook_whose_attempt_crashed_is_processed_once_its_lease_runs_out() 
     let id = WebhookId::new("w-crash").unwrap();
     // An attempt began and died (a timeout, a crash) without finishing or releasing.
     let now = p.clock.now();
-    p.store.begin_delivery(&shop(), &id, now, now + DELIVERY_LEASE, now + DELIVERY_DEDUPE_TTL).await.unwrap();
+    p.store.begin_delivery(&shop(), &id, "crashed-attempt", now, now + DELIVERY_LEASE, now + DELIVERY_DEDUPE_TTL).await.unwrap();
     let retry = deliver(&p, "checkouts/create", "w-crash", &checkout_body(0)).await.unwrap_err();
     assert!(matches!(retry, UseCaseError::DeliveryInProgress), "a live lease: retry later ({retry:?})");
     assert!(p.store.load_checkout(&shop(), &CheckoutToken::new("chk-1").unwrap()).await.unwrap().is_none());
