@@ -8,7 +8,9 @@
 //!   (table, indexes, TTL, schedule group, sender identity), and the services built on them;
 //! - [`local_stack`]: [`local_stack::LocalStack::start`], the one start-up of the stack (demo, `up`, tests);
 //! - [`gateway`]: the functions' HTTP handlers behind axum on 127.0.0.1;
-//! - [`pump`]: fires due EventBridge Scheduler schedules (moto stores them but never fires them);
+//! - [`pump`]: fires due EventBridge Scheduler schedules (moto stores them but never fires them),
+//!   retrying a failed check as Lambda does and recording it in the failed-invocations queue;
+//! - [`redrive`]: `reclaim redrive`, which re-submits what landed in that queue;
 //! - [`storefront`]: a local test storefront and the app proxy, for the browser tests;
 //! - [`outbox`]: reads what the emulator "sent" and writes each email to a file;
 //! - [`demo`]: a demo store of shoppers replayed through the whole recovery flow;
@@ -26,6 +28,7 @@ pub mod hotpath;
 pub mod local_stack;
 pub mod outbox;
 pub mod pump;
+pub mod redrive;
 pub mod simulate;
 pub mod stack;
 pub mod storefront;

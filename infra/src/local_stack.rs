@@ -5,6 +5,7 @@
 
 use crate::gateway::{self, Gateway};
 use crate::pump;
+use crate::redrive::FailedInvocations;
 use crate::stack::{self, LocalConfig, LocalServices};
 use reclaim_core::clock::AnyClock;
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub struct LocalStack {
     pub services: Arc<LocalServices>,
     pub gateway: Gateway,
     pub pump: Option<BackgroundPump>,
+    /// Where checks that failed every retry go (`reclaim redrive` drains it).
+    pub failed_invocations: FailedInvocations,
 }
 
 /// The scheduler pump running in the background; dropped, it stops.
@@ -52,9 +55,12 @@ impl LocalStack {
         tune(&mut config);
         stack::create_resources(&stack::sdk_config(&config.endpoint).await, &config).await?;
         let services = Arc::new(stack::services(&config, options.clock).await);
+        let failed_invocations = stack::failed_invocations(&config).await?;
         let gateway = gateway::serve(listener, services.clone(), &options.shop)?;
-        let pump = options.pump_every.map(|every| BackgroundPump(pump::spawn(services.clone(), every)));
-        Ok(Self { config, services, gateway, pump })
+        let pump = options
+            .pump_every
+            .map(|every| BackgroundPump(pump::spawn(services.clone(), failed_invocations.clone(), every)));
+        Ok(Self { config, services, gateway, pump, failed_invocations })
     }
 
     /// Stops the background pump (nothing fires after this).

@@ -5,9 +5,10 @@ use clap::{Parser, Subcommand};
 use reclaim_core::clock::{AnyClock, SystemClock};
 use reclaim_core::rules::RecoverySettings;
 use reclaim_local::local_stack::{LocalStack, StackOptions};
-use reclaim_local::{coldstart, demo, emulator::Emulator, hotpath, outbox, simulate};
+use reclaim_local::{coldstart, demo, emulator::Emulator, hotpath, outbox, redrive, simulate, stack};
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Reclaim's local stack: AWS emulated by moto, the functions' own handlers behind a local
 /// gateway, and a scheduler pump that fires due schedules.
@@ -79,6 +80,21 @@ enum Command {
         /// Also time the parts of the Rust hot path.
         #[arg(long)]
         breakdown: bool,
+    },
+    /// Re-submit the invocations that failed every retry (the failed-invocations queue) to their
+    /// functions, and delete each one that was re-submitted.
+    Redrive {
+        /// The queue's URL on AWS (the stack output `FailedInvocationsQueueUrl`); records are
+        /// re-submitted with Lambda `Invoke` (asynchronous) under the default credentials.
+        #[arg(long, required_unless_present = "local_endpoint")]
+        queue_url: Option<String>,
+        /// Instead: the emulator of a local stack (`reclaim up` prints it); records are handed to
+        /// the functions' handlers in this process.
+        #[arg(long, conflicts_with = "queue_url")]
+        local_endpoint: Option<String>,
+        /// At most this many records in one run.
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
     },
     /// Write the emails an emulator has sent to HTML files.
     Outbox {
@@ -160,6 +176,32 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::ColdStart { dir, runs } => {
             coldstart::run(&dir, runs).await?;
+        }
+        Command::Redrive { queue_url, local_endpoint, limit } => {
+            let report = match (queue_url, local_endpoint) {
+                (_, Some(endpoint)) => {
+                    let config = stack::LocalConfig::new(&endpoint, "http://127.0.0.1:4000");
+                    let queue = stack::failed_invocations(&config).await?;
+                    let services = Arc::new(stack::services(&config, AnyClock::System(SystemClock)).await);
+                    redrive::redrive(&queue, &redrive::LocalHandlers(services), limit).await?
+                }
+                (Some(url), None) => {
+                    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                    let queue = redrive::FailedInvocations::new(aws_sdk_sqs::Client::new(&sdk), url);
+                    redrive::redrive(&queue, &redrive::LambdaInvoke(aws_sdk_lambda::Client::new(&sdk)), limit).await?
+                }
+                (None, None) => anyhow::bail!("--queue-url or --local-endpoint is required"),
+            };
+            for (function, count) in &report.resubmitted {
+                println!("re-submitted {count} to {function}");
+            }
+            for left in &report.left {
+                println!("left in the queue: {left}");
+            }
+            println!("{} re-submitted, {} left", report.total(), report.left.len());
+            if !report.left.is_empty() {
+                std::process::exit(1);
+            }
         }
         Command::Outbox { endpoint, dir } => {
             let emails = outbox::sent_emails(&endpoint).await?;

@@ -1,11 +1,15 @@
 //! The scheduler pump: moto stores EventBridge Scheduler schedules but never fires them, so the
 //! local stack lists them, and for each one that is due deletes it (as `ActionAfterCompletion:
 //! DELETE` would) and runs `recovery-check` with its input, exactly as the target would be invoked.
-//! A check that fails is armed again for the next round, as the scheduler's retry policy would,
-//! and is reported in the round's `failed` list: the demo logs it, the test harness fails the
-//! test unless the test expects failures.
+//!
+//! Scheduler invokes Lambda asynchronously, and so does the pump: a check that fails is tried
+//! again on the next round, [`ASYNC_RETRIES`] times as Lambda would, and after the last failure
+//! its invocation record goes to the on-failure destination (the failed-invocations queue, which
+//! `reclaim redrive` drains). Every failure is reported in the round's `failed` list: the demo
+//! logs it, the test harness fails the test unless the test expects failures.
 
-use crate::stack::LocalServices;
+use crate::redrive::{FailedInvocations, InvocationRecord};
+use crate::stack::{CHECK_FUNCTION_ARN, LocalServices};
 use anyhow::Context;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use reclaim_core::ports::{CheckInput, Clock, ScheduledCheck, Scheduler};
@@ -19,11 +23,28 @@ pub struct Fired {
     pub outcome: CheckOutcome,
 }
 
-/// A check that returned an error (and was armed again for the next round).
+/// A check that returned an error: armed again for the next round, or, after its last retry,
+/// recorded in the failed-invocations queue (`exhausted`).
 #[derive(Debug, Clone)]
 pub struct FailedCheck {
     pub input: CheckInput,
     pub error: String,
+    pub exhausted: bool,
+}
+
+/// How many times Lambda retries an asynchronous invocation whose function failed (its default,
+/// and `MaximumRetryAttempts` in `template.yaml`).
+pub const ASYNC_RETRIES: u32 = 2;
+
+/// The retries a fired schedule already stands for (`…-r2`: two).
+fn retries_in(name: &str) -> u32 {
+    name.rsplit_once("-r").and_then(|(_, n)| n.parse().ok()).unwrap_or(0)
+}
+
+/// The schedule name of the next retry of `name`.
+fn retry_name(name: &str, retries: u32) -> String {
+    let base = if retries_in(name) > 0 { name.rsplit_once("-r").map_or(name, |(base, _)| base) } else { name };
+    format!("{base}-r{retries}")
 }
 
 /// What one round of the pump did.
@@ -50,8 +71,8 @@ pub fn parse_at(expression: &str) -> Option<DateTime<Utc>> {
 const CONCURRENT_CHECKS: usize = 4;
 
 /// Fires every schedule of the group that is due at the services' clock. Returns what fired and
-/// what failed.
-pub async fn pump_once(services: &Arc<LocalServices>) -> anyhow::Result<Round> {
+/// what failed; what failed for the last time goes to `on_failure`.
+pub async fn pump_once(services: &Arc<LocalServices>, on_failure: &FailedInvocations) -> anyhow::Result<Round> {
     let scheduler = services.scheduler.client();
     let group = services.scheduler.group();
     let now = services.clock.now();
@@ -105,13 +126,29 @@ pub async fn pump_once(services: &Arc<LocalServices>) -> anyhow::Result<Round> {
         while let Some(result) = running.join_next().await {
             match result? {
                 Ok(done) => round.fired.push(done),
-                // EventBridge Scheduler retries a failed invocation (its retry policy), so a check
-                // that failed here is armed again for now and runs on the next round.
+                // Lambda retries the failed invocation; after the last retry its record goes to
+                // the on-failure destination.
                 Err((check, error)) => {
                     let error = format!("{error:#}");
-                    tracing::warn!(error, schedule = %check.name, "check failed; retrying");
-                    services.scheduler.arm(&check).await.context("re-arming a failed check")?;
-                    round.failed.push(FailedCheck { input: check.input, error });
+                    let retries = retries_in(&check.name);
+                    let exhausted = retries >= ASYNC_RETRIES;
+                    if exhausted {
+                        tracing::warn!(error, schedule = %check.name, "check failed its last retry: to the failed-invocations queue");
+                        let payload = serde_json::to_value(&check.input)?;
+                        let record = InvocationRecord::retries_exhausted(
+                            CHECK_FUNCTION_ARN,
+                            payload,
+                            retries + 1,
+                            &error,
+                            check.at,
+                        );
+                        on_failure.record(&record).await.context("recording a failed invocation")?;
+                    } else {
+                        tracing::warn!(error, schedule = %check.name, "check failed; retrying");
+                        let retry = ScheduledCheck { name: retry_name(&check.name, retries + 1), ..check.clone() };
+                        services.scheduler.arm(&retry).await.context("re-arming a failed check")?;
+                    }
+                    round.failed.push(FailedCheck { input: check.input, error, exhausted });
                 }
             }
         }
@@ -120,10 +157,14 @@ pub async fn pump_once(services: &Arc<LocalServices>) -> anyhow::Result<Round> {
 }
 
 /// Runs [`pump_once`] every `interval` until the task is dropped.
-pub fn spawn(services: Arc<LocalServices>, interval: std::time::Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    services: Arc<LocalServices>,
+    on_failure: FailedInvocations,
+    interval: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            if let Err(error) = pump_once(&services).await {
+            if let Err(error) = pump_once(&services, &on_failure).await {
                 tracing::warn!(error = format!("{error:#}"), "scheduler pump");
             }
             tokio::time::sleep(interval).await;
@@ -139,5 +180,14 @@ mod tests {
     fn at_expressions_parse() {
         assert_eq!(parse_at("at(2026-01-02T03:04:05)").unwrap().to_rfc3339(), "2026-01-02T03:04:05+00:00");
         assert!(parse_at("rate(5 minutes)").is_none());
+    }
+
+    #[test]
+    fn retries_are_counted_in_the_schedule_name() {
+        let base = "rc-0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(retries_in(base), 0);
+        assert_eq!(retry_name(base, 1), format!("{base}-r1"));
+        assert_eq!(retries_in(&retry_name(base, 1)), 1);
+        assert_eq!(retry_name(&retry_name(base, 1), 2), format!("{base}-r2"));
     }
 }

@@ -36,6 +36,9 @@ pub struct LocalConfig {
     pub shopify_endpoint: Option<String>,
     /// How hard the Shopify client retries (tests shorten the waits).
     pub shopify_retry: reclaim_aws::RetryPolicy,
+    /// The queue of invocation records that failed every retry (the functions' on-failure
+    /// destination).
+    pub failed_invocations_queue: String,
     /// Attempts per AWS call in the services (1: the emulator answers at once, so a failure is
     /// a bug to see; the fault tests use production's 3). Provider calls never retry.
     pub sdk_attempts: u32,
@@ -57,6 +60,7 @@ impl LocalConfig {
             shopify_endpoint: None,
             shopify_retry: reclaim_aws::RetryPolicy::default(),
             sdk_attempts: 1,
+            failed_invocations_queue: "reclaim-local-failed-invocations".into(),
         }
     }
 
@@ -66,7 +70,7 @@ impl LocalConfig {
             ("TABLE_NAME", self.table.clone()),
             ("SCHEDULE_GROUP", self.schedule_group.clone()),
             ("SCHEDULER_ROLE_ARN", "arn:aws:iam::123456789012:role/reclaim-scheduler".into()),
-            ("CHECK_FUNCTION_ARN", "arn:aws:lambda:us-east-1:123456789012:function:reclaim-recovery-check".into()),
+            ("CHECK_FUNCTION_ARN", CHECK_FUNCTION_ARN.into()),
             ("SHOPIFY_API_SECRET", self.shopify_secret.clone()),
             ("LINK_SIGNING_SECRET", self.link_secret.clone()),
             ("PUBLIC_BASE_URL", self.public_base_url.clone()),
@@ -82,6 +86,9 @@ impl LocalConfig {
         variables.into_iter().map(|(name, value)| (name.to_owned(), value)).collect()
     }
 }
+
+/// The ARN the local `recovery-check` goes by (in schedules and invocation records).
+pub const CHECK_FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:reclaim-recovery-check";
 
 /// The local SNS platform applications for push: (SNS platform, name).
 const PUSH_APPLICATIONS: [(&str, &str); 2] = [("APNS", "reclaim-local-apns"), ("GCM", "reclaim-local-fcm")];
@@ -200,6 +207,12 @@ pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig)
             Err(e) => return Err(anyhow::Error::new(e).context("naming the KMS key")),
         }
     }
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    sqs.create_queue()
+        .queue_name(&config.failed_invocations_queue)
+        .send()
+        .await
+        .context("creating the failed-invocations queue")?;
     let sns = aws_sdk_sns::Client::new(sdk);
     for (platform, name) in PUSH_APPLICATIONS {
         sns.create_platform_application()
@@ -214,6 +227,13 @@ pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig)
 }
 
 /// Builds the services on the emulator.
+/// The failed-invocations queue of a stack whose resources exist.
+pub async fn failed_invocations(config: &LocalConfig) -> anyhow::Result<crate::redrive::FailedInvocations> {
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config_with_attempts(&config.endpoint, config.sdk_attempts).await);
+    let url = sqs.get_queue_url().queue_name(&config.failed_invocations_queue).send().await.context("GetQueueUrl")?;
+    Ok(crate::redrive::FailedInvocations::new(sqs, url.queue_url.context("the queue has no URL")?))
+}
+
 pub async fn services(config: &LocalConfig, clock: AnyClock) -> LocalServices {
     let environment =
         Environment::new(sdk_config_with_attempts(&config.endpoint, config.sdk_attempts).await, config.variables());

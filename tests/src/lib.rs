@@ -14,6 +14,7 @@ use reclaim_local::gateway::Gateway;
 use reclaim_local::local_stack::{LocalStack, StackOptions};
 use reclaim_local::outbox::{self, SentEmail};
 use reclaim_local::pump::{self, Fired};
+use reclaim_local::redrive::FailedInvocations;
 use reclaim_local::stack::{self, LocalConfig, LocalServices};
 pub mod fault_proxy;
 pub mod routes;
@@ -44,6 +45,8 @@ pub struct TestStack {
     pub config: LocalConfig,
     pub http: reqwest::Client,
     pub shop: String,
+    /// The failed-invocations queue (checks that failed every retry).
+    pub failed_invocations: FailedInvocations,
     /// Shopify's OAuth and Admin API, stood in locally.
     pub shopify: ShopifyStandIn,
 }
@@ -83,6 +86,7 @@ impl TestStack {
         let local = LocalStack::start(emulator().endpoint(), options, |config| {
             config.table = format!("t-{unique}");
             config.schedule_group = format!("g-{unique}");
+            config.failed_invocations_queue = format!("q-{unique}");
             config.shopify_endpoint = Some(shopify.url().to_owned());
             let quick = std::time::Duration::from_millis(20);
             config.shopify_retry = reclaim_aws::RetryPolicy { attempts: 4, base_delay: quick, max_delay: quick * 3 };
@@ -92,8 +96,8 @@ impl TestStack {
         .unwrap();
         reclaim_aws::install_tls_provider();
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let LocalStack { config, services, gateway, .. } = local;
-        Self { services, clock, gateway, config, http, shop, shopify }
+        let LocalStack { config, services, gateway, failed_invocations, .. } = local;
+        Self { services, clock, gateway, config, http, shop, failed_invocations, shopify }
     }
 
     /// A checkout of this test's shop, created at the epoch.
@@ -161,7 +165,7 @@ impl TestStack {
     /// round with its failures.
     pub async fn advance_and_pump_expecting_failures(&self, by: Duration) -> pump::Round {
         self.clock.advance(by);
-        pump::pump_once(&self.services).await.unwrap()
+        pump::pump_once(&self.services, &self.failed_invocations).await.unwrap()
     }
 
     /// One pump round that fails the test when a check keeps failing. A failed check is armed
@@ -171,7 +175,7 @@ impl TestStack {
         let mut fired = Vec::new();
         let mut failed = Vec::new();
         for _ in 0..3 {
-            let round = pump::pump_once(&self.services).await.unwrap();
+            let round = pump::pump_once(&self.services, &self.failed_invocations).await.unwrap();
             fired.extend(round.fired);
             failed = round.failed;
             if failed.is_empty() {

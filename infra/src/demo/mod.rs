@@ -138,11 +138,11 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
     };
     // On the manual clock, the demo moves time itself.
     let driver = manual.clone().map(|manual| {
-        let (services, tick) = (services.clone(), delay / 6);
+        let (services, tick, on_failure) = (services.clone(), delay / 6, local.failed_invocations.clone());
         tokio::spawn(async move {
             loop {
                 manual.advance(tick);
-                match pump::pump_once(&services).await {
+                match pump::pump_once(&services, &on_failure).await {
                     Ok(round) if !round.failed.is_empty() => tracing::warn!(failed = ?round.failed, "checks failed"),
                     Err(error) => tracing::warn!(error = format!("{error:#}"), "scheduler pump"),
                     Ok(_) => {}

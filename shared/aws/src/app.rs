@@ -78,6 +78,7 @@ impl Environment {
             sender: self.required("SENDER_EMAIL")?,
             shopify_api_key: self.required("SHOPIFY_API_KEY")?,
             shopify_api_secret: secret.into_bytes(),
+            shop_daily_send_cap: self.optional("SHOP_DAILY_SEND_CAP").and_then(|cap| cap.parse().ok()),
         })
     }
 
@@ -111,9 +112,17 @@ impl Environment {
         self.sdk.to_builder().retry_config(RetryConfig::disabled()).timeout_config(timeouts).build()
     }
 
-    /// Email through SES (optionally `SES_CONFIGURATION_SET`), sent once per call.
+    /// Email through SES (optionally `SES_CONFIGURATION_SET`), sent once per call, paced to
+    /// `SES_MAX_SEND_RATE` (per second, the account's) shared by `CHECK_CONCURRENCY` instances.
     pub fn mailer(&self) -> SesMailer {
-        SesMailer::new(aws_sdk_sesv2::Client::new(&self.provider_sdk()), self.optional("SES_CONFIGURATION_SET"))
+        let mailer =
+            SesMailer::new(aws_sdk_sesv2::Client::new(&self.provider_sdk()), self.optional("SES_CONFIGURATION_SET"));
+        let number = |name: &str| self.optional(name).and_then(|value| value.parse::<f64>().ok());
+        match (number("SES_MAX_SEND_RATE"), number("CHECK_CONCURRENCY")) {
+            (Some(rate), Some(instances)) if instances >= 1.0 => mailer.paced(rate / instances),
+            (Some(rate), None) => mailer.paced(rate),
+            _ => mailer,
+        }
     }
 
     /// SMS through SNS, sent once per call.

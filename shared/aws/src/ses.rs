@@ -15,11 +15,42 @@ use reclaim_core::ports::{EmailSender, OutgoingEmail, PortError, PortResult};
 pub struct SesMailer {
     client: Client,
     configuration_set: Option<String>,
+    pacer: Option<std::sync::Arc<std::sync::Mutex<Pacer>>>,
 }
 
 impl SesMailer {
     pub fn new(client: Client, configuration_set: Option<String>) -> Self {
-        Self { client, configuration_set }
+        Self { client, configuration_set, pacer: None }
+    }
+
+    /// Sends at most `per_second` emails per second from this instance (the account's SES rate
+    /// divided by the function's reserved concurrency).
+    pub fn paced(mut self, per_second: f64) -> Self {
+        if per_second > 0.0 && per_second.is_finite() {
+            let interval = std::time::Duration::from_secs_f64(1.0 / per_second);
+            self.pacer = Some(std::sync::Arc::new(std::sync::Mutex::new(Pacer::new(interval))));
+        }
+        self
+    }
+}
+
+/// Spaces sends at least `interval` apart: each call takes the next free slot.
+#[derive(Debug)]
+pub struct Pacer {
+    interval: std::time::Duration,
+    next: Option<std::time::Instant>,
+}
+
+impl Pacer {
+    pub fn new(interval: std::time::Duration) -> Self {
+        Self { interval, next: None }
+    }
+
+    /// Takes the next slot at or after `now`; returns how long to wait for it.
+    pub fn take(&mut self, now: std::time::Instant) -> std::time::Duration {
+        let slot = self.next.map_or(now, |next| next.max(now));
+        self.next = Some(slot + self.interval);
+        slot - now
     }
 }
 
@@ -57,6 +88,10 @@ pub fn build_mime(email: &OutgoingEmail) -> Result<Vec<u8>, std::io::Error> {
 impl EmailSender for SesMailer {
     /// Sends one email; returns SES's message id.
     async fn send_email(&self, email: &OutgoingEmail) -> PortResult<String> {
+        if let Some(pacer) = &self.pacer {
+            let wait = pacer.lock().unwrap().take(std::time::Instant::now());
+            tokio::time::sleep(wait).await;
+        }
         let mime = build_mime(email).map_err(|e| PortError::Rejected(e.to_string()))?;
         let tags = email
             .tags
@@ -86,6 +121,17 @@ impl EmailSender for SesMailer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pacer_spaces_sends_by_its_interval_and_lets_idle_time_pass() {
+        use std::time::{Duration, Instant};
+        let mut pacer = Pacer::new(Duration::from_millis(100));
+        let start = Instant::now();
+        let waits: Vec<Duration> = (0..3).map(|_| pacer.take(start)).collect();
+        assert_eq!(waits, [Duration::ZERO, Duration::from_millis(100), Duration::from_millis(200)]);
+        assert_eq!(pacer.take(start + Duration::from_millis(250)), Duration::from_millis(50));
+        assert_eq!(pacer.take(start + Duration::from_secs(5)), Duration::ZERO, "an idle pacer sends at once");
+    }
 
     #[test]
     fn mime_carries_both_parts_and_one_click_headers() {

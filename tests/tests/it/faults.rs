@@ -89,3 +89,32 @@ async fn a_webhook_lease_whose_answer_is_lost_is_recognised_and_the_delivery_pro
     let fired = stack.advance_and_pump(Duration::hours(1)).await;
     assert!(matches!(outcome_of(&fired, "chk-lease"), CheckOutcome::Sent { step: 0, .. }), "the checkout was stored");
 }
+
+#[tokio::test]
+async fn a_check_that_fails_every_retry_lands_in_the_queue_and_redrive_sends_it_once() {
+    use reclaim_local::redrive::{LocalHandlers, redrive};
+    let (stack, proxy) = TestStack::behind_fault_proxy("fault-redrive").await;
+    abandon(&stack, "chk-redrive", "redrive@faults.test").await;
+    // The table answers every read of the check's messages with a 500, through the SDK's retries.
+    proxy.inject("Query", Fault::Status(500, "InternalServerError"), Times::Fraction(1.0));
+    let mut failures = Vec::new();
+    for minutes in [60, 0, 0] {
+        failures.extend(stack.advance_and_pump_expecting_failures(Duration::minutes(minutes)).await.failed);
+    }
+    let exhausted: Vec<bool> = failures.iter().map(|f| f.exhausted).collect();
+    assert_eq!(exhausted, [false, false, true], "the invocation and Lambda's two retries, then the queue");
+    assert_eq!(stack.failed_invocations.depth().await.unwrap(), 1, "recorded, not dropped");
+    assert!(stack.advance_and_pump_expecting_failures(Duration::minutes(10)).await.is_empty(), "and not retried again");
+    assert!(stack.emails_to("redrive@faults.test").await.is_empty());
+
+    proxy.heal();
+    let report = redrive(&stack.failed_invocations, &LocalHandlers(stack.services.clone()), 100).await.unwrap();
+    assert_eq!(report.total(), 1, "{report:?}");
+    assert_eq!(report.resubmitted.get("reclaim-recovery-check"), Some(&1));
+    assert_eq!(stack.emails_to("redrive@faults.test").await.len(), 1, "the redriven check sent the step");
+    assert_eq!(stack.failed_invocations.depth().await.unwrap(), 0, "deleted once re-submitted");
+    let again = redrive(&stack.failed_invocations, &LocalHandlers(stack.services.clone()), 100).await.unwrap();
+    assert_eq!(again.total(), 0);
+    stack.advance_and_pump(Duration::minutes(10)).await;
+    assert_eq!(stack.emails_to("redrive@faults.test").await.len(), 1, "once");
+}

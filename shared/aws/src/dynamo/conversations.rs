@@ -1,36 +1,12 @@
-//! [`Conversations`]: the monthly SMS budget (an atomic conditional `ADD`), which checkout a
-//! text thread is about, and the shopper's replies under their checkout.
+//! [`Conversations`]: which checkout a text thread is about, and the shopper's replies under
+//! their checkout.
 
-use super::{DynamoStore, SHOP_OWNER, expiring, json, keys, n, new_item, s};
-use crate::error::unavailable;
+use super::{DynamoStore, expiring, json, keys, new_item};
 use chrono::{DateTime, Utc};
 use reclaim_core::model::{CheckoutToken, InboundReply, ShopDomain, SmsThreadKey};
 use reclaim_core::ports::{Conversations, DataOwner, PortError, PortResult};
 
 impl Conversations for DynamoStore {
-    async fn reserve_sms(&self, shop: &ShopDomain, month: &str, budget: u32) -> PortResult<bool> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(super::key_item(&keys::sms_budget(shop, month))))
-            .update_expression("SET #shop = :shop, #owner = :owner ADD used :one")
-            .condition_expression("attribute_not_exists(used) OR used < :budget")
-            .expression_attribute_names("#shop", "shop")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_values(":shop", s(shop.as_str()))
-            .expression_attribute_values(":owner", s(SHOP_OWNER))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":budget", n(budget))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(super::is_condition_failure) => Ok(false),
-            Err(e) => Err(unavailable("UpdateItem", e)),
-        }
-    }
-
     async fn save_sms_thread(
         &self,
         thread: &SmsThreadKey,

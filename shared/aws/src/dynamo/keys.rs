@@ -121,6 +121,11 @@ pub fn sms_budget(shop: &ShopDomain, month: &str) -> Key {
     Key::new(shop_partition(shop), format!("SMSBUDGET#{month}"))
 }
 
+/// How many recovery messages a shop sent on a day (the operator's daily cap).
+pub fn daily_sends(shop: &ShopDomain, day: NaiveDate) -> Key {
+    Key::new(shop_partition(shop), format!("SENDS#{day}"))
+}
+
 /// The prefix of a shop's stats items.
 pub const STATS_PREFIX: &str = "STATS#";
 
@@ -193,6 +198,7 @@ mod tests {
             shop_state(&s.shop),
             token(&s.shop),
             sms_budget(&s.shop, "2026-06"),
+            daily_sends(&s.shop, s.day),
             stats(&s.shop, s.day, 3),
             short_link("code1"),
             sms_thread(&s.thread),

@@ -31,6 +31,7 @@ mod deliveries;
 mod erasure;
 pub mod keys;
 mod messages;
+mod quotas;
 mod shops;
 mod stats;
 mod tombstones;

@@ -290,12 +290,30 @@ pub trait SettingsStore: Send + Sync {
     ) -> impl Future<Output = PortResult<u64>> + Send;
 }
 
-/// SMS budgets and conversations: which cart a text thread is about, and the shopper's replies.
+/// A counted allowance of a shop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Quota {
+    /// Text messages in a month (`2026-06`): the shop's SMS budget.
+    SmsMonth(String),
+    /// Recovery messages on a day (UTC): the operator's per-shop daily cap.
+    SendsDay(chrono::NaiveDate),
+}
+
+/// Allowances taken one at a time, atomically, never beyond their limit.
+pub trait Quotas: Send + Sync {
+    /// Takes one unit of a shop's quota, kept until `expires_at`; `false` when `limit` units are
+    /// taken already (nothing is taken then).
+    fn reserve(
+        &self,
+        shop: &ShopDomain,
+        quota: &Quota,
+        limit: u32,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+}
+
+/// Conversations: which cart a text thread is about, and the shopper's replies.
 pub trait Conversations: Send + Sync {
-    /// Takes one SMS from a shop's budget for a month (`2026-06`), atomically; `false` when the
-    /// budget is spent (nothing taken).
-    fn reserve_sms(&self, shop: &ShopDomain, month: &str, budget: u32)
-    -> impl Future<Output = PortResult<bool>> + Send;
     /// Remembers which shop and checkout last texted a number from an origination identity, so
     /// that a reply finds its cart.
     fn save_sms_thread(
@@ -374,6 +392,7 @@ pub trait Store:
     + Tokens
     + SettingsStore
     + Conversations
+    + Quotas
     + Stats
     + Erasure
 {
@@ -392,6 +411,7 @@ impl<T> Store for T where
         + Tokens
         + SettingsStore
         + Conversations
+        + Quotas
         + Stats
         + Erasure
 {

@@ -63,6 +63,8 @@ pub enum WaitReason {
     SenderPaused,
     /// The step's last attempt failed in a way that may pass; the next waits out its backoff.
     RetryBackoff,
+    /// The shop reached the operator's daily cap of recovery messages; tomorrow (UTC) it may send.
+    DailyCap,
 }
 
 /// Why a sequence stops.
@@ -111,6 +113,7 @@ impl WaitReason {
             Self::FrequencyCap => "frequency_cap",
             Self::SenderPaused => "sender_paused",
             Self::RetryBackoff => "retry_backoff",
+            Self::DailyCap => "daily_cap",
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::model::{
     ConsentEvidence, ContactKey, DeliveryState, DiscountRecord, Email, InboundReply, MessageRecord, SealedSecret,
     ShopDomain, SmsThreadKey, WebhookId, sample_snapshot,
 };
-use crate::ports::{ClaimOutcome, DataOwner, PortError, Store};
+use crate::ports::{ClaimOutcome, DataOwner, PortError, Quota, Store};
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use std::future::Future;
@@ -124,14 +124,22 @@ async fn webhook_deliveries_are_leased<S: Store, P: ExpiryProbe>(store: &S, prob
         "an attempt that never finished is taken over once its lease ran out"
     );
     store.finish_delivery(shop, &id, at(20_000)).await.unwrap();
-    assert_eq!(store.begin_delivery(shop, &id, "c", at(500), at(501), keep).await.unwrap(), Done, "finished: a duplicate");
+    assert_eq!(
+        store.begin_delivery(shop, &id, "c", at(500), at(501), keep).await.unwrap(),
+        Done,
+        "finished: a duplicate"
+    );
     assert_eq!(probe.expires_at(shop, ItemRef::Delivery(id.clone())).await, Some(at(20_000)));
     let erased = WebhookId::new("erased-meanwhile").unwrap();
     store.finish_delivery(shop, &erased, keep).await.unwrap();
     assert_eq!(probe.expires_at(shop, ItemRef::Delivery(erased)).await, None, "finishing never recreates a lease");
     let claimed = WebhookId::new("claimed-once").unwrap();
     assert!(store.claim_delivery(shop, &claimed, keep).await.unwrap());
-    assert_eq!(store.begin_delivery(shop, &claimed, "d", at(0), lease, keep).await.unwrap(), Done, "claimed once: done");
+    assert_eq!(
+        store.begin_delivery(shop, &claimed, "d", at(0), lease, keep).await.unwrap(),
+        Done,
+        "claimed once: done"
+    );
 }
 
 async fn checkouts_are_versioned_and_scoped<S: Store, P: ExpiryProbe>(
@@ -409,10 +417,17 @@ async fn settings_have_optimistic_versions<S: Store>(store: &S, shop: &ShopDomai
 }
 
 async fn sms_budget_is_never_overspent<S: Store>(store: &S, shop: &ShopDomain) {
-    let takes = (0..5).map(|_| store.reserve_sms(shop, "2026-06", 3));
+    let june = Quota::SmsMonth("2026-06".into());
+    let takes = (0..5).map(|_| store.reserve(shop, &june, 3, at(9_000)));
     let granted = futures_join_all(takes).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
     assert_eq!(granted, 3, "five racing takes from a budget of three");
-    assert!(store.reserve_sms(shop, "2026-07", 3).await.unwrap(), "each month has its own budget");
+    assert!(store.reserve(shop, &Quota::SmsMonth("2026-07".into()), 3, at(9_000)).await.unwrap(), "per month");
+    let day = Quota::SendsDay(NaiveDate::from_ymd_opt(2026, 6, 1).unwrap());
+    let takes = (0..4).map(|_| store.reserve(shop, &day, 2, at(3_000)));
+    let granted = futures_join_all(takes).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(granted, 2, "the daily cap holds under racing takes, apart from the SMS budget");
+    let next = Quota::SendsDay(NaiveDate::from_ymd_opt(2026, 6, 2).unwrap());
+    assert!(store.reserve(shop, &next, 2, at(3_000)).await.unwrap(), "each day has its own cap");
 }
 
 async fn stats_add_up_over_days_and_shards<S: Store>(store: &S, shop: &ShopDomain, other: &ShopDomain) {

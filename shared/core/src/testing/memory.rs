@@ -13,8 +13,8 @@ use crate::model::{
 };
 use crate::ports::{
     Carts, Checkouts, ClaimOutcome, Contacts, Conversations, DataOwner, Deliveries, DeliveryClaim, DiscountLedger,
-    Erasure, MessageLog, PortError, PortResult, SettingsStore, Shops, ShortLinks, Stats, Tokens, Tombstone, Tombstones,
-    VersionedSettings,
+    Erasure, MessageLog, PortError, PortResult, Quota, Quotas, SettingsStore, Shops, ShortLinks, Stats, Tokens,
+    Tombstone, Tombstones, VersionedSettings,
 };
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -42,7 +42,8 @@ enum Value {
     ShopState(ShopState),
     Settings(Box<RecoverySettings>),
     Token(SealedSecret),
-    SmsBudget(u32),
+    /// Units taken of a quota.
+    Used(u32),
     ShortLink(String),
     Thread(ShopDomain, CheckoutToken),
     Counters(BTreeMap<String, i64>),
@@ -635,21 +636,33 @@ impl SettingsStore for MemoryStore {
     }
 }
 
-impl Conversations for MemoryStore {
-    async fn reserve_sms(&self, shop: &ShopDomain, month: &str, budget: u32) -> PortResult<bool> {
+impl Quotas for MemoryStore {
+    async fn reserve(
+        &self,
+        shop: &ShopDomain,
+        quota: &Quota,
+        limit: u32,
+        expires_at: DateTime<Utc>,
+    ) -> PortResult<bool> {
         let mut items = self.items.lock().unwrap();
-        let key = key(shop_pk(shop), format!("SMSBUDGET#{month}"));
+        let sort = match quota {
+            Quota::SmsMonth(month) => format!("SMSBUDGET#{month}"),
+            Quota::SendsDay(day) => format!("SENDS#{day}"),
+        };
+        let key = key(shop_pk(shop), sort);
         let used = match items.get(&key).map(|item| &item.value) {
-            Some(Value::SmsBudget(used)) => *used,
+            Some(Value::Used(used)) => *used,
             _ => 0,
         };
-        if used >= budget {
+        if used >= limit {
             return Ok(false);
         }
-        items.insert(key, Self::item(shop, SHOP_OWNER.into(), None, Value::SmsBudget(used + 1)));
+        items.insert(key, Self::item(shop, SHOP_OWNER.into(), Some(expires_at), Value::Used(used + 1)));
         Ok(true)
     }
+}
 
+impl Conversations for MemoryStore {
     async fn save_sms_thread(
         &self,
         thread: &SmsThreadKey,

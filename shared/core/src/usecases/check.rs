@@ -19,8 +19,8 @@ use crate::model::{
 };
 use crate::ports::{
     Carts, CheckInput, Checkouts, ClaimOutcome, Clock, Contacts, Conversations, DiscountApi, DomainEvent, EmailSender,
-    EventBus, MessageLog, Messenger, OutgoingEmail, OutgoingPush, OutgoingSms, PortError, PushSender, Scheduler, Shops,
-    ShortLinks, SmsSender, Store, Vault,
+    EventBus, MessageLog, Messenger, OutgoingEmail, OutgoingPush, OutgoingSms, PortError, PushSender, Quota, Quotas,
+    Scheduler, Shops, ShortLinks, SmsSender, Store, Vault,
 };
 use crate::render::{EmailInput, render_email, render_short};
 use crate::rules::{DELIVERABLE_CHANNELS, Decision, Incentive, RecoverySettings, StopReason, WaitReason, decide_with};
@@ -100,7 +100,8 @@ pub async fn run_check<P: CheckPorts>(ports: &P, input: &CheckInput) -> Result<C
     let now = ports.clock().now();
     let history =
         settle_abandoned_claims(ports, &record, store.messages(&input.shop, &input.checkout).await?, now).await?;
-    let outcome = match decide_on_available_channels(ports, &record, &history, &contact, &settings, now).await? {
+    let decision = decide_on_available_channels(ports, &record, &history, &contact, &settings, now).await?;
+    let outcome = match within_daily_cap(ports, &record, decision, now).await? {
         Decision::Stop { reason } => {
             let newly_held_out = finish(ports, input, reason == StopReason::Holdout).await?;
             if newly_held_out {
@@ -185,8 +186,8 @@ async fn decide_on_available_channels<P: CheckPorts>(
                 unavailable.push(Channel::Email);
             }
             (Decision::Send { channel: Channel::Sms, .. }, _) => {
-                let month = now.format("%Y-%m").to_string();
-                if ports.store().reserve_sms(shop, &month, settings.sms.monthly_budget).await? {
+                let month = Quota::SmsMonth(now.format("%Y-%m").to_string());
+                if ports.store().reserve(shop, &month, settings.sms.monthly_budget, now + QUOTA_KEPT).await? {
                     return Ok(decision);
                 }
                 count(ports, shop, &record.snapshot.token, &[("sms.budget_exhausted".to_owned(), 1)]).await?;
@@ -198,6 +199,29 @@ async fn decide_on_available_channels<P: CheckPorts>(
             _ => return Ok(decision),
         }
     }
+}
+
+/// How long a quota's count is kept (a year of monthly SMS budgets and daily caps to look back on).
+const QUOTA_KEPT: chrono::Duration = chrono::Duration::days(400);
+
+/// A send that would go past the operator's per-shop daily cap waits for the next UTC day
+/// instead (counted as `cap.daily_reached`): one shop cannot spend the account's whole quota.
+async fn within_daily_cap<P: CheckPorts>(
+    ports: &P,
+    record: &CheckoutRecord,
+    decision: Decision,
+    now: DateTime<Utc>,
+) -> Result<Decision, UseCaseError> {
+    let (Decision::Send { step, .. }, Some(cap)) = (&decision, ports.config().shop_daily_send_cap) else {
+        return Ok(decision);
+    };
+    let today = Quota::SendsDay(now.date_naive());
+    if ports.store().reserve(&record.shop, &today, cap, now + QUOTA_KEPT).await? {
+        return Ok(decision);
+    }
+    count(ports, &record.shop, &record.snapshot.token, &[("cap.daily_reached".to_owned(), 1)]).await?;
+    let tomorrow = (now.date_naive() + chrono::Days::new(1)).and_time(chrono::NaiveTime::MIN).and_utc();
+    Ok(Decision::Wait { until: tomorrow, step: *step, reason: WaitReason::DailyCap })
 }
 
 /// Arms the step after `step`, if there is one; the next check decides whether it is due.

@@ -34,6 +34,7 @@ fn ports() -> TestPorts {
             sender: "Reclaim <r@example.com>".into(),
             shopify_api_key: "api-key".into(),
             shopify_api_secret: SECRET.to_vec(),
+            shop_daily_send_cap: None,
         },
     }
 }
@@ -380,7 +381,10 @@ async fn a_webhook_whose_attempt_crashed_is_processed_once_its_lease_runs_out() 
     let id = WebhookId::new("w-crash").unwrap();
     // An attempt began and died (a timeout, a crash) without finishing or releasing.
     let now = p.clock.now();
-    p.store.begin_delivery(&shop(), &id, "crashed-attempt", now, now + DELIVERY_LEASE, now + DELIVERY_DEDUPE_TTL).await.unwrap();
+    p.store
+        .begin_delivery(&shop(), &id, "crashed-attempt", now, now + DELIVERY_LEASE, now + DELIVERY_DEDUPE_TTL)
+        .await
+        .unwrap();
     let retry = deliver(&p, "checkouts/create", "w-crash", &checkout_body(0)).await.unwrap_err();
     assert!(matches!(retry, UseCaseError::DeliveryInProgress), "a live lease: retry later ({retry:?})");
     assert!(p.store.load_checkout(&shop(), &CheckoutToken::new("chk-1").unwrap()).await.unwrap().is_none());
@@ -574,4 +578,26 @@ mod delivery_semantics {
         assert_eq!(step_zero(&p).await.state, DeliveryState::Pending, "still the other check's");
         assert!(p.messenger.emails.lock().unwrap().is_empty());
     }
+}
+
+#[tokio::test]
+async fn the_operators_daily_cap_holds_a_shops_sends_until_the_next_utc_day() {
+    let mut p = ports();
+    p.config.shop_daily_send_cap = Some(1);
+    for (token, email) in [("chk-1", "Ada@Example.com"), ("chk-2", "bo@example.com")] {
+        let body = checkout_body(0).replace("chk-1", token).replace("Ada@Example.com", email);
+        deliver(&p, "checkouts/create", &format!("w-{token}"), &body).await.unwrap();
+    }
+    p.clock.advance(chrono::Duration::hours(1));
+    let outcomes = fire_due(&p).await;
+    let midnight = Utc.with_ymd_and_hms(2026, 4, 2, 0, 0, 0).unwrap();
+    let held = CheckOutcome::Rearmed { step: 0, at: midnight, reason: crate::rules::WaitReason::DailyCap };
+    assert_eq!(outcomes.iter().filter(|o| matches!(o, CheckOutcome::Sent { .. })).count(), 1, "{outcomes:?}");
+    assert!(outcomes.contains(&held), "{outcomes:?}");
+    assert_eq!(p.messenger.emails.lock().unwrap().len(), 1);
+    assert_eq!(all_stats(&p).await.get("cap.daily_reached"), Some(&1));
+    p.clock.set(midnight);
+    let outcomes = fire_due(&p).await;
+    assert!(matches!(outcomes[..], [CheckOutcome::Sent { step: 0, .. }]), "the next day: {outcomes:?}");
+    assert_eq!(p.messenger.emails.lock().unwrap().len(), 2);
 }
