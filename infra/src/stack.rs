@@ -152,6 +152,16 @@ pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig)
         .global_secondary_indexes(index(reclaim_aws::DynamoStore::CONTACT_INDEX, "contact_key")?)
         .attribute_definitions(attribute("shop")?)
         .attribute_definitions(attribute("owner")?)
+        .attribute_definitions(attribute("due_bucket")?)
+        .attribute_definitions(attribute("due_at")?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(reclaim_aws::DynamoStore::DUE_INDEX)
+                .key_schema(key("due_bucket", KeyType::Hash)?)
+                .key_schema(key("due_at", KeyType::Range)?)
+                .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+                .build()?,
+        )
         .global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name(reclaim_aws::DynamoStore::SHOP_INDEX)

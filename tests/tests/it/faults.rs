@@ -118,3 +118,26 @@ async fn a_check_that_fails_every_retry_lands_in_the_queue_and_redrive_sends_it_
     stack.advance_and_pump(Duration::minutes(10)).await;
     assert_eq!(stack.emails_to("redrive@faults.test").await.len(), 1, "once");
 }
+
+#[tokio::test]
+async fn a_lost_schedule_is_found_by_the_sweep_and_the_step_goes_out_once() {
+    use reclaim_core::usecases::reconcile::RECONCILE_GRACE;
+    let stack = TestStack::start("reconcile-lost").await;
+    abandon(&stack, "chk-lost-schedule", "sweep@faults.test").await;
+    let scheduler = stack.services.scheduler.client();
+    for name in stack.schedules().await {
+        scheduler.delete_schedule().name(&name).group_name(&stack.config.schedule_group).send().await.unwrap();
+    }
+    assert!(stack.advance_and_pump(Duration::hours(1)).await.is_empty(), "nothing fires: the schedule is gone");
+    let report = reclaim_reconcile::handle(stack.services.as_ref()).await.unwrap();
+    assert_eq!(report.overdue, 0, "within the grace");
+    stack.clock.advance(RECONCILE_GRACE + Duration::minutes(1));
+    let report = reclaim_reconcile::handle(stack.services.as_ref()).await.unwrap();
+    assert_eq!((report.overdue, report.rearmed), (1, 1), "{report:?}");
+    let fired = stack.advance_and_pump(Duration::zero()).await;
+    assert!(matches!(outcome_of(&fired, "chk-lost-schedule"), CheckOutcome::Sent { step: 0, .. }), "{fired:?}");
+    assert_eq!(stack.emails_to("sweep@faults.test").await.len(), 1);
+    let again = reclaim_reconcile::handle(stack.services.as_ref()).await.unwrap();
+    assert_eq!(again.overdue, 0, "the next step is armed for tomorrow: nothing overdue");
+    assert_eq!(stack.stats(1).await.get("reconcile.rearmed"), Some(&1));
+}

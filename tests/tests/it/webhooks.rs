@@ -192,3 +192,23 @@ async fn checkouts_without_email_or_completed_are_never_armed() {
     stack.deliver("checkouts/create", "wh-n2", &completed).await;
     assert!(stack.schedules().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_checkout_near_the_body_limit_is_stored_cut_to_size_never_a_retried_503() {
+    let stack = TestStack::start("oversized").await;
+    let mut body = fixtures::checkout(&stack.checkout("chk-huge", Some("huge@shopper.test")));
+    let long = "Ü".repeat(2000);
+    let line = serde_json::json!({"title": long, "variant_title": long, "variant_id": 1, "quantity": 1, "price": "1.00"});
+    body["line_items"] = Value::Array(vec![line; 200]);
+    body["total_price"] = "200.00".into();
+    let size = serde_json::to_vec(&body).unwrap().len();
+    assert!(size > 900_000 && size < 1024 * 1024, "near the 1 MiB limit: {size}");
+    let response = stack.deliver("checkouts/create", "wh-huge", &body).await;
+    assert_eq!(response.status(), 200, "stored, not a 503 that Shopify would retry for ever");
+    let token = reclaim_core::model::CheckoutToken::new("chk-huge").unwrap();
+    use reclaim_core::ports::Checkouts;
+    let record = stack.services.store.load_checkout(&stack.shop_domain(), &token).await.unwrap().unwrap();
+    assert_eq!(record.snapshot.line_items.len(), 100);
+    assert_eq!(record.snapshot.line_items[0].title.chars().count(), 255);
+    assert_eq!(record.snapshot.total.minor, 20_000, "the merchant's total stands");
+}

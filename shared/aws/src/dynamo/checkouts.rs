@@ -1,7 +1,9 @@
 //! [`Checkouts`]: the versioned checkout record, with the attributes its indexes read
 //! (`cart_key`, `contact_key`, `activity`) and its conditions read (`version`, `status`).
 
-use super::{CART_INDEX, CONTACT_INDEX, DynamoStore, Item, expiring, from_json, keys, n, new_item, s, version_of};
+use super::{
+    CART_INDEX, CONTACT_INDEX, DUE_INDEX, DynamoStore, Item, expiring, from_json, keys, n, new_item, s, version_of,
+};
 use crate::error::unavailable;
 use chrono::{DateTime, Utc};
 use reclaim_core::model::{CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey, ShopDomain};
@@ -21,6 +23,11 @@ fn checkout_item(record: &CheckoutRecord, expires_at: DateTime<Utc>) -> PortResu
     }
     if let Some(contact) = record.contact_key() {
         item.insert("contact_key".into(), s(keys::contact_partition(shop, &contact)));
+    }
+    // The sparse `by_due` index: only armed checkouts carry it.
+    if let Some(armed) = &record.armed {
+        item.insert("due_bucket".into(), s(keys::due_bucket(armed.at.date_naive(), keys::due_shard(shop, token))));
+        item.insert("due_at".into(), s(keys::due_at(armed.at)));
     }
     Ok(item)
 }
@@ -80,6 +87,47 @@ impl Checkouts for DynamoStore {
         contact: &ContactKey,
     ) -> PortResult<Option<CheckoutRecord>> {
         self.newest_by_index(CONTACT_INDEX, "contact_key", keys::contact_partition(shop, contact), true).await
+    }
+
+    async fn checkouts_due_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> PortResult<Vec<(ShopDomain, CheckoutToken)>> {
+        let mut due = Vec::new();
+        let mut day = from.date_naive();
+        while day <= to.date_naive() {
+            for shard in 0..keys::DUE_SHARDS {
+                let mut start = None;
+                loop {
+                    let out = self
+                        .client
+                        .query()
+                        .table_name(&self.table)
+                        .index_name(DUE_INDEX)
+                        .key_condition_expression("due_bucket = :bucket AND due_at BETWEEN :from AND :to")
+                        .expression_attribute_values(":bucket", s(keys::due_bucket(day, shard)))
+                        .expression_attribute_values(":from", s(keys::due_at(from)))
+                        .expression_attribute_values(":to", s(keys::due_at(to - chrono::Duration::milliseconds(1))))
+                        .set_exclusive_start_key(start)
+                        .send()
+                        .await
+                        .map_err(|e| unavailable("Query", e))?;
+                    for item in out.items() {
+                        let pk = item.get("pk").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or_default();
+                        if let Some(found) = keys::parse_checkout_partition(pk) {
+                            due.push(found);
+                        }
+                    }
+                    start = out.last_evaluated_key;
+                    if start.is_none() {
+                        break;
+                    }
+                }
+            }
+            day = day.succ_opt().expect("a day after");
+        }
+        Ok(due)
     }
 
     async fn armed_checkouts(&self, shop: &ShopDomain) -> PortResult<Vec<CheckoutRecord>> {

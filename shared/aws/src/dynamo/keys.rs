@@ -28,6 +28,31 @@ pub fn checkout_partition(shop: &ShopDomain, checkout: &CheckoutToken) -> String
     format!("CHK#{shop}#{checkout}")
 }
 
+/// The shop and checkout of a checkout's partition key (the reverse of [`checkout_partition`]).
+pub fn parse_checkout_partition(pk: &str) -> Option<(ShopDomain, CheckoutToken)> {
+    let (shop, checkout) = pk.strip_prefix("CHK#")?.split_once('#')?;
+    Some((ShopDomain::parse(shop).ok()?, CheckoutToken::new(checkout).ok()?))
+}
+
+/// How many partitions one day of armed checkouts is spread over in the `by_due` index.
+pub const DUE_SHARDS: u8 = 8;
+
+/// The shard of a checkout in the `by_due` index (stable: a hash of shop and checkout).
+pub fn due_shard(shop: &ShopDomain, checkout: &CheckoutToken) -> u8 {
+    use sha2::Digest;
+    sha2::Sha256::digest(format!("{shop}\n{checkout}").as_bytes())[0] % DUE_SHARDS
+}
+
+/// The `by_due` partition of a day's shard: `DUE#{day}#{shard}`.
+pub fn due_bucket(day: NaiveDate, shard: u8) -> String {
+    format!("DUE#{day}#{shard}")
+}
+
+/// The `by_due` sort key: the due time, in a text form that sorts as time does.
+pub fn due_at(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
 /// The partition of a cart: its snapshot and its storefront capture.
 pub fn cart_partition(shop: &ShopDomain, cart: &CartToken) -> String {
     format!("CART#{shop}#{cart}")
@@ -252,6 +277,20 @@ mod tests {
         for key in &written {
             assert!(rows.iter().any(|row| row.contains(key)), "written but not documented: {key:?}");
         }
+    }
+
+    #[test]
+    fn checkout_partitions_read_back_and_due_times_sort_as_time() {
+        let s = samples();
+        let pk = checkout_partition(&s.shop, &s.checkout);
+        assert_eq!(parse_checkout_partition(&pk), Some((s.shop.clone(), s.checkout.clone())));
+        assert_eq!(parse_checkout_partition("CART#x#y"), None);
+        let times = [s.at, s.at + chrono::Duration::milliseconds(5), s.at + chrono::Duration::hours(10)];
+        let texts: Vec<String> = times.iter().map(|t| due_at(*t)).collect();
+        let mut sorted = texts.clone();
+        sorted.sort();
+        assert_eq!(texts, sorted);
+        assert!(due_shard(&s.shop, &s.checkout) < DUE_SHARDS);
     }
 
     #[test]

@@ -54,6 +54,8 @@ pub(crate) const CART_INDEX: &str = "by_cart";
 pub(crate) const CONTACT_INDEX: &str = "by_contact";
 /// Index of every item by shop and owner.
 pub(crate) const SHOP_INDEX: &str = "by_shop";
+/// Armed checkouts by the day and shard of their due time (sparse): the reconcile sweep.
+pub(crate) const DUE_INDEX: &str = "by_due";
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -126,6 +128,7 @@ impl DynamoStore {
     pub const CONTACT_INDEX: &'static str = CONTACT_INDEX;
     /// Index of every item by shop (key `shop`, sort `owner`; keys only).
     pub const SHOP_INDEX: &'static str = SHOP_INDEX;
+    pub const DUE_INDEX: &'static str = DUE_INDEX;
 
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into() }

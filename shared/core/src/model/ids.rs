@@ -16,7 +16,15 @@ pub enum ModelError {
     Amount { field: &'static str, value: String },
     #[error("currency must be a three-letter ISO 4217 code, got {0:?}")]
     Currency(String),
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("{field} must not contain control characters")]
+    ControlCharacters { field: &'static str },
 }
+
+/// The longest identifier accepted (checkout, cart and webhook ids are far shorter; keys built
+/// from them stay well inside DynamoDB's key limits).
+pub const MAX_ID_LENGTH: usize = 255;
 
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident, $field:literal) => {
@@ -26,11 +34,18 @@ macro_rules! string_id {
         pub struct $name(String);
 
         impl $name {
-            /// Wraps a non-empty identifier.
+            /// Wraps a non-empty identifier of at most [`MAX_ID_LENGTH`] characters, without
+            /// control characters.
             pub fn new(value: impl Into<String>) -> Result<Self, ModelError> {
                 let value = value.into();
                 if value.trim().is_empty() {
                     return Err(ModelError::Empty { field: $field });
+                }
+                if value.chars().count() > MAX_ID_LENGTH {
+                    return Err(ModelError::TooLong { field: $field, max: MAX_ID_LENGTH });
+                }
+                if value.chars().any(char::is_control) {
+                    return Err(ModelError::ControlCharacters { field: $field });
                 }
                 Ok(Self(value))
             }

@@ -329,16 +329,53 @@ impl<'de> Deserialize<'de> for RawImage {
     }
 }
 
+/// Bounds on what a webhook may make Reclaim store. Text beyond them is cut (a real cart with an
+/// absurdly long title is still recovered); URLs beyond them are dropped (a cart permalink or no
+/// image replaces them); lines beyond [`MAX_LINE_ITEMS`] are not kept (the total still counts
+/// them). Together they keep every item far inside DynamoDB's 400 KB, so no input can turn a
+/// delivery into a 503 that Shopify would retry for ever.
+pub mod bounds {
+    /// Product and variant titles.
+    pub const TITLE: usize = 255;
+    /// A shopper's first name.
+    pub const NAME: usize = 100;
+    /// A locale (`en`, `pt-BR`; BCP 47 tags are short).
+    pub const LOCALE: usize = 35;
+    /// Country and province codes.
+    pub const REGION_CODE: usize = 8;
+    /// Image and restore URLs.
+    pub const URL: usize = 2048;
+    /// Discount codes, each.
+    pub const DISCOUNT_CODE: usize = 255;
+    /// Discount codes on one checkout.
+    pub const DISCOUNT_CODES: usize = 25;
+    /// Line items kept of one cart.
+    pub const MAX_LINE_ITEMS: usize = 100;
+}
+
+/// `text` cut to at most `max` characters (at a character boundary).
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => text[..end].to_owned(),
+        None => text.to_owned(),
+    }
+}
+
+/// A URL kept only when it fits.
+fn bounded_url(url: Option<String>) -> Option<String> {
+    url.filter(|u| u.len() <= bounds::URL && !u.chars().any(char::is_control))
+}
+
 impl RawLineItem<'_> {
     fn normalise(self, currency: &Currency) -> Result<LineItem, ModelError> {
-        let image_url = self.image_url.or(match self.image {
+        let image_url = bounded_url(self.image_url.or(match self.image {
             Some(RawImage::Url(url)) => Some(url),
             Some(RawImage::Object { src }) => src,
             None => None,
-        });
+        }));
         Ok(LineItem {
-            title: self.title.or(self.presentment_title).map_or_else(|| "Item".to_owned(), Cow::into_owned),
-            variant_title: self.variant_title.filter(|v| !v.is_empty()).map(Cow::into_owned),
+            title: self.title.or(self.presentment_title).map_or_else(|| "Item".to_owned(), |t| cut(&t, bounds::TITLE)),
+            variant_title: self.variant_title.filter(|v| !v.is_empty()).map(|v| cut(&v, bounds::TITLE)),
             variant_id: self.variant_id,
             product_id: self.product_id,
             quantity: self.quantity,
@@ -403,9 +440,10 @@ impl RawCheckout<'_> {
                 .ok_or(NormaliseError::Missing("currency"))?,
         )?;
         let address = self.shipping_address.as_ref().or(self.billing_address.as_ref());
+        let code = |code: Option<&str>| code.filter(|c| c.len() <= bounds::REGION_CODE).map(str::to_owned);
         let region = Region {
-            country_code: address.and_then(|a| a.country_code.as_deref()).map(str::to_owned),
-            province_code: address.and_then(|a| a.province_code.as_deref()).map(str::to_owned),
+            country_code: code(address.and_then(|a| a.country_code.as_deref())),
+            province_code: code(address.and_then(|a| a.province_code.as_deref())),
         };
         let customer = self.customer.as_ref();
         let email = normalise_email_str(self.email.as_deref().or_else(|| customer.and_then(|c| c.email.as_deref())));
@@ -422,8 +460,9 @@ impl RawCheckout<'_> {
             .and_then(|c| c.first_name.as_deref())
             .or_else(|| address.and_then(|a| a.first_name.as_deref()))
             .filter(|n| !n.trim().is_empty())
-            .map(str::to_owned);
-        let line_items = self.line_items.into_iter().map(|l| l.normalise(&currency)).collect::<Result<Vec<_>, _>>()?;
+            .map(|n| cut(n, bounds::NAME));
+        let mut line_items =
+            self.line_items.into_iter().map(|l| l.normalise(&currency)).collect::<Result<Vec<_>, _>>()?;
         let total = match &self.total_price {
             Some(total) => Money::parse("total_price", total, &currency)?,
             None => line_items
@@ -437,6 +476,7 @@ impl RawCheckout<'_> {
             Some(subtotal) => Money::parse("subtotal_price", subtotal, &currency)?,
             None => total.clone(),
         };
+        line_items.truncate(bounds::MAX_LINE_ITEMS);
         let stage = match (self.shipping_address.is_some(), self.shipping_lines.is_empty()) {
             (true, false) => CheckoutStage::Payment,
             (true, true) => CheckoutStage::Shipping,
@@ -453,18 +493,23 @@ impl RawCheckout<'_> {
                 accepts_email_marketing: self.buyer_accepts_marketing,
                 accepts_sms_marketing: self.buyer_accepts_sms_marketing,
             },
-            locale: self.customer_locale.filter(|l| !l.is_empty()).map(Cow::into_owned),
+            locale: self.customer_locale.filter(|l| !l.is_empty() && l.len() <= bounds::LOCALE).map(Cow::into_owned),
             region,
             line_items,
             subtotal,
             total,
-            restore_url: self.abandoned_checkout_url,
+            restore_url: bounded_url(self.abandoned_checkout_url),
             updated_at: self.updated_at.unwrap_or(self.created_at),
             created_at: self.created_at,
             completed_at: self.completed_at,
             stage,
             device: self.client_details.and_then(|d| d.user_agent).map(|ua| device_of(&ua)),
-            discount_codes: self.discount_codes.into_iter().map(|d| d.code).collect(),
+            discount_codes: self
+                .discount_codes
+                .into_iter()
+                .take(bounds::DISCOUNT_CODES)
+                .map(|d| cut(&d.code, bounds::DISCOUNT_CODE))
+                .collect(),
             customer_orders,
         })
     }
@@ -487,7 +532,12 @@ impl RawCart<'_> {
         let currency = Currency::parse(self.currency.as_deref().unwrap_or("USD"))?;
         Ok(CartSnapshot {
             token: CartToken::new(self.token.or(self.id).ok_or(NormaliseError::Missing("cart token"))?)?,
-            line_items: self.line_items.into_iter().map(|l| l.normalise(&currency)).collect::<Result<_, _>>()?,
+            line_items: self
+                .line_items
+                .into_iter()
+                .take(bounds::MAX_LINE_ITEMS)
+                .map(|l| l.normalise(&currency))
+                .collect::<Result<_, _>>()?,
             updated_at: self.updated_at,
         })
     }
@@ -705,6 +755,43 @@ mod tests {
         assert_eq!(normalise_email(Some(" Bob@Example.COM ".into())).as_deref(), Some("bob@example.com"));
         assert_eq!(normalise_email(Some("nobody".into())), None);
         assert_eq!(normalise_email(Some("@x.com".into())), None);
+    }
+
+    #[test]
+    fn oversized_text_is_cut_oversized_urls_dropped_and_lines_bounded() {
+        let long = "é".repeat(5000);
+        let lines: Vec<serde_json::Value> = (0..300)
+            .map(|i| {
+                serde_json::json!({"title": long, "variant_title": long, "variant_id": i, "quantity": 1,
+                    "price": "1.00", "image_url": format!("https://cdn.example/{}", "x".repeat(5000))})
+            })
+            .collect();
+        let body = serde_json::json!({
+            "token": "chk-huge", "email": "a@example.com", "currency": "USD", "created_at": "2026-06-01T10:00:00Z",
+            "customer": {"first_name": long}, "customer_locale": long,
+            "abandoned_checkout_url": format!("https://a.myshopify.com/{}", "r".repeat(5000)),
+            "discount_codes": (0..100).map(|_| serde_json::json!({"code": long})).collect::<Vec<_>>(),
+            "line_items": lines,
+        });
+        let PlatformEvent::CheckoutUpserted(snapshot) = parse_event("checkouts/create", body.to_string().as_bytes()).unwrap()
+        else {
+            panic!("a checkout")
+        };
+        assert_eq!(snapshot.line_items.len(), bounds::MAX_LINE_ITEMS);
+        assert_eq!(snapshot.total.minor, 300 * 100, "the total still counts every line");
+        let line = &snapshot.line_items[0];
+        assert_eq!((line.title.chars().count(), line.image_url.as_ref()), (bounds::TITLE, None));
+        assert_eq!(snapshot.contact.first_name.unwrap().chars().count(), bounds::NAME);
+        assert_eq!((snapshot.locale, snapshot.restore_url), (None, None));
+        assert_eq!(snapshot.discount_codes.len(), bounds::DISCOUNT_CODES);
+        assert!(serde_json::to_vec(&snapshot.line_items).unwrap().len() < 150_000, "far inside an item's 400 KB");
+        let id = |token: String| {
+            let body = serde_json::json!({"token": token, "currency": "USD", "created_at": "2026-06-01T10:00:00Z"});
+            parse_event("checkouts/create", body.to_string().as_bytes()).map(|_| ())
+        };
+        assert!(matches!(id("t".repeat(256)), Err(DeliveryError::MalformedPayload(m)) if m.contains("longer than 255")));
+        assert!(matches!(id("bad\u{0}token".into()), Err(DeliveryError::MalformedPayload(_))));
+        assert!(id("t".repeat(255)).is_ok());
     }
 
     #[test]

@@ -109,6 +109,13 @@ pub trait Checkouts: Send + Sync {
     ) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
     /// Every checkout of a shop that still has a check armed.
     fn armed_checkouts(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<Vec<CheckoutRecord>>> + Send;
+    /// The checkouts, of every shop, whose armed check fell due in `[from, to)`: where the
+    /// schedules should have fired (an operator's sweep, never a shop's request).
+    fn checkouts_due_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> impl Future<Output = PortResult<Vec<(ShopDomain, CheckoutToken)>>> + Send;
 }
 
 /// What an order that arrived before its checkout (or cart) is remembered under.

@@ -37,6 +37,7 @@ pub async fn run_all<S: Store, P: ExpiryProbe>(store: &S, probe: &P, prefix: &st
     checkouts_are_versioned_and_scoped(store, probe, &shop("checkouts"), &shop("checkouts-other")).await;
     checkouts_are_found_by_cart_contact_and_armed(store, &shop("lookups")).await;
     newer_carts_win_and_captures_are_kept(store, probe, &shop("carts"), &shop("carts-other")).await;
+    armed_checks_are_found_by_when_they_fell_due(store, &shop("due"), &shop("due-other")).await;
     orders_that_came_first_are_remembered(store, &shop("tombstones"), &shop("tombstones-other")).await;
     a_step_is_claimed_once_and_only_while_open(store, probe, &shop("messages")).await;
     concurrent_claims_have_one_winner(store, &shop("claims")).await;
@@ -184,6 +185,40 @@ async fn checkouts_are_found_by_cart_contact_and_armed<S: Store>(store: &S, shop
     assert_eq!(store.find_checkout_by_cart(shop, &cart("nobody")).await.unwrap(), None);
     let armed: Vec<_> = store.armed_checkouts(shop).await.unwrap().into_iter().map(|r| r.snapshot.token).collect();
     assert_eq!(armed, vec![newer.snapshot.token.clone()], "only armed checkouts of the shop");
+}
+
+/// The sweep's view: armed checkouts of every shop by due time, across days; the unarmed and
+/// the disarmed are not in it.
+async fn armed_checks_are_found_by_when_they_fell_due<S: Store>(store: &S, shop: &ShopDomain, other: &ShopDomain) {
+    let armed_at = |record: &mut CheckoutRecord, minutes: i64| {
+        record.armed = Some(ArmedCheck { step: 0, generation: 0, at: at(minutes) });
+    };
+    let mut early = checkout(shop, "due-early", 0);
+    armed_at(&mut early, 10);
+    let mut late = checkout(other, "due-late", 0);
+    armed_at(&mut late, 60 * 30); // the next day
+    let mut outside = checkout(shop, "due-outside", 0);
+    armed_at(&mut outside, 60 * 60);
+    let unarmed = checkout(shop, "due-unarmed", 0);
+    let mut disarmed = checkout(other, "due-disarmed", 0);
+    armed_at(&mut disarmed, 20);
+    for record in [&early, &late, &outside, &unarmed, &disarmed] {
+        insert(store, record).await;
+    }
+    let mut stored = store.load_checkout(other, &disarmed.snapshot.token).await.unwrap().unwrap();
+    stored.armed = None;
+    store.save_checkout(&stored, at(5000)).await.unwrap();
+    let ours = |found: Vec<(ShopDomain, CheckoutToken)>| -> Vec<String> {
+        found.into_iter().filter(|(s, _)| s == shop || s == other).map(|(_, t)| t.as_str().to_owned()).collect()
+    };
+    let mut found = ours(store.checkouts_due_between(at(0), at(60 * 40)).await.unwrap());
+    found.sort();
+    assert_eq!(found, ["due-early", "due-late"], "armed and due in the range, of every shop");
+    assert_eq!(
+        ours(store.checkouts_due_between(at(11), at(60 * 30)).await.unwrap()),
+        Vec::<String>::new(),
+        "[from, to)"
+    );
 }
 
 async fn newer_carts_win_and_captures_are_kept<S: Store, P: ExpiryProbe>(

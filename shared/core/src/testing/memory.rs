@@ -335,6 +335,26 @@ impl Checkouts for MemoryStore {
     async fn armed_checkouts(&self, shop: &ShopDomain) -> PortResult<Vec<CheckoutRecord>> {
         Ok(self.checkouts_where(shop, |r| r.armed.is_some()))
     }
+
+    async fn checkouts_due_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> PortResult<Vec<(ShopDomain, CheckoutToken)>> {
+        let items = self.items.lock().unwrap();
+        let mut due: Vec<(DateTime<Utc>, ShopDomain, CheckoutToken)> = items
+            .values()
+            .filter_map(|item| match &item.value {
+                Value::Checkout(record) => {
+                    record.armed.as_ref().map(|a| (a.at, record.shop.clone(), record.snapshot.token.clone()))
+                }
+                _ => None,
+            })
+            .filter(|(at, ..)| *at >= from && *at < to)
+            .collect();
+        due.sort();
+        Ok(due.into_iter().map(|(_, shop, token)| (shop, token)).collect())
+    }
 }
 
 /// Where a tombstone lives, and whose it is (erased with its checkout or cart).

@@ -13,6 +13,7 @@ mod links;
 mod orders;
 pub mod privacy;
 pub mod push;
+pub mod reconcile;
 pub mod storefront;
 #[cfg(test)]
 mod tests;

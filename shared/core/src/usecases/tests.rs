@@ -601,3 +601,45 @@ async fn the_operators_daily_cap_holds_a_shops_sends_until_the_next_utc_day() {
     assert!(matches!(outcomes[..], [CheckOutcome::Sent { step: 0, .. }]), "the next day: {outcomes:?}");
     assert_eq!(p.messenger.emails.lock().unwrap().len(), 2);
 }
+
+/// The reconcile sweep: lost schedules re-armed, closed checkouts disarmed, nothing else touched.
+mod reconcile_sweep {
+    use super::*;
+    use crate::usecases::reconcile::{RECONCILE_GRACE, ReconcileReport, reconcile};
+
+    #[tokio::test]
+    async fn a_check_whose_schedule_was_lost_is_rearmed_and_sends_once() {
+        let p = ports();
+        deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+        p.clock.advance(chrono::Duration::hours(1));
+        let lost = p.scheduler.take_due(p.clock.now());
+        assert_eq!(lost.len(), 1, "the schedule fired, and its invocation was lost");
+        assert_eq!(reconcile(&p).await.unwrap(), ReconcileReport::default(), "within the grace: left alone");
+        p.clock.advance(RECONCILE_GRACE + chrono::Duration::minutes(1));
+        let report = reconcile(&p).await.unwrap();
+        assert_eq!(report, ReconcileReport { overdue: 1, rearmed: 1, disarmed: 0 });
+        assert_eq!(reconcile(&p).await.unwrap(), ReconcileReport::default(), "re-armed for now: no longer overdue");
+        let outcomes = fire_due(&p).await;
+        assert!(matches!(outcomes[..], [CheckOutcome::Sent { step: 0, .. }]), "{outcomes:?}");
+        // The lost invocation, redriven late, is superseded by the new generation.
+        assert_eq!(run_check(&p, &lost[0].input).await.unwrap(), CheckOutcome::Superseded);
+        assert_eq!(p.messenger.emails.lock().unwrap().len(), 1);
+        assert_eq!(all_stats(&p).await.get("reconcile.rearmed"), Some(&1));
+    }
+
+    #[tokio::test]
+    async fn a_closed_checkout_still_armed_is_disarmed() {
+        let p = ports();
+        deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+        p.store.tamper_checkout(&shop(), &CheckoutToken::new("chk-1").unwrap(), |record| {
+            record.status = CheckoutStatus::Converted;
+        });
+        p.clock.advance(chrono::Duration::hours(2));
+        p.scheduler.take_due(p.clock.now());
+        let report = reconcile(&p).await.unwrap();
+        assert_eq!(report, ReconcileReport { overdue: 1, rearmed: 0, disarmed: 1 });
+        let record = p.store.load_checkout(&shop(), &CheckoutToken::new("chk-1").unwrap()).await.unwrap().unwrap();
+        assert_eq!(record.armed, None);
+        assert!(p.scheduler.is_empty());
+    }
+}
