@@ -162,7 +162,7 @@ async fn cart_js(Extension(shop): Shop, headers: HeaderMap) -> Response {
     with_cookie(respond(Reply::json(200, &shop.cart_json(&token))), cookie)
 }
 
-async fn cart_add(Extension(shop): Shop, headers: HeaderMap, body: Bytes) -> Response {
+async fn cart_add(State(services): State<Shared>, Extension(shop): Shop, headers: HeaderMap, body: Bytes) -> Response {
     let Ok(line) = serde_json::from_slice::<storefront::AddToCart>(&body) else {
         return respond(Reply::json(
             400,
@@ -171,6 +171,20 @@ async fn cart_add(Extension(shop): Shop, headers: HeaderMap, body: Bytes) -> Res
     };
     let (token, cookie) = cart_cookie(&headers);
     shop.add(&token, &line);
+    // As Shopify does, the cart change goes to the app as a signed `carts/update` webhook.
+    use reclaim_core::ports::Clock;
+    let (signed, body) = shop.cart_webhook(&token, services.clock.now());
+    let mut headers = HeaderMap::new();
+    for (name, value) in signed {
+        if let Ok(value) = value.parse() {
+            headers.insert(name, value);
+        }
+    }
+    let request = HttpRequest { method: Method::POST, path: "/webhooks/shopify".into(), query: None, headers, body };
+    let reply = reclaim_webhooks::handle(services.as_ref(), request).await;
+    if reply.status != 200 {
+        tracing::warn!(status = reply.status, "the local storefront's cart webhook was refused");
+    }
     with_cookie(respond(Reply::json(200, &shop.cart_json(&token))), cookie)
 }
 

@@ -66,6 +66,31 @@ impl LocalStorefront {
         }
     }
 
+    /// The signed `carts/update` delivery Shopify sends for this cart now: headers and body.
+    pub fn cart_webhook(&self, token: &str, now: chrono::DateTime<Utc>) -> (Vec<(&'static str, String)>, Vec<u8>) {
+        static DELIVERIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let cart = self.cart_json(token);
+        let lines: Vec<serde_json::Value> = cart["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|item| {
+                let price = item["price"].as_i64().unwrap_or(0);
+                serde_json::json!({
+                    "title": item["title"], "variant_id": item["variant_id"], "quantity": item["quantity"],
+                    "price": format!("{}.{:02}", price / 100, price % 100)
+                })
+            })
+            .collect();
+        let at = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let body = serde_json::json!({
+            "id": token, "token": token, "line_items": lines, "currency": "USD", "created_at": at, "updated_at": at,
+        });
+        let body = serde_json::to_vec(&body).expect("JSON");
+        let id = format!("local-cart-{}", DELIVERIES.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+        (crate::fixtures::headers(&self.secret, &self.shop, "carts/update", &id, &body), body)
+    }
+
     pub fn clear(&self, token: &str) {
         self.carts.lock().expect("cart lock").remove(token);
     }

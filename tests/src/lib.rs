@@ -100,6 +100,12 @@ impl TestStack {
         Self { services, clock, gateway, config, http, shop, failed_invocations, shopify }
     }
 
+    /// The stack's (manual) clock's time.
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        use reclaim_core::ports::Clock;
+        self.clock.now()
+    }
+
     /// A checkout of this test's shop, created at the epoch.
     pub fn checkout(&self, token: &str, email: Option<&str>) -> CheckoutSpec {
         CheckoutSpec {

@@ -36,12 +36,62 @@ async fn forged_or_stale_proxy_signatures_are_401_and_store_nothing() {
         url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
     };
     let now = epoch().timestamp();
+    seen_cart(&stack, "c1").await;
     assert_eq!(post(signed("forged", now)).await.unwrap().status(), 401);
     assert_eq!(post(signed(&stack.config.shopify_secret, now - 300)).await.unwrap().status(), 401, "stale");
     assert_eq!(post(format!("shop={}", stack.shop)).await.unwrap().status(), 401, "unsigned");
-    assert!(stack.items().await.is_empty());
+    assert!(captures(&stack.items().await).is_empty());
     assert_eq!(post(signed(&stack.config.shopify_secret, now)).await.unwrap().status(), 200);
     assert_eq!(captures(&stack.items().await).len(), 1);
+}
+
+/// Delivers the `carts/update` webhook of `cart`, so that Reclaim has seen it.
+async fn seen_cart(stack: &TestStack, cart: &str) {
+    let mut spec = stack.checkout("unused", None);
+    spec.cart_token = cart.to_owned();
+    let response = stack.deliver("carts/update", &format!("wh-{cart}"), &fixtures::cart(&spec, epoch())).await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_capture_needs_a_seen_cart_takes_one_contact_and_is_rate_limited_per_shop() {
+    let stack = TestStack::start("capture-rules").await;
+    let url = format!("{}/apps/reclaim/capture", stack.gateway.url());
+    let post = |body: Value| stack.http.post(&url).json(&body).send();
+    let capture = json!({"cart_token": "cart-rules", "email": "rules@shopper.test", "consent": true});
+    let response = post(capture.clone()).await.unwrap();
+    assert_eq!(response.status(), 409);
+    assert_eq!(response.json::<Value>().await.unwrap()["error"], "cart_not_seen");
+    assert!(captures(&stack.items().await).is_empty(), "nothing stored for an unseen cart");
+    seen_cart(&stack, "cart-rules").await;
+    let response = post(capture.clone()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap()["status"], "captured");
+    assert_eq!(post(capture.clone()).await.unwrap().json::<Value>().await.unwrap()["status"], "already_captured");
+    let other = json!({"cart_token": "cart-rules", "email": "mallory@attacker.test", "consent": true});
+    let response = post(other).await.unwrap();
+    assert_eq!(response.status(), 409);
+    assert_eq!(response.json::<Value>().await.unwrap()["error"], "cart_has_contact");
+    let stored = captures(&stack.items().await);
+    assert_eq!((stored.len(), stored[0]["email"].as_str()), (1, Some("rules@shopper.test")));
+    // Header injection never becomes an address, whatever else the body carries.
+    let injected = json!({"cart_token": "cart-rules", "email": "me@x.co>
+Bcc: <a@t.test>", "phone": "+12125550142", "consent": true});
+    assert_eq!(post(injected).await.unwrap().status(), 400);
+    // The shop's rate: every request counts, then 429 until the next minute.
+    let mut statuses = Vec::new();
+    for i in 0..130 {
+        let body = json!({"cart_token": format!("unseen-{i}"), "email": "flood@attacker.test", "consent": true});
+        statuses.push(post(body).await.unwrap().status().as_u16());
+    }
+    assert!(statuses.contains(&429), "the flood is limited");
+    assert!(statuses.iter().all(|s| *s == 409 || *s == 429), "{statuses:?}");
+    stack.clock.advance(Duration::minutes(1));
+    assert_eq!(
+        post(json!({"cart_token": "unseen-x", "email": "a@shopper.test", "consent": true})).await.unwrap().status(),
+        409
+    );
+    assert_eq!(captures(&stack.items().await).len(), 1, "still the one capture");
 }
 
 #[tokio::test]
@@ -95,17 +145,18 @@ async fn the_storefront_script_in_chromium_and_a_captured_cart_recovered() {
     assert_eq!(stored[0]["consent"]["source"], "storefront_exit_intent");
     assert!(stored[0]["consent"]["text"].as_str().unwrap().contains("Consent is not a condition"));
 
-    // The cart webhook for that cart now starts a recovery, and the email restores the cart.
-    let mut spec = stack.checkout("unused", None);
-    spec.cart_token = cart_token.clone();
-    spec.updated_at = stack.clock.now();
-    assert_eq!(stack.deliver("carts/update", "wh-cart", &fixtures::cart(&spec, stack.clock.now())).await.status(), 200);
+    // The storefront sent the cart's webhook when the shopper added to it (as Shopify does), so
+    // the capture started the cart's recovery at once; the email restores exactly that cart.
+    use reclaim_core::ports::Carts;
+    let cart = reclaim_core::model::CartToken::new(cart_token.clone()).unwrap();
+    let seen = stack.services.store.load_cart(&stack.shop_domain(), &cart).await.unwrap();
+    assert_eq!(seen.map(|c| c.line_items.len()), Some(1), "the cart webhook arrived with the add to cart");
     stack.advance_and_pump(Duration::hours(1)).await;
     let emails = stack.emails_to("browser@shopper.test").await;
     assert_eq!(emails.len(), 1);
     let restore = reclaim_tests::link(&emails[0].text, &format!("{}/r/", stack.gateway.url()));
     let response = stack.http.get(restore).send().await.unwrap();
-    assert_eq!(response.headers()["location"], "https://test-shop.myshopify.com/cart/55001:2");
+    assert_eq!(response.headers()["location"], "https://test-shop.myshopify.com/cart/44001001:1", "the linen throw");
     let _ = std::fs::remove_file(result);
 }
 
@@ -114,9 +165,9 @@ async fn a_real_checkout_for_a_captured_cart_retires_the_cart_only_recovery() {
     let stack = TestStack::start("capture-then-checkout").await;
     let url = format!("{}/apps/reclaim/capture", stack.gateway.url());
     let capture = json!({"cart_token": "cart-chk-two", "email": "two@shopper.test", "consent": true});
-    assert_eq!(stack.http.post(&url).json(&capture).send().await.unwrap().status(), 200);
     let spec = stack.checkout("chk-two", Some("two@shopper.test"));
     assert_eq!(stack.deliver("carts/update", "wh-cart-two", &fixtures::cart(&spec, epoch())).await.status(), 200);
+    assert_eq!(stack.http.post(&url).json(&capture).send().await.unwrap().status(), 200);
     assert_eq!(stack.schedules().await.len(), 1, "the cart-only recovery is armed");
 
     // The shopper goes on to a real checkout of the same cart.

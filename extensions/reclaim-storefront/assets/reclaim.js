@@ -145,12 +145,21 @@
       if (!consent.checked) { status.textContent = 'Tick the box to agree first.'; return; }
       var body = { cart_token: cart.token, consent: true, source: 'storefront_exit_intent', page: location.pathname };
       body[value.indexOf('@') > 0 ? 'email' : 'phone'] = value;
-      fetch(config.proxy + '/capture', {
-        method: 'POST', credentials: 'same-origin',
-        headers: { 'content-type': 'application/json' }, body: JSON.stringify(body)
-      }).then(function (r) {
-        status.textContent = r.ok ? 'Thanks! We will remind you about your cart.' : 'That did not work; check what you typed.';
-      });
+      // A cart the app has not seen yet (its webhook is seconds behind) is tried once more.
+      var post = function (retry) {
+        fetch(config.proxy + '/capture', {
+          method: 'POST', credentials: 'same-origin',
+          headers: { 'content-type': 'application/json' }, body: JSON.stringify(body)
+        }).then(function (r) {
+          return r.json().catch(function () { return {}; }).then(function (answer) {
+            if (r.status === 409 && answer.error === 'cart_not_seen' && retry) return setTimeout(post, 2000, false);
+            status.textContent = r.ok ? 'Thanks! We will remind you about your cart.'
+              : answer.error === 'cart_has_contact' ? 'We already have a way to remind you about this cart.'
+                : r.status === 429 ? 'Too many requests; try again in a minute.' : 'That did not work; check what you typed.';
+          });
+        });
+      };
+      post(true);
     });
     return form;
   }

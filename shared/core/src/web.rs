@@ -208,6 +208,9 @@ pub fn error_reply(error: &UseCaseError, audience: Audience) -> Reply {
             (status, "install_refused", e.to_string())
         }
         UseCaseError::Forbidden => (403, "forbidden", error.to_string()),
+        UseCaseError::TooManyRequests => (429, "rate_limited", "Too many requests; try again in a minute.".to_owned()),
+        UseCaseError::CartNotSeen => (409, "cart_not_seen", error.to_string()),
+        UseCaseError::CartHasContact => (409, "cart_has_contact", error.to_string()),
         UseCaseError::BadRequest(message) => (400, "bad_request", message.clone()),
         UseCaseError::InvalidSettings(errors) => {
             let body = json!({ "error": "invalid_settings", "message": "settings refused; nothing was saved", "errors": errors });

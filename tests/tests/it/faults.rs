@@ -141,3 +141,123 @@ async fn a_lost_schedule_is_found_by_the_sweep_and_the_step_goes_out_once() {
     assert_eq!(again.overdue, 0, "the next step is armed for tomorrow: nothing overdue");
     assert_eq!(stack.stats(1).await.get("reconcile.rearmed"), Some(&1));
 }
+
+/// Delivers a webhook as Shopify does: again after any answer but 200 (a minute later each time,
+/// so that a lease left by a failed attempt runs out), up to 30 times.
+async fn deliver_like_shopify(stack: &TestStack, topic: &str, id: &str, body: &serde_json::Value) -> u32 {
+    for attempt in 1..=30 {
+        if stack.deliver(topic, id, body).await.status() == 200 {
+            return attempt;
+        }
+        stack.clock.advance(Duration::minutes(1));
+    }
+    panic!("{topic} {id} was never accepted");
+}
+
+/// Pumps like Scheduler and Lambda under faults: a round that fails outright is tried again.
+async fn pump_rounds(stack: &TestStack, rounds: usize) {
+    for _ in 0..rounds {
+        let _ = reclaim_local::pump::pump_once(&stack.services, &stack.failed_invocations).await;
+    }
+}
+
+#[tokio::test]
+async fn under_faults_everywhere_no_step_goes_twice_or_after_its_order_and_none_is_lost() {
+    use reclaim_core::model::{CheckoutToken, DeliveryState};
+    use reclaim_core::ports::MessageLog;
+    use reclaim_local::redrive::{LocalHandlers, redrive};
+    const CARTS: usize = 12;
+    let (stack, proxy) = TestStack::behind_fault_proxy("fault-soak").await;
+    for (operation, fault, fraction) in [
+        ("TransactWriteItems", Fault::Status(500, "InternalServerError"), 0.15),
+        ("TransactWriteItems", Fault::LoseAnswer, 0.05),
+        ("PutItem", Fault::Status(400, "ThrottlingException"), 0.1),
+        ("PutItem", Fault::LoseAnswer, 0.05),
+        ("UpdateItem", Fault::Status(500, "InternalServerError"), 0.1),
+        ("GetItem", Fault::Status(500, "InternalServerError"), 0.1),
+        ("Query", Fault::Status(500, "InternalServerError"), 0.1),
+        ("SendEmail", Fault::Status(429, "TooManyRequestsException"), 0.2),
+        ("SendEmail", Fault::Status(503, "ServiceUnavailable"), 0.05),
+        ("SendEmail", Fault::LoseAnswer, 0.05),
+        ("SendEmail", Fault::Refuse, 0.05),
+        ("CreateSchedule", Fault::Status(500, "InternalServerException"), 0.05),
+    ] {
+        proxy.inject(operation, fault, Times::Fraction(fraction));
+    }
+    let address = |i: usize| format!("soak-{i}@faults.test");
+    let token = |i: usize| format!("chk-soak-{i}");
+    let ordered = |i: usize| i % 3 == 0;
+    for i in 0..CARTS {
+        let body = fixtures::checkout(&stack.checkout(&token(i), Some(&address(i))));
+        deliver_like_shopify(&stack, "checkouts/create", &format!("wh-soak-{i}"), &body).await;
+        // Shopify delivers at least once: the same delivery again is a duplicate.
+        deliver_like_shopify(&stack, "checkouts/create", &format!("wh-soak-{i}"), &body).await;
+    }
+    // The first steps fall due and go out, retried through the schedule as they fail.
+    stack.clock.advance(Duration::hours(1));
+    for minutes in [0, 1, 4, 16, 64] {
+        stack.clock.advance(Duration::minutes(minutes));
+        pump_rounds(&stack, 3).await;
+    }
+    // A third of the shoppers buy; the orders arrive through the same faults.
+    let mut order_times = std::collections::HashMap::new();
+    for i in (0..CARTS).filter(|i| ordered(*i)) {
+        let spec = stack.checkout(&token(i), Some(&address(i)));
+        let at = stack.clock_now();
+        deliver_like_shopify(
+            &stack,
+            "orders/create",
+            &format!("wh-order-{i}"),
+            &fixtures::order(&spec, 9000 + i as u64, at),
+        )
+        .await;
+        order_times.insert(i, stack.clock_now());
+    }
+    // Days pass; the operator's tools run now and then, under the same faults.
+    for hours in [6, 12, 24, 24, 12] {
+        stack.clock.advance(Duration::hours(hours));
+        for minutes in [0, 1, 4, 16, 64] {
+            stack.clock.advance(Duration::minutes(minutes));
+            pump_rounds(&stack, 2).await;
+        }
+        let _ = reclaim_reconcile::handle(stack.services.as_ref()).await;
+    }
+    // The faults stop; everything drains.
+    proxy.heal();
+    redrive(&stack.failed_invocations, &LocalHandlers(stack.services.clone()), 1000).await.unwrap();
+    for _ in 0..6 {
+        stack.clock.advance(Duration::hours(12));
+        reclaim_reconcile::handle(stack.services.as_ref()).await.unwrap();
+        stack.pump_until_idle().await;
+    }
+    assert!(proxy.tally().calls.len() > 500, "the faults had work to do: {} calls", proxy.tally().calls.len());
+    let faulted = proxy.tally().calls.iter().filter(|(_, outcome)| *outcome != "forwarded").count();
+    assert!(faulted > 30, "and did it: {faulted} faults");
+
+    let subjects =
+        ["You left something in your cart", "Still thinking it over?", "Last chance: your cart is about to expire"];
+    let shop = stack.shop_domain();
+    for i in 0..CARTS {
+        let emails = stack.emails_to(&address(i)).await;
+        let messages = stack.services.store.messages(&shop, &CheckoutToken::new(token(i)).unwrap()).await.unwrap();
+        for (step, subject) in subjects.iter().enumerate() {
+            let sent = emails.iter().filter(|e| e.subject == *subject).count();
+            assert!(sent <= 1, "cart {i}: step {step} went {sent} times");
+            let state = messages.iter().find(|m| m.step == step as u32).map(|m| m.state);
+            match state {
+                Some(DeliveryState::Sent) => assert_eq!(sent, 1, "cart {i}: step {step} recorded sent"),
+                Some(DeliveryState::Uncertain) => {}
+                Some(DeliveryState::Failed) => assert_eq!(sent, 0, "cart {i}: step {step} failed"),
+                Some(other) => panic!("cart {i}: step {step} left {other:?} after draining"),
+                None if ordered(i) => assert_eq!(sent, 0),
+                None => panic!("cart {i}: step {step} was lost"),
+            }
+        }
+        if let Some(order_at) = order_times.get(&i) {
+            assert!(
+                messages.iter().all(|m| m.claimed_at <= *order_at),
+                "cart {i}: nothing claimed after its order: {messages:?}"
+            );
+        }
+    }
+}

@@ -198,7 +198,8 @@ async fn a_checkout_near_the_body_limit_is_stored_cut_to_size_never_a_retried_50
     let stack = TestStack::start("oversized").await;
     let mut body = fixtures::checkout(&stack.checkout("chk-huge", Some("huge@shopper.test")));
     let long = "Ü".repeat(1150);
-    let line = serde_json::json!({"title": long, "variant_title": long, "variant_id": 1, "quantity": 1, "price": "1.00"});
+    let line =
+        serde_json::json!({"title": long, "variant_title": long, "variant_id": 1, "quantity": 1, "price": "1.00"});
     body["line_items"] = Value::Array(vec![line; 200]);
     body["total_price"] = "200.00".into();
     let size = serde_json::to_vec(&body).unwrap().len();

@@ -151,6 +151,11 @@ pub fn daily_sends(shop: &ShopDomain, day: NaiveDate) -> Key {
     Key::new(shop_partition(shop), format!("SENDS#{day}"))
 }
 
+/// How many storefront captures a shop took in a minute (`2026-06-01T10:05`): the rate limit.
+pub fn minute_captures(shop: &ShopDomain, minute: &str) -> Key {
+    Key::new(shop_partition(shop), format!("CAPTURES#{minute}"))
+}
+
 /// The prefix of a shop's stats items.
 pub const STATS_PREFIX: &str = "STATS#";
 
@@ -224,6 +229,7 @@ mod tests {
             token(&s.shop),
             sms_budget(&s.shop, "2026-06"),
             daily_sends(&s.shop, s.day),
+            minute_captures(&s.shop, "2026-06-01T12:00"),
             stats(&s.shop, s.day, 3),
             short_link("code1"),
             sms_thread(&s.thread),
@@ -245,6 +251,7 @@ mod tests {
                 .replace("{webhook id}", s.webhook.as_str())
                 .replace("{yyyy-mm}", "2026-06")
                 .replace("{day}", &s.day.to_string())
+                .replace("{minute}", "2026-06-01T12:00")
                 .replace("{shard}", "3")
                 .replace("{code}", "code1")
                 .replace("{hash}", hash)

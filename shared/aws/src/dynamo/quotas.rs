@@ -18,6 +18,7 @@ impl Quotas for DynamoStore {
         let key = match quota {
             Quota::SmsMonth(month) => keys::sms_budget(shop, month),
             Quota::SendsDay(day) => keys::daily_sends(shop, *day),
+            Quota::CapturesMinute(minute) => keys::minute_captures(shop, minute),
         };
         let result = self
             .client

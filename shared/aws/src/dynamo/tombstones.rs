@@ -1,9 +1,9 @@
-//! [`Tombstones`]: orders that arrived before their checkout, under the checkout's or the cart's
+//! [`Tombstones`]: orders and deletes that arrived before their checkout, under the checkout's or the cart's
 //! partition (so they are erased with it), kept until their expiry.
 
 use super::{DynamoStore, expiring, json, keys, new_item};
 use chrono::{DateTime, Utc};
-use reclaim_core::model::{Conversion, ShopDomain};
+use reclaim_core::model::{Ending, ShopDomain};
 use reclaim_core::ports::{DataOwner, PortResult, Tombstone, Tombstones};
 
 /// The key of a tombstone and the owner it is erased with.
@@ -19,16 +19,16 @@ impl Tombstones for DynamoStore {
         &self,
         shop: &ShopDomain,
         target: &Tombstone,
-        conversion: &Conversion,
+        ending: &Ending,
         expires_at: DateTime<Utc>,
     ) -> PortResult<()> {
         let (key, owner) = key_and_owner(shop, target);
         let mut item = expiring(new_item(&key, shop, &owner), expires_at);
-        item.insert("conversion".into(), json(conversion)?);
+        item.insert("ending".into(), json(ending)?);
         self.put(item).await
     }
 
-    async fn tombstone(&self, shop: &ShopDomain, target: &Tombstone) -> PortResult<Option<Conversion>> {
-        self.get_json(&key_and_owner(shop, target).0, "conversion").await
+    async fn tombstone(&self, shop: &ShopDomain, target: &Tombstone) -> PortResult<Option<Ending>> {
+        self.get_json(&key_and_owner(shop, target).0, "ending").await
     }
 }

@@ -73,6 +73,58 @@ pub struct CheckoutSnapshot {
     pub customer_orders: Option<u32>,
 }
 
+impl CheckoutSnapshot {
+    /// Of two snapshots of one checkout stamped the same second (the platform's `updated_at`
+    /// has no finer grain, so arrival order cannot tell which is newer), the one both arrival
+    /// orders agree on: the further-along snapshot is the base (completed, a later stage, more
+    /// contact, more lines, a larger total, then a hash of its content), and what it lacks
+    /// (addresses, name, locale, region, links) is filled from the other. The merge is
+    /// commutative, so two workers receiving the pair in either order store the same state.
+    pub fn merge_same_second(&self, other: &Self) -> Self {
+        let (base, filler) = if self.progress_rank() >= other.progress_rank() { (self, other) } else { (other, self) };
+        let mut merged = base.clone();
+        let contact = &mut merged.contact;
+        if contact.email.is_none() && filler.contact.email.is_some() {
+            contact.email = filler.contact.email.clone();
+            contact.accepts_email_marketing = filler.contact.accepts_email_marketing;
+        }
+        if contact.phone.is_none() && filler.contact.phone.is_some() {
+            contact.phone = filler.contact.phone.clone();
+            contact.accepts_sms_marketing = filler.contact.accepts_sms_marketing;
+        }
+        contact.first_name = contact.first_name.take().or_else(|| filler.contact.first_name.clone());
+        merged.locale = merged.locale.take().or_else(|| filler.locale.clone());
+        merged.region.country_code = merged.region.country_code.take().or_else(|| filler.region.country_code.clone());
+        merged.region.province_code =
+            merged.region.province_code.take().or_else(|| filler.region.province_code.clone());
+        merged.restore_url = merged.restore_url.take().or_else(|| filler.restore_url.clone());
+        merged.cart_token = merged.cart_token.take().or_else(|| filler.cart_token.clone());
+        merged.completed_at = merged.completed_at.or(filler.completed_at);
+        merged.device = merged.device.or(filler.device);
+        merged.customer_orders = merged.customer_orders.or(filler.customer_orders);
+        merged
+    }
+
+    /// How far along a snapshot is, ending in a hash of its content so that the order is total.
+    fn progress_rank(&self) -> (bool, u8, bool, bool, usize, i64, u64) {
+        let stage = match self.stage {
+            CheckoutStage::Contact => 0,
+            CheckoutStage::Shipping => 1,
+            CheckoutStage::Payment => 2,
+        };
+        let content = serde_json::to_vec(self).unwrap_or_default();
+        (
+            self.completed_at.is_some(),
+            stage,
+            self.contact.email.is_some(),
+            self.contact.phone.is_some(),
+            self.line_items.len(),
+            self.total.minor,
+            xxhash_rust::xxh3::xxh3_64(&content),
+        )
+    }
+}
+
 /// A storefront cart (no contact of its own; it links to a checkout by its token).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartSnapshot {
@@ -135,6 +187,17 @@ pub struct Conversion {
     pub total: Money,
     /// A message was sent inside the attribution window before the order.
     pub recovered: bool,
+}
+
+/// How a checkout ended before Reclaim saw it: what a tombstone remembers, so that the
+/// checkout, when it comes, is stored ended and never reminded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "ended_by", rename_all = "snake_case")]
+pub enum Ending {
+    /// An order (`orders/create`, `orders/paid`) that overtook its checkout.
+    Order(Conversion),
+    /// A `checkouts/delete` that overtook its `checkouts/create`.
+    Deleted { at: DateTime<Utc> },
 }
 
 /// Everything Reclaim keeps about one checkout (the `CHK#…/STATE` item).
@@ -231,5 +294,49 @@ pub fn sample_snapshot(at: DateTime<Utc>) -> CheckoutSnapshot {
         device: None,
         discount_codes: Vec::new(),
         customer_orders: None,
+    }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn variant(seed: (bool, bool, bool, u8, usize, bool, bool)) -> CheckoutSnapshot {
+        let (email, phone, completed, stage, lines, name, region) = seed;
+        let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 6, 1, 12, 0, 0).unwrap();
+        let mut snapshot = sample_snapshot(at);
+        if !email {
+            snapshot.contact.email = None;
+        }
+        if !phone {
+            snapshot.contact.phone = None;
+        }
+        snapshot.completed_at = completed.then_some(at);
+        snapshot.stage =
+            [CheckoutStage::Contact, CheckoutStage::Shipping, CheckoutStage::Payment][usize::from(stage % 3)];
+        let line = snapshot.line_items[0].clone();
+        snapshot.line_items = vec![line; lines];
+        snapshot.contact.first_name = name.then(|| "Ada".to_owned());
+        snapshot.region.country_code = region.then(|| "US".to_owned());
+        snapshot
+    }
+
+    proptest! {
+        #[test]
+        fn same_second_merges_agree_whatever_the_arrival_order(
+            a in any::<(bool, bool, bool, u8, usize, bool, bool)>().prop_map(|(e, p, c, s, l, n, r)| (e, p, c, s, l % 4, n, r)),
+            b in any::<(bool, bool, bool, u8, usize, bool, bool)>().prop_map(|(e, p, c, s, l, n, r)| (e, p, c, s, l % 4, n, r)),
+        ) {
+            let (a, b) = (variant(a), variant(b));
+            let merged = a.merge_same_second(&b);
+            prop_assert_eq!(&merged, &b.merge_same_second(&a), "commutative");
+            prop_assert_eq!(&a.merge_same_second(&a), &a, "idempotent");
+            // Nothing either snapshot knew is lost.
+            prop_assert_eq!(merged.contact.email.is_some(), a.contact.email.is_some() || b.contact.email.is_some());
+            prop_assert_eq!(merged.contact.phone.is_some(), a.contact.phone.is_some() || b.contact.phone.is_some());
+            prop_assert_eq!(merged.completed_at.is_some(), a.completed_at.is_some() || b.completed_at.is_some());
+            prop_assert_eq!(merged.region.country_code.is_some(), a.region.country_code.is_some() || b.region.country_code.is_some());
+        }
     }
 }

@@ -8,7 +8,9 @@ use std::fmt;
 /// Why a value could not become one of the model's validated types.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ModelError {
-    #[error("shop domain must be a *.myshopify.com host, got {0:?}")]
+    /// The refused text is kept for the log (`Debug`), never shown in a message: an error
+    /// answer does not echo what an attacker sent.
+    #[error("shop domain must be a *.myshopify.com host")]
     ShopDomain(String),
     #[error("{field} must not be empty")]
     Empty { field: &'static str },

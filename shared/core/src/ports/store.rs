@@ -14,8 +14,8 @@
 
 use super::PortResult;
 use crate::model::{
-    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, Conversion,
-    DiscountRecord, InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThreadKey, WebhookId,
+    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, DiscountRecord, Ending,
+    InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThreadKey, WebhookId,
 };
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -125,23 +125,23 @@ pub enum Tombstone {
     Cart(CartToken),
 }
 
-/// Orders that arrived first: the checkout that comes after such an order is stored as converted
-/// and never reminded.
+/// Orders and deletes that arrived first: the checkout that comes after one is stored ended
+/// (converted or deleted) and never reminded.
 pub trait Tombstones: Send + Sync {
-    /// Remembers an order for a checkout or cart that is not known yet, until `expires_at`.
+    /// Remembers how a checkout or cart that is not known yet ended, until `expires_at`.
     fn leave_tombstone(
         &self,
         shop: &ShopDomain,
         target: &Tombstone,
-        conversion: &Conversion,
+        ending: &Ending,
         expires_at: DateTime<Utc>,
     ) -> impl Future<Output = PortResult<()>> + Send;
-    /// The order remembered for a checkout or cart, if any.
+    /// The ending remembered for a checkout or cart, if any.
     fn tombstone(
         &self,
         shop: &ShopDomain,
         target: &Tombstone,
-    ) -> impl Future<Output = PortResult<Option<Conversion>>> + Send;
+    ) -> impl Future<Output = PortResult<Option<Ending>>> + Send;
 }
 
 /// Carts and the contacts the storefront captured for them.
@@ -304,6 +304,8 @@ pub enum Quota {
     SmsMonth(String),
     /// Recovery messages on a day (UTC): the operator's per-shop daily cap.
     SendsDay(chrono::NaiveDate),
+    /// Storefront captures in a minute (`2026-06-01T10:05`): the capture rate limit.
+    CapturesMinute(String),
 }
 
 /// Allowances taken one at a time, atomically, never beyond their limit.

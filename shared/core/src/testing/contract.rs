@@ -7,6 +7,7 @@
 //! message naming the rule it found broken.
 
 use super::ItemRef;
+use crate::model::Ending;
 use crate::model::{
     ArmedCheck, Capture, CartSnapshot, CartToken, Channel, CheckoutRecord, CheckoutStatus, CheckoutToken,
     ConsentEvidence, ContactKey, DeliveryState, DiscountRecord, Email, InboundReply, MessageRecord, SealedSecret,
@@ -263,10 +264,14 @@ async fn orders_that_came_first_are_remembered<S: Store>(store: &S, shop: &ShopD
     let by_checkout = Tombstone::Checkout(token("early"));
     let by_cart = Tombstone::Cart(cart("early-cart"));
     assert_eq!(store.tombstone(shop, &by_checkout).await.unwrap(), None);
-    store.leave_tombstone(shop, &by_checkout, &conversion, at(100)).await.unwrap();
-    store.leave_tombstone(shop, &by_cart, &conversion, at(100)).await.unwrap();
-    assert_eq!(store.tombstone(shop, &by_checkout).await.unwrap(), Some(conversion.clone()));
-    assert_eq!(store.tombstone(shop, &by_cart).await.unwrap(), Some(conversion));
+    let order = Ending::Order(conversion);
+    let deleted = Ending::Deleted { at: at(50) };
+    store.leave_tombstone(shop, &by_checkout, &deleted, at(100)).await.unwrap();
+    assert_eq!(store.tombstone(shop, &by_checkout).await.unwrap(), Some(deleted), "a delete that came first");
+    store.leave_tombstone(shop, &by_checkout, &order, at(100)).await.unwrap();
+    store.leave_tombstone(shop, &by_cart, &order, at(100)).await.unwrap();
+    assert_eq!(store.tombstone(shop, &by_checkout).await.unwrap(), Some(order.clone()));
+    assert_eq!(store.tombstone(shop, &by_cart).await.unwrap(), Some(order));
     assert_eq!(store.tombstone(other, &by_checkout).await.unwrap(), None, "per shop");
     store.forget(shop, &DataOwner::Checkout(token("early"))).await.unwrap();
     assert_eq!(store.tombstone(shop, &by_checkout).await.unwrap(), None, "erased with its checkout");

@@ -8,8 +8,7 @@
 
 use crate::model::{
     Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey, ContactState,
-    Conversion, DiscountRecord, InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThreadKey,
-    WebhookId,
+    DiscountRecord, Ending, InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThreadKey, WebhookId,
 };
 use crate::ports::{
     Carts, Checkouts, ClaimOutcome, Contacts, Conversations, DataOwner, Deliveries, DeliveryClaim, DiscountLedger,
@@ -37,7 +36,7 @@ enum Value {
     Reply(InboundReply),
     Cart(Box<CartSnapshot>),
     Capture(Capture),
-    Tombstone(Conversion),
+    Tombstone(Ending),
     Contact(ContactState),
     ShopState(ShopState),
     Settings(Box<RecoverySettings>),
@@ -372,17 +371,17 @@ impl Tombstones for MemoryStore {
         &self,
         shop: &ShopDomain,
         target: &Tombstone,
-        conversion: &Conversion,
+        ending: &Ending,
         expires_at: DateTime<Utc>,
     ) -> PortResult<()> {
         let (key, owner) = tombstone_key(shop, target);
-        self.put(key, Self::item(shop, owner, Some(expires_at), Value::Tombstone(conversion.clone())));
+        self.put(key, Self::item(shop, owner, Some(expires_at), Value::Tombstone(ending.clone())));
         Ok(())
     }
 
-    async fn tombstone(&self, shop: &ShopDomain, target: &Tombstone) -> PortResult<Option<Conversion>> {
+    async fn tombstone(&self, shop: &ShopDomain, target: &Tombstone) -> PortResult<Option<Ending>> {
         Ok(self.get(&tombstone_key(shop, target).0, |item| match &item.value {
-            Value::Tombstone(conversion) => Some(conversion.clone()),
+            Value::Tombstone(ending) => Some(ending.clone()),
             _ => None,
         }))
     }
@@ -668,6 +667,7 @@ impl Quotas for MemoryStore {
         let sort = match quota {
             Quota::SmsMonth(month) => format!("SMSBUDGET#{month}"),
             Quota::SendsDay(day) => format!("SENDS#{day}"),
+            Quota::CapturesMinute(minute) => format!("CAPTURES#{minute}"),
         };
         let key = key(shop_pk(shop), sort);
         let used = match items.get(&key).map(|item| &item.value) {

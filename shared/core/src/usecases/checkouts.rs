@@ -6,21 +6,27 @@ use super::{
     IngestOutcome, PERSONAL_DATA_TTL, Ports, UseCaseError, arm, checkout_expiry, disarm, settings_of, update_checkout,
 };
 use crate::model::{
-    Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutSnapshot, CheckoutStatus, CheckoutToken, Contact, Money,
-    Region, ShopDomain,
+    Capture, CartSnapshot, CartToken, Channel, CheckoutRecord, CheckoutSnapshot, CheckoutStatus, CheckoutToken,
+    Contact, Ending, Money, Region, ShopDomain, Suppression, SuppressionReason,
 };
-use crate::ports::{Carts, Checkouts, Clock, PortError, Scheduler, SettingsStore, Tombstone, Tombstones};
+use crate::ports::{Carts, Checkouts, Clock, Contacts, PortError, Scheduler, SettingsStore, Tombstone, Tombstones};
 
 /// The storage roles the checkout use cases need.
-pub trait CheckoutPorts: Ports<Store: Checkouts + Carts + SettingsStore + Tombstones, Scheduler: Scheduler> {}
-impl<P: Ports<Store: Checkouts + Carts + SettingsStore + Tombstones, Scheduler: Scheduler>> CheckoutPorts for P {}
+pub trait CheckoutPorts:
+    Ports<Store: Checkouts + Carts + Contacts + SettingsStore + Tombstones, Scheduler: Scheduler>
+{
+}
+impl<P: Ports<Store: Checkouts + Carts + Contacts + SettingsStore + Tombstones, Scheduler: Scheduler>> CheckoutPorts
+    for P
+{
+}
 
-/// The order that overtook this checkout, remembered under its token or its cart's.
-async fn order_that_came_first<P: CheckoutPorts>(
+/// The order or delete that overtook this checkout, remembered under its token or its cart's.
+async fn ending_that_came_first<P: CheckoutPorts>(
     ports: &P,
     shop: &ShopDomain,
     snapshot: &CheckoutSnapshot,
-) -> Result<Option<crate::model::Conversion>, PortError> {
+) -> Result<Option<Ending>, PortError> {
     let store = ports.store();
     if let Some(conversion) = store.tombstone(shop, &Tombstone::Checkout(snapshot.token.clone())).await? {
         return Ok(Some(conversion));
@@ -40,8 +46,20 @@ pub(crate) async fn upsert_checkout<P: CheckoutPorts>(
     let store = ports.store();
     for _ in 0..super::MAX_ATTEMPTS {
         let stored = store.load_checkout(shop, &snapshot.token).await?;
+        // Two snapshots of the same second are merged by content, in either order alike.
+        let snapshot = match &stored {
+            Some(stored) if stored.snapshot.updated_at == snapshot.updated_at => {
+                let merged = stored.snapshot.merge_same_second(&snapshot);
+                if merged == stored.snapshot {
+                    return Ok(IngestOutcome::Stale);
+                }
+                merged
+            }
+            _ => snapshot.clone(),
+        };
+        let withdrawn = stored.as_ref().map(|stored| withdrawals(&stored.snapshot, &snapshot)).unwrap_or_default();
         let mut record = match stored {
-            Some(stored) if stored.snapshot.updated_at >= snapshot.updated_at => {
+            Some(stored) if stored.snapshot.updated_at > snapshot.updated_at => {
                 return Ok(IngestOutcome::Stale);
             }
             Some(stored) => CheckoutRecord {
@@ -55,10 +73,14 @@ pub(crate) async fn upsert_checkout<P: CheckoutPorts>(
             },
             None => {
                 let mut record = CheckoutRecord::new(shop.clone(), snapshot.clone());
-                // An order that arrived first ends this checkout before it starts.
-                if let Some(conversion) = order_that_came_first(ports, shop, &snapshot).await? {
-                    record.status = CheckoutStatus::Converted;
-                    record.conversion = Some(conversion);
+                // An order or a delete that arrived first ends this checkout before it starts.
+                match ending_that_came_first(ports, shop, &snapshot).await? {
+                    Some(Ending::Order(conversion)) => {
+                        record.status = CheckoutStatus::Converted;
+                        record.conversion = Some(conversion);
+                    }
+                    Some(Ending::Deleted { .. }) => record.status = CheckoutStatus::Deleted,
+                    None => {}
                 }
                 record
             }
@@ -75,7 +97,10 @@ pub(crate) async fn upsert_checkout<P: CheckoutPorts>(
             record.armed = None;
         }
         match store.save_checkout(&record, checkout_expiry(&record, ports.clock().now())).await {
-            Ok(()) => return Ok(IngestOutcome::Accepted),
+            Ok(()) => {
+                honour_withdrawals(ports, &record, &withdrawn).await?;
+                return Ok(IngestOutcome::Accepted);
+            }
             Err(PortError::Conflict) => continue,
             Err(other) => return Err(other.into()),
         }
@@ -83,11 +108,51 @@ pub(crate) async fn upsert_checkout<P: CheckoutPorts>(
     Err(PortError::Conflict.into())
 }
 
-pub(crate) async fn delete_checkout<P: CheckoutPorts>(
+/// The channels whose marketing consent a newer snapshot of the same checkout withdrew: the box
+/// that said `true` now says `false`, for the same address.
+fn withdrawals(before: &CheckoutSnapshot, after: &CheckoutSnapshot) -> Vec<Channel> {
+    let (was, now) = (&before.contact, &after.contact);
+    let mut channels = Vec::new();
+    if was.accepts_email_marketing && !now.accepts_email_marketing && now.email.is_some() && was.email == now.email {
+        channels.push(Channel::Email);
+    }
+    if was.accepts_sms_marketing && !now.accepts_sms_marketing && now.phone.is_some() && was.phone == now.phone {
+        channels.push(Channel::Sms);
+    }
+    channels
+}
+
+/// Suppresses each withdrawn channel for the contact at once (`consent_withdrawn`), unless the
+/// platform said something newer about the contact's consent since.
+async fn honour_withdrawals<P: CheckoutPorts>(
+    ports: &P,
+    record: &CheckoutRecord,
+    channels: &[Channel],
+) -> Result<(), PortError> {
+    let at = record.snapshot.updated_at;
+    for channel in channels {
+        let key = match channel {
+            Channel::Sms => record.snapshot.contact.phone_key(&record.shop),
+            _ => record.contact_key(),
+        };
+        let Some(key) = key else { continue };
+        let suppression = Suppression { reason: SuppressionReason::ConsentWithdrawn, at };
+        ports
+            .store()
+            .update_contact(&record.shop, &key, |state| {
+                state.consent_updated_at.is_none_or(|newer| newer <= at) && state.suppress(*channel, &suppression)
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// Marks an open checkout deleted and disarms it; `None` when no such checkout is stored.
+async fn end_checkout<P: CheckoutPorts>(
     ports: &P,
     shop: &ShopDomain,
     token: &CheckoutToken,
-) -> Result<IngestOutcome, UseCaseError> {
+) -> Result<Option<CheckoutRecord>, PortError> {
     let updated = update_checkout(ports, shop, token, |mut record| {
         (record.status == CheckoutStatus::Open).then(|| {
             record.status = CheckoutStatus::Deleted;
@@ -95,8 +160,37 @@ pub(crate) async fn delete_checkout<P: CheckoutPorts>(
         })
     })
     .await?;
-    if let Some(record) = updated {
-        disarm(ports, &record).await?;
+    if let Some(record) = &updated {
+        disarm(ports, record).await?;
+    }
+    Ok(updated)
+}
+
+/// Ends the cart-only recovery of a cart that now has a real checkout (if there is one), so
+/// that the shopper gets one sequence, not two.
+pub(crate) async fn retire_cart_recovery<P: CheckoutPorts>(
+    ports: &P,
+    shop: &ShopDomain,
+    token: &CheckoutToken,
+) -> Result<(), PortError> {
+    end_checkout(ports, shop, token).await.map(|_| ())
+}
+
+/// `checkouts/delete`: the checkout ends; a delete that overtook its checkout is remembered.
+pub(crate) async fn delete_checkout<P: CheckoutPorts>(
+    ports: &P,
+    shop: &ShopDomain,
+    token: &CheckoutToken,
+) -> Result<IngestOutcome, UseCaseError> {
+    match end_checkout(ports, shop, token).await? {
+        Some(_) => {}
+        // The delete overtook its checkout: remember it, so that the checkout is stored deleted.
+        None => {
+            let now = ports.clock().now();
+            let ending = Ending::Deleted { at: now };
+            let target = Tombstone::Checkout(token.clone());
+            ports.store().leave_tombstone(shop, &target, &ending, now + super::DELIVERY_DEDUPE_TTL).await?;
+        }
     }
     Ok(IngestOutcome::Accepted)
 }

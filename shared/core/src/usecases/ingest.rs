@@ -1,7 +1,8 @@
 //! Ingest a webhook: verify, dedupe, and dispatch the event to the use case that owns it.
 
 use super::checkouts::{
-    CheckoutPorts, apply_capture, cart_recovery_token, delete_checkout, upsert_cart, upsert_checkout,
+    CheckoutPorts, apply_capture, cart_recovery_token, delete_checkout, retire_cart_recovery, upsert_cart,
+    upsert_checkout,
 };
 use super::{Config, DELIVERY_DEDUPE_TTL, DELIVERY_LEASE, IngestOutcome, Ports, UseCaseError, privacy, record_order};
 use crate::model::{Channel, ContactKey, MarketingConsent, ShopDomain};
@@ -78,7 +79,7 @@ async fn apply<P: IngestPorts>(
             // The cart now has a real checkout: its cart-only recovery (if any) ends, so the
             // shopper gets one sequence, not two.
             if let Some(token) = cart_recovery {
-                delete_checkout(ports, shop, &token).await?;
+                retire_cart_recovery(ports, shop, &token).await?;
             }
             Ok(outcome)
         }

@@ -180,6 +180,12 @@ pub enum UseCaseError {
     StaleVersion,
     #[error("another attempt is processing this delivery")]
     DeliveryInProgress,
+    #[error("too many requests")]
+    TooManyRequests,
+    #[error("Reclaim has not seen this cart yet; try again in a few seconds")]
+    CartNotSeen,
+    #[error("this cart already has a contact to remind")]
+    CartHasContact,
     #[error(transparent)]
     Registration(#[from] crate::push::RegistrationError),
     #[error(transparent)]

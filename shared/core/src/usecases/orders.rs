@@ -2,7 +2,7 @@
 //! converted, cancel what is armed, and attribute the revenue when a message came first.
 
 use super::{DELIVERY_DEDUPE_TTL, Ports, UseCaseError, count, disarm, publish, settings_of, update_checkout};
-use crate::model::{CheckoutRecord, CheckoutStatus, ContactKey, Conversion, OrderSnapshot, ShopDomain};
+use crate::model::{CheckoutRecord, CheckoutStatus, ContactKey, Conversion, Ending, OrderSnapshot, ShopDomain};
 use crate::ports::{
     Checkouts, Clock, DomainEvent, EventBus, MessageLog, Scheduler, SettingsStore, Stats, Tombstone, Tombstones,
 };
@@ -78,7 +78,7 @@ pub async fn record_order<P: OrderPorts>(
         let expires_at = ports.clock().now() + DELIVERY_DEDUPE_TTL;
         let targets = order.checkout_token.clone().map(Tombstone::Checkout).into_iter();
         for target in targets.chain(order.cart_token.clone().map(Tombstone::Cart)) {
-            ports.store().leave_tombstone(shop, &target, &conversion, expires_at).await?;
+            ports.store().leave_tombstone(shop, &target, &Ending::Order(conversion.clone()), expires_at).await?;
         }
         tracing::info!(%shop, "order matches no checkout (yet)");
         return Ok(OrderOutcome::Unmatched);

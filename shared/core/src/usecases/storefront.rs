@@ -5,8 +5,7 @@ use super::checkouts::{CheckoutPorts, store_capture};
 use super::{Ports, UseCaseError, settings_of};
 use crate::model::{Capture, CartToken, ConsentEvidence, Email, PhoneE164, ShopDomain};
 use crate::platform::proxy;
-use crate::platform::shopify::{normalise_email, normalise_phone};
-use crate::ports::{Clock, SettingsStore};
+use crate::ports::{Carts, Checkouts, Clock, Quota, Quotas, SettingsStore};
 use crate::rules::StorefrontSettings;
 use serde::Deserialize;
 
@@ -62,8 +61,22 @@ impl CaptureRequest {
             return Err(UseCaseError::BadRequest("consent: the shopper must tick the consent box".into()));
         }
         let cart = CartToken::new(body.cart_token).map_err(|e| UseCaseError::BadRequest(format!("cart_token: {e}")))?;
-        let email = normalise_email(body.email.filter(|e| !e.trim().is_empty()));
-        let phone = body.phone.as_deref().filter(|p| !p.trim().is_empty()).and_then(|p| normalise_phone(p, None));
+        // What is given must be one valid address: nothing is dropped silently, and nothing that
+        // is not an address (control characters, angle brackets, a list) reaches a mail header.
+        let email = match body.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+            Some(text) => Some(Email::parse(text).map_err(|e| {
+                UseCaseError::BadRequest(format!("email: not one valid address ({e}); give just the address"))
+            })?),
+            None => None,
+        };
+        let phone = match body.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(text) => Some(PhoneE164::parse(text, None).map_err(|_| {
+                UseCaseError::BadRequest(
+                    "phone: not a valid number; give it with its country code, e.g. +1 212 555 0142".into(),
+                )
+            })?),
+            None => None,
+        };
         if email.is_none() && phone.is_none() {
             return Err(UseCaseError::BadRequest(
                 "email or phone: give a valid email, or a phone number with its country code".into(),
@@ -79,13 +92,48 @@ impl CaptureRequest {
     }
 }
 
-/// Stores a consented email or phone for a cart, with the consent text the shop showed, and,
-/// when the cart is known, starts its recovery.
-pub async fn capture<P: CheckoutPorts>(
+/// How many storefront captures one shop accepts per minute: a bound on what a script posting
+/// to the public app proxy can make Reclaim store and send.
+pub const CAPTURES_PER_MINUTE: u32 = 120;
+
+/// What a capture did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptureOutcome {
+    Captured,
+    /// The same contact for the same cart again: nothing changed.
+    AlreadyCaptured,
+}
+
+/// Stores a consented email or phone for a cart, with the consent evidence recorded here (the
+/// shop's own consent text, the time, where), and starts the cart's recovery.
+///
+/// Refused: beyond [`CAPTURES_PER_MINUTE`] for the shop (429); a cart Reclaim has not seen for
+/// this shop, by its cart webhook or a checkout (409 `cart_not_seen`: the widget tries again once,
+/// the webhook being seconds behind); a cart that already has another contact (409
+/// `cart_has_contact`: one contact per cart).
+pub async fn capture<P: StorefrontCapturePorts>(
     ports: &P,
     shop: &ShopDomain,
     request: CaptureRequest,
-) -> Result<(), UseCaseError> {
+) -> Result<CaptureOutcome, UseCaseError> {
+    let store = ports.store();
+    let now = ports.clock().now();
+    let minute = Quota::CapturesMinute(now.format("%Y-%m-%dT%H:%M").to_string());
+    if !store.reserve(shop, &minute, CAPTURES_PER_MINUTE, now + chrono::Duration::hours(1)).await? {
+        return Err(UseCaseError::TooManyRequests);
+    }
+    let seen = store.load_cart(shop, &request.cart).await?.is_some()
+        || store.find_checkout_by_cart(shop, &request.cart).await?.is_some();
+    if !seen {
+        return Err(UseCaseError::CartNotSeen);
+    }
+    if let Some(existing) = store.load_capture(shop, &request.cart).await? {
+        return if existing.email == request.email && existing.phone == request.phone {
+            Ok(CaptureOutcome::AlreadyCaptured)
+        } else {
+            Err(UseCaseError::CartHasContact)
+        };
+    }
     let settings = settings_of(ports, shop).await?;
     let capture = Capture {
         email: request.email,
@@ -99,5 +147,9 @@ pub async fn capture<P: CheckoutPorts>(
     };
     store_capture(ports, shop, &request.cart, &capture).await?;
     tracing::info!(%shop, "storefront capture stored");
-    Ok(())
+    Ok(CaptureOutcome::Captured)
 }
+
+/// What a capture needs: checkouts and carts (with their captures), settings, and the quota.
+pub trait StorefrontCapturePorts: CheckoutPorts<Store: Quotas> {}
+impl<P: CheckoutPorts<Store: Quotas>> StorefrontCapturePorts for P {}

@@ -305,12 +305,43 @@ async fn a_capture_on_a_known_cart_starts_a_cart_only_recovery_with_the_permalin
 }
 
 #[tokio::test]
-async fn a_capture_before_the_cart_is_applied_when_the_cart_arrives() {
+async fn a_capture_needs_a_cart_seen_for_the_shop_and_takes_one_contact_per_cart() {
+    use storefront::CaptureOutcome;
     let p = ports();
-    storefront::capture(&p, &shop(), capture_request("grace@example.com")).await.unwrap();
-    assert!(p.scheduler.is_empty(), "nothing to recover before the cart is known");
+    let refused = storefront::capture(&p, &shop(), capture_request("grace@example.com")).await.unwrap_err();
+    assert!(matches!(refused, UseCaseError::CartNotSeen), "{refused:?}");
+    assert!(p.store.load_capture(&shop(), &CartToken::new("cart-1").unwrap()).await.unwrap().is_none());
     deliver(&p, "carts/update", "w-cart", &cart_body(1)).await.unwrap();
-    assert_eq!(p.scheduler.len(), 1, "the cart's arrival starts the recovery");
+    let first = storefront::capture(&p, &shop(), capture_request("grace@example.com")).await.unwrap();
+    assert_eq!(first, CaptureOutcome::Captured);
+    assert_eq!(p.scheduler.len(), 1, "the cart's recovery starts");
+    let again = storefront::capture(&p, &shop(), capture_request("Grace@example.com")).await.unwrap();
+    assert_eq!(again, CaptureOutcome::AlreadyCaptured, "the same contact again changes nothing");
+    let other = storefront::capture(&p, &shop(), capture_request("mallory@example.com")).await.unwrap_err();
+    assert!(matches!(other, UseCaseError::CartHasContact), "{other:?}");
+    let kept = p.store.load_capture(&shop(), &CartToken::new("cart-1").unwrap()).await.unwrap().unwrap();
+    assert_eq!(kept.email.as_deref(), Some("grace@example.com"), "the first contact stays");
+    // Another shop has not seen this cart.
+    let elsewhere = ShopDomain::parse("shop-b.myshopify.com").unwrap();
+    let foreign = storefront::capture(&p, &elsewhere, capture_request("grace@example.com")).await.unwrap_err();
+    assert!(matches!(foreign, UseCaseError::CartNotSeen));
+}
+
+#[tokio::test]
+async fn captures_beyond_the_shops_rate_are_refused_until_the_next_minute() {
+    let p = ports();
+    for _ in 0..storefront::CAPTURES_PER_MINUTE {
+        let outcome = storefront::capture(&p, &shop(), capture_request("grace@example.com")).await;
+        assert!(matches!(outcome, Err(UseCaseError::CartNotSeen)), "{outcome:?}");
+    }
+    let limited = storefront::capture(&p, &shop(), capture_request("grace@example.com")).await.unwrap_err();
+    assert!(matches!(limited, UseCaseError::TooManyRequests), "{limited:?}");
+    let elsewhere = ShopDomain::parse("shop-b.myshopify.com").unwrap();
+    let other_shop = storefront::capture(&p, &elsewhere, capture_request("grace@example.com")).await.unwrap_err();
+    assert!(matches!(other_shop, UseCaseError::CartNotSeen), "per shop");
+    p.clock.advance(chrono::Duration::minutes(1));
+    let later = storefront::capture(&p, &shop(), capture_request("grace@example.com")).await.unwrap_err();
+    assert!(matches!(later, UseCaseError::CartNotSeen), "the next minute: {later:?}");
 }
 
 #[tokio::test]
@@ -333,6 +364,10 @@ fn a_capture_without_consent_or_address_is_refused_at_the_edge() {
     for body in [
         r#"{"cart_token": "cart-1", "email": "a@b.co", "consent": false}"#,
         r#"{"cart_token": "cart-1", "email": "not-an-address", "consent": true}"#,
+        r#"{"cart_token": "cart-1", "email": "me@x.co>\r\nBcc: <a@t.test>", "phone": "+12125550142", "consent": true}"#,
+        r#"{"cart_token": "cart-1", "email": "a@b.co, c@d.co", "consent": true}"#,
+        r#"{"cart_token": "cart-1", "email": "Ada <a@b.co>", "consent": true}"#,
+        r#"{"cart_token": "cart-1", "email": "a@b.co", "phone": "12", "consent": true}"#,
         r#"{"cart_token": "", "email": "a@b.co", "consent": true}"#,
         r#"{"cart_token": "cart-1", "consent": true}"#,
         r#"{"cart_token": "cart-1", "email": "a@b.co", "consent": true, "extra": 1}"#,
@@ -641,5 +676,75 @@ mod reconcile_sweep {
         let record = p.store.load_checkout(&shop(), &CheckoutToken::new("chk-1").unwrap()).await.unwrap().unwrap();
         assert_eq!(record.armed, None);
         assert!(p.scheduler.is_empty());
+    }
+}
+
+/// Order of arrival and consent on the checkout itself.
+mod arrival_and_consent {
+    use super::*;
+
+    fn chk() -> CheckoutToken {
+        CheckoutToken::new("chk-1").unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_delete_that_overtakes_its_checkout_leaves_it_deleted_and_never_reminded() {
+        let p = ports();
+        let delete = serde_json::json!({"id": 1, "token": "chk-1"}).to_string();
+        deliver(&p, "checkouts/delete", "w-del", &delete).await.unwrap();
+        deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+        let record = p.store.load_checkout(&shop(), &chk()).await.unwrap().unwrap();
+        assert_eq!(record.status, CheckoutStatus::Deleted);
+        assert!(p.scheduler.is_empty(), "never armed");
+        deliver(&p, "checkouts/update", "w2", &checkout_body(5)).await.unwrap();
+        assert_eq!(p.store.load_checkout(&shop(), &chk()).await.unwrap().unwrap().status, CheckoutStatus::Deleted);
+        p.clock.advance(chrono::Duration::days(4));
+        fire_due(&p).await;
+        assert!(p.messenger.emails.lock().unwrap().is_empty());
+    }
+
+    /// The same second, two contents: the email and the phone arrive in different snapshots.
+    fn same_second_pair() -> (String, String) {
+        let mut with_phone: serde_json::Value = serde_json::from_str(&checkout_body(3)).unwrap();
+        with_phone["phone"] = "+12125550142".into();
+        with_phone.as_object_mut().unwrap().remove("email");
+        (checkout_body(3), with_phone.to_string())
+    }
+
+    #[tokio::test]
+    async fn same_second_snapshots_are_merged_alike_in_either_order() {
+        let (a, b) = same_second_pair();
+        let (first, second) = (ports(), ports());
+        deliver(&first, "checkouts/update", "w-a", &a).await.unwrap();
+        deliver(&first, "checkouts/update", "w-b", &b).await.unwrap();
+        deliver(&second, "checkouts/update", "w-b", &b).await.unwrap();
+        deliver(&second, "checkouts/update", "w-a", &a).await.unwrap();
+        let one = first.store.load_checkout(&shop(), &chk()).await.unwrap().unwrap().snapshot;
+        let other = second.store.load_checkout(&shop(), &chk()).await.unwrap().unwrap().snapshot;
+        assert_eq!(one, other, "either arrival order stores the same state");
+        assert!(one.contact.email.is_some() && one.contact.phone.is_some(), "nothing either snapshot said is dropped");
+        let again = deliver(&first, "checkouts/update", "w-c", &a).await.unwrap();
+        assert_eq!(again, IngestOutcome::Stale, "a repeat of the same second changes nothing");
+    }
+
+    #[tokio::test]
+    async fn a_checkout_that_now_says_no_to_marketing_suppresses_at_once() {
+        let p = ports();
+        deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+        let mut withdrawn: serde_json::Value = serde_json::from_str(&checkout_body(10)).unwrap();
+        withdrawn["buyer_accepts_marketing"] = false.into();
+        deliver(&p, "checkouts/update", "w2", &withdrawn.to_string()).await.unwrap();
+        let key = ContactKey::for_email(&shop(), "ada@example.com");
+        let contact = p.store.contact(&shop(), &key).await.unwrap();
+        assert_eq!(contact.email_suppressed.map(|s| s.reason), Some(SuppressionReason::ConsentWithdrawn));
+        p.clock.advance(chrono::Duration::hours(2));
+        let outcomes = fire_due(&p).await;
+        assert!(p.messenger.emails.lock().unwrap().is_empty(), "{outcomes:?}");
+        // Another checkout of the same shopper that still says yes is held by the suppression.
+        let other = checkout_body(200).replace("chk-1", "chk-2");
+        deliver(&p, "checkouts/create", "w3", &other).await.unwrap();
+        p.clock.advance(chrono::Duration::days(1));
+        fire_due(&p).await;
+        assert!(p.messenger.emails.lock().unwrap().is_empty(), "withdrawn is withdrawn for the contact");
     }
 }
