@@ -11,7 +11,7 @@ export AWS_REGION ?= us-east-1
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help demo test test-rust lint-template fmt-check bench build deploy venv node-deps browser-deps clean
+.PHONY: help demo test test-rust lint-template fmt-check bench fuzz build deploy venv node-deps browser-deps clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ fmt-check:
 lint-template: venv ## cfn-lint and sam validate --lint on template.yaml
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml
+
+fuzz: ## The fuzz targets (webhooks, settings, links, app proxy, session tokens) for a million cases each, in release mode
+	RECLAIM_FUZZ_CASES=$${RECLAIM_FUZZ_CASES:-1000000} $(CARGO) test --release -p reclaim-core --features testing --test fuzz -- --nocapture
 
 bench: node-deps ## Criterion benchmarks (hot path, decide, simulate), the hot path beside Node, reclaim simulate on 1,000,000 checkouts, cold start and RSS of the functions
 	$(CARGO) bench -p reclaim-core --features testing --bench hot_path
