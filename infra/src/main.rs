@@ -96,6 +96,18 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         limit: u32,
     },
+    /// The operator's allow-list of SMS origination identities per shop: a shop's settings may
+    /// only name an identity allowed here, and texts go only from one.
+    Originations {
+        #[command(subcommand)]
+        action: OriginationAction,
+        /// The table (the stack output `TableName`) on AWS under the default credentials...
+        #[arg(long, global = true, required_unless_present = "local_endpoint")]
+        table: Option<String>,
+        /// ...or the local stack (`reclaim up`) on this emulator.
+        #[arg(long, global = true, conflicts_with = "table")]
+        local_endpoint: Option<String>,
+    },
     /// Write the emails an emulator has sent to HTML files.
     Outbox {
         /// The emulator's URL, e.g. http://127.0.0.1:5000.
@@ -104,6 +116,68 @@ enum Command {
         #[arg(long, default_value = "target/demo/outbox")]
         dir: PathBuf,
     },
+}
+
+/// The configuration of an operator's command, which signs and sends nothing.
+fn operator_config() -> reclaim_core::usecases::Config {
+    reclaim_core::usecases::Config {
+        webhook_secrets: reclaim_core::platform::shopify::WebhookSecrets::new(Vec::new(), None),
+        links: reclaim_core::links::LinkSigner::new(b"unused"),
+        public_base_url: String::new(),
+        sender: String::new(),
+        shopify_api_key: String::new(),
+        shopify_api_secret: Vec::new(),
+        shop_daily_send_cap: None,
+        sms_budget_ceiling: None,
+    }
+}
+
+#[derive(Subcommand)]
+enum OriginationAction {
+    /// Allow a shop to send from an identity (an E.164 number or a sender id).
+    Allow {
+        #[arg(long)]
+        shop: String,
+        #[arg(long)]
+        identity: String,
+    },
+    /// Take an identity away from a shop.
+    Revoke {
+        #[arg(long)]
+        shop: String,
+        #[arg(long)]
+        identity: String,
+    },
+    /// List what a shop may send from.
+    List {
+        #[arg(long)]
+        shop: String,
+    },
+}
+
+/// Runs an allow-list action on `services`.
+async fn originations<P: reclaim_core::usecases::Ports<Store: reclaim_core::ports::Shops>>(
+    services: &P,
+    action: OriginationAction,
+) -> anyhow::Result<()> {
+    use reclaim_core::usecases::admin::originations as allow_list;
+    let shop_of = |shop: &str| reclaim_core::model::ShopDomain::parse(shop).map_err(anyhow::Error::new);
+    match action {
+        OriginationAction::Allow { shop, identity } => {
+            allow_list::allow(services, &shop_of(&shop)?, &identity).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{shop} may now send from {identity}");
+        }
+        OriginationAction::Revoke { shop, identity } => {
+            allow_list::revoke(services, &shop_of(&shop)?, &identity).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{shop} may no longer send from {identity}");
+        }
+        OriginationAction::List { shop } => {
+            for identity in allow_list::allowed(services, &shop_of(&shop)?).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                println!("{identity}");
+            }
+        }
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -203,6 +277,29 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
+        Command::Originations { action, table, local_endpoint } => match (table, local_endpoint) {
+            (_, Some(endpoint)) => {
+                let config = stack::LocalConfig::new(&endpoint, "http://127.0.0.1:4000");
+                let services = stack::services(&config, AnyClock::System(SystemClock)).await;
+                originations(&services, action).await?;
+            }
+            (Some(table), None) => {
+                let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                let store = reclaim_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+                let services = reclaim_core::usecases::Services {
+                    store,
+                    scheduler: (),
+                    messenger: (),
+                    events: (),
+                    clock: SystemClock,
+                    vault: (),
+                    platform: (),
+                    config: operator_config(),
+                };
+                originations(&services, action).await?;
+            }
+            (None, None) => anyhow::bail!("--table or --local-endpoint is required"),
+        },
         Command::Outbox { endpoint, dir } => {
             let emails = outbox::sent_emails(&endpoint).await?;
             for path in outbox::write_html(&emails, &dir)? {

@@ -79,6 +79,7 @@ impl Environment {
             shopify_api_key: self.required("SHOPIFY_API_KEY")?,
             shopify_api_secret: secret.into_bytes(),
             shop_daily_send_cap: self.optional("SHOP_DAILY_SEND_CAP").and_then(|cap| cap.parse().ok()),
+            sms_budget_ceiling: self.optional("SMS_BUDGET_CEILING").and_then(|cap| cap.parse().ok()),
         })
     }
 

@@ -271,3 +271,110 @@ async fn an_ses_event_delivered_twice_is_counted_once() {
     assert_eq!(again, vec![Email(DeliveryOutcome::Duplicate)], "SNS redelivered the same notification");
     assert_eq!(stack.stats(1).await.get("email.complaints"), Some(&1), "counted once");
 }
+
+#[tokio::test]
+async fn a_stop_on_a_shared_number_reaches_every_shop_that_texted_it_from_allowed_numbers_only() {
+    use reclaim_core::model::{Channel, ContactKey, ShopDomain};
+    use reclaim_core::ports::store::*;
+    use reclaim_core::usecases::admin::originations;
+    use reclaim_core::usecases::delivery::ReplyOutcome;
+    use reclaim_delivery_events::RecordOutcome::Sms;
+    let stack = TestStack::start("sms-shared-number").await;
+    let (first, second) = ("test-shop.myshopify.com", "second-shop.myshopify.com");
+    let (shared, shopper) = ("+18005550199", "+12125550301");
+    let put = |shop: &'static str, settings: Value| {
+        let url = format!("{}/admin/settings", stack.gateway.url());
+        stack
+            .http
+            .put(url)
+            .bearer_auth(stack.session_token(shop))
+            .json(&json!({"version": 0, "settings": settings}))
+            .send()
+    };
+    let settings = |program: &str| {
+        json!({"steps": [{"name": "text", "delay": "1h", "channels": ["sms"]}, {"name": "again", "delay": "1day", "channels": ["sms"]}],
+               "sms": {"origination_identity": shared, "program_name": program}})
+    };
+    // Only the operator grants a number: before it does, the settings are refused, field by field.
+    let refused = put(first, settings("First Shop")).await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["errors"][0]["path"], "sms.origination_identity", "{body}");
+    for shop in [first, second] {
+        originations::allow(stack.services.as_ref(), &ShopDomain::parse(shop).unwrap(), shared).await.unwrap();
+    }
+    assert_eq!(put(first, settings("First Shop")).await.unwrap().status(), 200);
+    assert_eq!(put(second, settings("Second Shop")).await.unwrap().status(), 200);
+
+    // Both shops text the same shopper from the shared number, the second an hour later.
+    for (shop, token, hours) in [(first, "chk-first", 0), (second, "chk-second", 1)] {
+        let mut spec = stack.checkout(token, None);
+        spec.shop = shop.to_owned();
+        spec.created_at += Duration::hours(hours);
+        spec.updated_at += Duration::hours(hours);
+        let mut body = fixtures::checkout(&spec);
+        body["buyer_accepts_sms_marketing"] = json!(true);
+        body["sms_marketing_phone"] = json!(shopper);
+        let response = fixtures::deliver(
+            &stack.http,
+            &stack.gateway.url(),
+            &stack.config.shopify_secret,
+            shop,
+            "checkouts/create",
+            &format!("wh-{token}"),
+            &body,
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let eight_local = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 6, 1, 12, 0, 0).unwrap();
+    stack.clock.set(eight_local);
+    stack.pump_until_idle().await;
+    assert_eq!(stack.sms_to(shopper).await.len(), 2, "one text from each shop");
+
+    let reply = |id: &str, text: &str| {
+        let message = json!({"originationNumber": shopper, "destinationNumber": shared, "messageBody": text, "inboundMessageId": id});
+        json!({"Records": [{"EventSource": "aws:sns", "Sns": {
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:reclaim-sms-inbound", "Message": message.to_string()}}]})
+    };
+    let chat =
+        reclaim_delivery_events::handle(stack.services.as_ref(), &reply("in-chat", "Is shipping free?")).await.unwrap();
+    assert_eq!(chat, [Sms(ReplyOutcome::Stored)]);
+    let second_shop = ShopDomain::parse(second).unwrap();
+    let kept = stack
+        .services
+        .store
+        .replies(&second_shop, &reclaim_core::model::CheckoutToken::new("chk-second").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 1, "a reply belongs to the shop that texted last");
+
+    let stop = reclaim_delivery_events::handle(stack.services.as_ref(), &reply("in-stop", "Stop")).await.unwrap();
+    assert_eq!(stop, [Sms(ReplyOutcome::Stopped)]);
+    for shop in [first, second] {
+        let shop = ShopDomain::parse(shop).unwrap();
+        let contact = stack.services.store.contact(&shop, &ContactKey::for_phone(&shop, shopper)).await.unwrap();
+        assert!(
+            contact.is_suppressed(Channel::Sms),
+            "{shop}: a STOP on a shared number stops every shop that texted it"
+        );
+    }
+    let confirmation = stack.sms_to(shopper).await.into_iter().find(|t| t.contains("unsubscribed")).unwrap();
+    assert!(confirmation.contains("First Shop") && confirmation.contains("Second Shop"), "it says so: {confirmation}");
+    stack.clock.set(eight_local + Duration::days(2));
+    stack.pump_until_idle().await;
+    assert_eq!(stack.sms_to(shopper).await.len(), 3, "two reminders and one confirmation, nothing after the STOP");
+
+    // The operator takes the number away: the shop's settings can no longer name it.
+    originations::revoke(stack.services.as_ref(), &ShopDomain::parse(first).unwrap(), shared).await.unwrap();
+    let refused = stack
+        .http
+        .put(format!("{}/admin/settings", stack.gateway.url()))
+        .bearer_auth(stack.session_token(first))
+        .json(&json!({"version": 1, "settings": settings("First Shop")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+}

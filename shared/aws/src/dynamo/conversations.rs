@@ -1,33 +1,31 @@
-//! [`Conversations`]: which checkout a text thread is about, and the shopper's replies under
+//! [`Conversations`]: which checkout each shop last texted a number about (one item per shop under
+//! the thread), and the shoppers' replies under
 //! their checkout.
 
 use super::{DynamoStore, expiring, json, keys, new_item};
 use chrono::{DateTime, Utc};
-use reclaim_core::model::{CheckoutToken, InboundReply, ShopDomain, SmsThreadKey};
-use reclaim_core::ports::{Conversations, DataOwner, PortError, PortResult};
+use reclaim_core::model::{CheckoutToken, InboundReply, ShopDomain, SmsThread, SmsThreadKey};
+use reclaim_core::ports::{Conversations, DataOwner, PortResult};
 
 impl Conversations for DynamoStore {
     async fn save_sms_thread(
         &self,
         thread: &SmsThreadKey,
-        shop: &ShopDomain,
-        checkout: &CheckoutToken,
+        conversation: &SmsThread,
         expires_at: DateTime<Utc>,
     ) -> PortResult<()> {
-        let owner = DataOwner::Checkout(checkout.clone()).tag();
-        let target = keys::checkout_partition(shop, checkout);
-        self.put_pointer(&keys::sms_thread(thread), target, (shop, &owner), expires_at).await
+        let shop = &conversation.shop;
+        let owner = DataOwner::Checkout(conversation.checkout.clone()).tag();
+        let mut item = expiring(new_item(&keys::sms_thread(thread, shop), shop, &owner), expires_at);
+        item.insert("thread".into(), json(conversation)?);
+        self.put(item).await
     }
 
-    async fn load_sms_thread(&self, thread: &SmsThreadKey) -> PortResult<Option<(ShopDomain, CheckoutToken)>> {
-        let Some(target) = self.pointer(&keys::sms_thread(thread)).await? else {
-            return Ok(None);
-        };
-        let parsed = target
-            .strip_prefix("CHK#")
-            .and_then(|rest| rest.split_once('#'))
-            .and_then(|(shop, checkout)| Some((ShopDomain::parse(shop).ok()?, CheckoutToken::new(checkout).ok()?)));
-        parsed.map(Some).ok_or_else(|| PortError::Unavailable("unreadable SMS thread".into()))
+    async fn sms_threads(&self, thread: &SmsThreadKey) -> PortResult<Vec<SmsThread>> {
+        let mut threads: Vec<SmsThread> =
+            self.children(keys::sms_thread_partition(thread), keys::SHOP_PREFIX, "thread").await?;
+        threads.sort_by(|a, b| b.texted_at.cmp(&a.texted_at));
+        Ok(threads)
     }
 
     async fn save_reply(

@@ -175,9 +175,17 @@ pub fn short_link(code: &str) -> Key {
 }
 
 /// Which checkout an SMS conversation is about.
-pub fn sms_thread(thread: &SmsThreadKey) -> Key {
-    Key::new(format!("SMSTHREAD#{}", thread.as_str()), ONLY)
+pub fn sms_thread(thread: &SmsThreadKey, shop: &ShopDomain) -> Key {
+    Key::new(sms_thread_partition(thread), format!("{SHOP_PREFIX}{shop}"))
 }
+
+/// The partition of an SMS thread: one item per shop that texted on it.
+pub fn sms_thread_partition(thread: &SmsThreadKey) -> String {
+    format!("SMSTHREAD#{}", thread.as_str())
+}
+
+/// The prefix of the per-shop items under an SMS thread.
+pub const SHOP_PREFIX: &str = "SHOP#";
 
 #[cfg(test)]
 mod tests {
@@ -232,7 +240,7 @@ mod tests {
             minute_captures(&s.shop, "2026-06-01T12:00"),
             stats(&s.shop, s.day, 3),
             short_link("code1"),
-            sms_thread(&s.thread),
+            sms_thread(&s.thread, &s.shop),
         ])
     }
 

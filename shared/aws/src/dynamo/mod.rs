@@ -13,7 +13,7 @@
 //! | `CHK#{shop}#{checkout}` | `DISCOUNT#{step}` | the single-use discount code of a step |
 //! | `SHOP#{shop}` | `TOKEN` | the offline access token, sealed (envelope encryption) |
 //! | `LINK#{code}` | `-` | the signed restore token behind an SMS short link, TTL'd |
-//! | `SMSTHREAD#{hash}` | `-` | the checkout an SMS conversation is about, TTL'd |
+//! | `SMSTHREAD#{hash}` | `SHOP#{shop}` | each shop's conversation on a thread, TTL'd |
 //!
 //! Every item carries `shop` and `owner` (`CHK#…`, `CART#…`, `CONTACT#…` or `SHOP`) for the
 //! keys-only `by_shop` index: uninstalls and privacy requests find a shop's or a customer's items

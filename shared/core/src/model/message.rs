@@ -106,6 +106,15 @@ fn first_attempt() -> u32 {
     1
 }
 
+/// One shop's text conversation with a shopper's number from an origination identity: the cart
+/// it is about and when the shop last texted. A shared number may have one per shop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsThread {
+    pub shop: super::ShopDomain,
+    pub checkout: super::CheckoutToken,
+    pub texted_at: DateTime<Utc>,
+}
+
 /// A shopper's SMS reply that was not a keyword, kept with its cart for the conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboundReply {

@@ -17,6 +17,10 @@ pub struct ShopState {
     /// When the shop uninstalled the app (cleared by a new install): nothing is sent meanwhile.
     #[serde(default)]
     pub uninstalled_at: Option<DateTime<Utc>>,
+    /// The SMS origination identities (numbers, sender ids) the operator allowed this shop to
+    /// send from (`reclaim originations`); the account's default needs none.
+    #[serde(default)]
+    pub allowed_originations: std::collections::BTreeSet<String>,
 }
 
 /// An installation of the app on a shop (the access token itself is kept apart, sealed).

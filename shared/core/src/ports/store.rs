@@ -15,7 +15,7 @@
 use super::PortResult;
 use crate::model::{
     Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, DiscountRecord, Ending,
-    InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThreadKey, WebhookId,
+    InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThread, SmsThreadKey, WebhookId,
 };
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -323,20 +323,17 @@ pub trait Quotas: Send + Sync {
 
 /// Conversations: which cart a text thread is about, and the shopper's replies.
 pub trait Conversations: Send + Sync {
-    /// Remembers which shop and checkout last texted a number from an origination identity, so
-    /// that a reply finds its cart.
+    /// Remembers, per shop, which checkout the shop last texted a number about from an
+    /// origination identity (so that a reply finds its cart, and a STOP every shop), until
+    /// `expires_at`.
     fn save_sms_thread(
         &self,
         thread: &SmsThreadKey,
-        shop: &ShopDomain,
-        checkout: &CheckoutToken,
+        conversation: &SmsThread,
         expires_at: DateTime<Utc>,
     ) -> impl Future<Output = PortResult<()>> + Send;
-    /// The shop and checkout of an SMS conversation.
-    fn load_sms_thread(
-        &self,
-        thread: &SmsThreadKey,
-    ) -> impl Future<Output = PortResult<Option<(ShopDomain, CheckoutToken)>>> + Send;
+    /// Every shop's conversation on a thread, the most recently texted first.
+    fn sms_threads(&self, thread: &SmsThreadKey) -> impl Future<Output = PortResult<Vec<SmsThread>>> + Send;
     /// Stores a shopper's reply with its checkout until `expires_at`.
     fn save_reply(
         &self,

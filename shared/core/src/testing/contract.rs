@@ -7,11 +7,10 @@
 //! message naming the rule it found broken.
 
 use super::ItemRef;
-use crate::model::Ending;
 use crate::model::{
     ArmedCheck, Capture, CartSnapshot, CartToken, Channel, CheckoutRecord, CheckoutStatus, CheckoutToken,
-    ConsentEvidence, ContactKey, DeliveryState, DiscountRecord, Email, InboundReply, MessageRecord, SealedSecret,
-    ShopDomain, SmsThreadKey, WebhookId, sample_snapshot,
+    ConsentEvidence, ContactKey, DeliveryState, DiscountRecord, Email, Ending, InboundReply, MessageRecord,
+    SealedSecret, ShopDomain, SmsThread, SmsThreadKey, WebhookId, sample_snapshot,
 };
 use crate::ports::{ClaimOutcome, DataOwner, PortError, Quota, Store};
 use crate::rules::RecoverySettings;
@@ -399,9 +398,21 @@ async fn short_links_threads_and_replies<S: Store, P: ExpiryProbe>(store: &S, pr
     assert_eq!(probe.expires_at(shop, ItemRef::ShortLink(code)).await, Some(at(400)), "short link expiry");
 
     let thread = SmsThreadKey::new(Some(shop.as_str()), "+12125550142");
-    assert_eq!(store.load_sms_thread(&thread).await.unwrap(), None);
-    store.save_sms_thread(&thread, shop, &chk, at(400)).await.unwrap();
-    assert_eq!(store.load_sms_thread(&thread).await.unwrap(), Some((shop.clone(), chk.clone())));
+    assert_eq!(store.sms_threads(&thread).await.unwrap(), vec![]);
+    let ours = SmsThread { shop: shop.clone(), checkout: chk.clone(), texted_at: at(10) };
+    store.save_sms_thread(&thread, &ours, at(400)).await.unwrap();
+    // A shared number: another shop texts the same shopper later; each shop keeps its own thread.
+    let neighbour =
+        ShopDomain::parse(&format!("{}-neighbour.myshopify.com", shop.as_str().trim_end_matches(".myshopify.com")))
+            .unwrap();
+    let theirs = SmsThread { shop: neighbour.clone(), checkout: token("their-cart"), texted_at: at(20) };
+    store.save_sms_thread(&thread, &theirs, at(400)).await.unwrap();
+    assert_eq!(store.sms_threads(&thread).await.unwrap(), vec![theirs.clone(), ours.clone()], "most recent first");
+    let again = SmsThread { texted_at: at(30), ..ours.clone() };
+    store.save_sms_thread(&thread, &again, at(400)).await.unwrap();
+    assert_eq!(store.sms_threads(&thread).await.unwrap(), vec![again, theirs], "one per shop, replaced");
+    store.forget(&neighbour, &DataOwner::Checkout(token("their-cart"))).await.unwrap();
+    assert_eq!(store.sms_threads(&thread).await.unwrap().len(), 1, "erased with its checkout");
 
     let reply = |id: &str, minutes: i64| InboundReply {
         id: id.into(),

@@ -8,7 +8,8 @@
 
 use crate::model::{
     Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey, ContactState,
-    DiscountRecord, Ending, InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThreadKey, WebhookId,
+    DiscountRecord, Ending, InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThread, SmsThreadKey,
+    WebhookId,
 };
 use crate::ports::{
     Carts, Checkouts, ClaimOutcome, Contacts, Conversations, DataOwner, Deliveries, DeliveryClaim, DiscountLedger,
@@ -44,7 +45,7 @@ enum Value {
     /// Units taken of a quota.
     Used(u32),
     ShortLink(String),
-    Thread(ShopDomain, CheckoutToken),
+    Thread(SmsThread),
     Counters(BTreeMap<String, i64>),
 }
 
@@ -686,21 +687,23 @@ impl Conversations for MemoryStore {
     async fn save_sms_thread(
         &self,
         thread: &SmsThreadKey,
-        shop: &ShopDomain,
-        checkout: &CheckoutToken,
+        conversation: &SmsThread,
         expires_at: DateTime<Utc>,
     ) -> PortResult<()> {
+        let (shop, checkout) = (&conversation.shop, &conversation.checkout);
         let owner = DataOwner::Checkout(checkout.clone()).tag();
-        let item = Self::item(shop, owner, Some(expires_at), Value::Thread(shop.clone(), checkout.clone()));
-        self.put(key(format!("SMSTHREAD#{}", thread.as_str()), "-"), item);
+        let item = Self::item(shop, owner, Some(expires_at), Value::Thread(conversation.clone()));
+        self.put(key(format!("SMSTHREAD#{}", thread.as_str()), format!("SHOP#{shop}")), item);
         Ok(())
     }
 
-    async fn load_sms_thread(&self, thread: &SmsThreadKey) -> PortResult<Option<(ShopDomain, CheckoutToken)>> {
-        Ok(self.get(&key(format!("SMSTHREAD#{}", thread.as_str()), "-"), |item| match &item.value {
-            Value::Thread(shop, checkout) => Some((shop.clone(), checkout.clone())),
+    async fn sms_threads(&self, thread: &SmsThreadKey) -> PortResult<Vec<SmsThread>> {
+        let mut threads = self.children(&format!("SMSTHREAD#{}", thread.as_str()), "SHOP#", |value| match value {
+            Value::Thread(conversation) => Some(conversation.clone()),
             _ => None,
-        }))
+        });
+        threads.sort_by(|a, b| b.texted_at.cmp(&a.texted_at));
+        Ok(threads)
     }
 
     async fn save_reply(

@@ -7,7 +7,7 @@ use crate::model::{CheckoutRecord, ContactState, SenderPause, ShopDomain};
 use crate::platform::{PlatformEvent, shopify};
 use crate::ports::{Clock, PortError, SettingsStore, Shops, Stats, VersionedSettings};
 use crate::rules::timeline::{TimelineEntry, timeline};
-use crate::rules::{DELIVERABLE_CHANNELS, RecoverySettings};
+use crate::rules::{DELIVERABLE_CHANNELS, RecoverySettings, SettingsError};
 use crate::session::{SessionError, verify_session_token};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -72,12 +72,35 @@ impl SettingsUpdate {
 }
 
 /// Replaces a shop's settings if `version` is the stored one; a stale version is a conflict and
-/// nothing is saved.
-pub async fn put_settings<P: Ports<Store: SettingsStore>>(
+/// nothing is saved. What only the operator may grant is checked here: an SMS origination
+/// identity must be allow-listed for the shop, and the monthly SMS budget within the ceiling.
+pub async fn put_settings<P: Ports<Store: SettingsStore + Shops>>(
     ports: &P,
     shop: &ShopDomain,
     update: SettingsUpdate,
 ) -> Result<VersionedSettings, UseCaseError> {
+    let mut refused = Vec::new();
+    if let Some(identity) = &update.settings.sms.origination_identity
+        && !ports.store().shop_state(shop).await?.allowed_originations.contains(identity)
+    {
+        refused.push(SettingsError {
+            path: "sms.origination_identity".into(),
+            reason: "not allowed for this shop: the operator allows an origination identity with \
+                     `reclaim originations allow`"
+                .into(),
+        });
+    }
+    if let Some(ceiling) = ports.config().sms_budget_ceiling
+        && update.settings.sms.monthly_budget > ceiling
+    {
+        refused.push(SettingsError {
+            path: "sms.monthly_budget".into(),
+            reason: format!("at most {ceiling} (the operator's ceiling)"),
+        });
+    }
+    if !refused.is_empty() {
+        return Err(UseCaseError::InvalidSettings(refused));
+    }
     match ports.store().save_settings(shop, &update.settings, update.version).await {
         Ok(version) => Ok(VersionedSettings { version, settings: update.settings }),
         Err(PortError::Conflict) => Err(UseCaseError::StaleVersion),
@@ -194,4 +217,46 @@ pub async fn stats<P: Ports<Store: Stats>>(
         )));
     }
     Ok(ports.store().stats(shop, from, to).await?)
+}
+
+/// The operator's allow-list of SMS origination identities per shop (`reclaim originations`).
+pub mod originations {
+    use super::*;
+
+    /// The identities a shop may send from.
+    pub async fn allowed<P: Ports<Store: Shops>>(
+        ports: &P,
+        shop: &ShopDomain,
+    ) -> Result<std::collections::BTreeSet<String>, UseCaseError> {
+        Ok(ports.store().shop_state(shop).await?.allowed_originations)
+    }
+
+    /// Allows a shop to send from `identity` (an E.164 number or a sender id).
+    pub async fn allow<P: Ports<Store: Shops>>(
+        ports: &P,
+        shop: &ShopDomain,
+        identity: &str,
+    ) -> Result<(), UseCaseError> {
+        let identity = identity.trim();
+        let valid = (identity.starts_with('+') && crate::model::PhoneE164::parse(identity, None).is_ok())
+            || (!identity.is_empty() && identity.len() <= 11 && identity.chars().all(|c| c.is_ascii_alphanumeric()));
+        if !valid {
+            return Err(UseCaseError::BadRequest(format!(
+                "{identity:?} is neither an E.164 number nor a sender id of up to 11 letters and digits"
+            )));
+        }
+        ports.store().update_shop_state(shop, |state| state.allowed_originations.insert(identity.to_owned())).await?;
+        Ok(())
+    }
+
+    /// Takes `identity` away from a shop: its texts fall back to other channels until its
+    /// settings name an allowed identity.
+    pub async fn revoke<P: Ports<Store: Shops>>(
+        ports: &P,
+        shop: &ShopDomain,
+        identity: &str,
+    ) -> Result<(), UseCaseError> {
+        ports.store().update_shop_state(shop, |state| state.allowed_originations.remove(identity.trim())).await?;
+        Ok(())
+    }
 }

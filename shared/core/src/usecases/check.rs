@@ -15,7 +15,7 @@ use super::{
 use crate::links::{RESTORE_LINK_LIFETIME, short_code};
 use crate::model::{
     ArmedCheck, Channel, CheckoutRecord, ConsentEvidence, ContactKey, ContactState, DeliveryState, MessageRecord,
-    SmsThreadKey,
+    SmsThread, SmsThreadKey,
 };
 use crate::ports::{
     Carts, CheckInput, Checkouts, ClaimOutcome, Clock, Contacts, Conversations, DiscountApi, DomainEvent, EmailSender,
@@ -173,7 +173,15 @@ async fn decide_on_available_channels<P: CheckPorts>(
     now: DateTime<Utc>,
 ) -> Result<Decision, UseCaseError> {
     let shop = &record.shop;
-    let email_paused = ports.store().shop_state(shop).await?.email_pause.is_some();
+    let shop_state = ports.store().shop_state(shop).await?;
+    let email_paused = shop_state.email_pause.is_some();
+    // SMS only from an identity the operator allowed this shop, within the operator's ceiling.
+    let origination_allowed =
+        settings.sms.origination_identity.as_ref().is_none_or(|id| shop_state.allowed_originations.contains(id));
+    let sms_budget = ports
+        .config()
+        .sms_budget_ceiling
+        .map_or(settings.sms.monthly_budget, |ceiling| ceiling.min(settings.sms.monthly_budget));
     let mut unavailable: Vec<Channel> = Vec::new();
     let mut paused_step = None;
     loop {
@@ -185,9 +193,13 @@ async fn decide_on_available_channels<P: CheckPorts>(
                 paused_step = Some(*step);
                 unavailable.push(Channel::Email);
             }
+            (Decision::Send { channel: Channel::Sms, .. }, _) if !origination_allowed => {
+                count(ports, shop, &record.snapshot.token, &[("sms.origination_not_allowed".to_owned(), 1)]).await?;
+                unavailable.push(Channel::Sms);
+            }
             (Decision::Send { channel: Channel::Sms, .. }, _) => {
                 let month = Quota::SmsMonth(now.format("%Y-%m").to_string());
-                if ports.store().reserve(shop, &month, settings.sms.monthly_budget, now + QUOTA_KEPT).await? {
+                if ports.store().reserve(shop, &month, sms_budget, now + QUOTA_KEPT).await? {
                     return Ok(decision);
                 }
                 count(ports, shop, &record.snapshot.token, &[("sms.budget_exhausted".to_owned(), 1)]).await?;
@@ -588,7 +600,9 @@ impl<P: CheckPorts> Outbound<'_, P> {
         let body = render_short(Channel::Sms, &self.plan.template, &shop_display_name(record.shop.as_str()), &link)?;
         let origination = settings.sms.origination_identity.clone();
         let thread = SmsThreadKey::new(origination.as_deref(), &to);
-        store.save_sms_thread(&thread, &record.shop, &record.snapshot.token, self.now + PERSONAL_DATA_TTL).await?;
+        let conversation =
+            SmsThread { shop: record.shop.clone(), checkout: record.snapshot.token.clone(), texted_at: self.now };
+        store.save_sms_thread(&thread, &conversation, self.now + PERSONAL_DATA_TTL).await?;
         Ok(Ok(Outgoing::Sms(OutgoingSms { to, body, origination, promotional: true })))
     }
 

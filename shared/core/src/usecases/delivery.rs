@@ -251,29 +251,39 @@ pub enum ReplyOutcome {
     Ignored,
 }
 
-/// Handles a shopper's SMS reply (the JSON of an SNS notification's `Message`): STOP and its
-/// variants suppress SMS to that number at that shop and send one confirmation; HELP answers
-/// with the program, message frequency, rates notice and support contact; anything else is stored
-/// with the cart. Malformed input is an error (retried, then dead-lettered).
+/// How long after a shop's last text a STOP on a shared number still reaches that shop.
+pub const SHARED_NUMBER_STOP_WINDOW: chrono::Duration = chrono::Duration::days(30);
+
+/// Handles a shopper's SMS reply (the JSON of an SNS notification's `Message`). A number may be
+/// shared by several shops, so the reply is read against every shop that texted the shopper
+/// from it: STOP and its variants suppress SMS to that number at every shop that texted it in
+/// the last 30 days and send one confirmation naming them; HELP answers for the shop that texted
+/// last (program, message frequency, rates notice, support contact); anything else is stored with
+/// that shop's cart. Malformed input is an error (retried, then dead-lettered).
 pub async fn record_sms_reply<P: SmsReplyPorts>(ports: &P, inbound: InboundSms) -> Result<ReplyOutcome, UseCaseError> {
     let shopper = inbound.shopper.clone();
     let store = ports.store();
-    let thread = match store.load_sms_thread(&SmsThreadKey::new(Some(&inbound.destination_number), &shopper)).await? {
-        Some(found) => Some(found),
-        None => store.load_sms_thread(&SmsThreadKey::new(None, &shopper)).await?,
-    };
-    let Some((shop, checkout)) = thread else {
+    let mut threads = store.sms_threads(&SmsThreadKey::new(Some(&inbound.destination_number), &shopper)).await?;
+    if threads.is_empty() {
+        threads = store.sms_threads(&SmsThreadKey::new(None, &shopper)).await?;
+    }
+    let now = ports.clock().now();
+    threads.retain(|thread| now - thread.texted_at <= SHARED_NUMBER_STOP_WINDOW);
+    let Some(latest) = threads.first().cloned() else {
         tracing::info!("SMS reply outside any conversation");
         return Ok(ReplyOutcome::Ignored);
     };
-    let now = ports.clock().now();
+    let (shop, checkout) = (latest.shop.clone(), latest.checkout.clone());
     let reply = classify_sms_reply(&inbound.message_body);
     if reply == SmsReply::Stop {
-        // The opt-out first: it is idempotent, and if it fails the redelivery does it again. The
-        // dedupe claim follows it, so a failed write never turns the STOP into a "duplicate".
+        // The opt-out first, at every shop: it is idempotent, and if it fails the redelivery does
+        // it again. The dedupe claim follows it, so a failed write never turns the STOP into a
+        // "duplicate".
         let suppression = Suppression { reason: SuppressionReason::StopReply, at: now };
-        let key = ContactKey::for_phone(&shop, &shopper);
-        store.update_contact(&shop, &key, |state| state.suppress(Channel::Sms, &suppression)).await?;
+        for thread in &threads {
+            let key = ContactKey::for_phone(&thread.shop, &shopper);
+            store.update_contact(&thread.shop, &key, |state| state.suppress(Channel::Sms, &suppression)).await?;
+        }
     }
     let id = WebhookId::new(format!("sms-{}", inbound.inbound_message_id))
         .map_err(|e| UseCaseError::BadRequest(format!("inbound SMS: {e}")))?;
@@ -285,7 +295,22 @@ pub async fn record_sms_reply<P: SmsReplyPorts>(ports: &P, inbound: InboundSms) 
     let reply_from = Some(inbound.destination_number.clone());
     let (outcome, answer, counter) = match reply {
         SmsReply::Stop => {
-            let text = format!("{program}: You are unsubscribed and will get no more messages. Reply HELP for help.");
+            let mut programs = Vec::new();
+            for thread in &threads {
+                let settings = settings_of(ports, &thread.shop).await?;
+                let name = settings.sms.program_name.clone().unwrap_or_else(|| shop_display_name(thread.shop.as_str()));
+                if !programs.contains(&name) {
+                    programs.push(name);
+                }
+                if thread.shop != shop {
+                    count_by(ports, &thread.shop, thread.checkout.as_str(), &[("sms.stops".to_owned(), 1)]).await?;
+                }
+            }
+            let text = format!(
+                "You are unsubscribed from {} and will get no more messages from {}. Reply HELP for help.",
+                programs.join(", "),
+                if programs.len() > 1 { "them" } else { "it" }
+            );
             (ReplyOutcome::Stopped, Some(text), "sms.stops")
         }
         SmsReply::Help => {

@@ -61,6 +61,8 @@ pub struct Config {
     pub shopify_api_secret: Vec<u8>,
     /// The operator's cap on recovery messages per shop per day (`None`: no cap).
     pub shop_daily_send_cap: Option<u32>,
+    /// The operator's ceiling on any shop's monthly SMS budget (`None`: none).
+    pub sms_budget_ceiling: Option<u32>,
 }
 
 /// Everything a use case can reach: one adapter per kind, each unbounded here. A use case names

@@ -35,6 +35,7 @@ fn ports() -> TestPorts {
             shopify_api_key: "api-key".into(),
             shopify_api_secret: SECRET.to_vec(),
             shop_daily_send_cap: None,
+            sms_budget_ceiling: None,
         },
     }
 }
@@ -746,5 +747,69 @@ mod arrival_and_consent {
         p.clock.advance(chrono::Duration::days(1));
         fire_due(&p).await;
         assert!(p.messenger.emails.lock().unwrap().is_empty(), "withdrawn is withdrawn for the contact");
+    }
+}
+
+/// The operator's grants for SMS: allowed origination identities and the budget ceiling.
+mod sms_grants {
+    use super::*;
+    use crate::rules::RecoverySettings;
+    use crate::usecases::admin::{SettingsUpdate, originations, put_settings};
+
+    const SHARED: &str = "+18005550199";
+
+    fn texting_settings(budget: u32) -> RecoverySettings {
+        let json = serde_json::json!({
+            "steps": [{"name": "text", "delay": "1h", "channels": ["sms", "email"]}],
+            "sms": {"origination_identity": SHARED, "monthly_budget": budget}
+        });
+        RecoverySettings::from_json(&json.to_string()).unwrap()
+    }
+
+    fn texting_checkout(token: &str) -> String {
+        let mut body: serde_json::Value = serde_json::from_str(&checkout_body(0)).unwrap();
+        body["token"] = token.into();
+        body["buyer_accepts_sms_marketing"] = true.into();
+        body["sms_marketing_phone"] = "+12125550142".into();
+        body.to_string()
+    }
+
+    #[tokio::test]
+    async fn texts_go_only_from_an_identity_the_operator_allowed_else_the_step_falls_back() {
+        let p = ports();
+        p.store.save_settings(&shop(), &texting_settings(100), 0).await.unwrap();
+        deliver(&p, "checkouts/create", "w1", &texting_checkout("chk-1")).await.unwrap();
+        // 12:00 UTC is 08:00 in New York (the number's zone), when texting may start.
+        p.clock.advance(chrono::Duration::hours(3));
+        fire_due(&p).await;
+        assert!(p.messenger.sms.lock().unwrap().is_empty(), "not allowed: no text");
+        assert_eq!(p.messenger.emails.lock().unwrap().len(), 1, "the step went by email instead");
+        assert_eq!(all_stats(&p).await.get("sms.origination_not_allowed"), Some(&1));
+        originations::allow(&p, &shop(), SHARED).await.unwrap();
+        deliver(&p, "checkouts/create", "w2", &texting_checkout("chk-2").replace("Ada@Example.com", "bo@example.com"))
+            .await
+            .unwrap();
+        p.clock.advance(chrono::Duration::hours(1));
+        fire_due(&p).await;
+        let texts = p.messenger.sms.lock().unwrap().clone();
+        assert_eq!(texts.len(), 1);
+        assert_eq!(texts[0].origination.as_deref(), Some(SHARED));
+        assert!(originations::allow(&p, &shop(), "+1 not a number").await.is_err(), "only numbers and sender ids");
+    }
+
+    #[tokio::test]
+    async fn settings_beyond_the_operators_grants_are_refused_field_by_field() {
+        let mut p = ports();
+        p.config.sms_budget_ceiling = Some(500);
+        let update = SettingsUpdate { version: 0, settings: texting_settings(1000) };
+        let Err(UseCaseError::InvalidSettings(errors)) = put_settings(&p, &shop(), update).await else {
+            panic!("refused");
+        };
+        let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["sms.origination_identity", "sms.monthly_budget"]);
+        assert!(p.store.load_settings(&shop()).await.unwrap().is_none(), "nothing saved");
+        originations::allow(&p, &shop(), SHARED).await.unwrap();
+        let update = SettingsUpdate { version: 0, settings: texting_settings(500) };
+        assert_eq!(put_settings(&p, &shop(), update).await.unwrap().version, 1);
     }
 }
