@@ -15,6 +15,8 @@ pub struct SentEmail {
     pub text: String,
     pub list_unsubscribe: Option<String>,
     pub list_unsubscribe_post: Option<String>,
+    /// The `Reply-To` address, if any.
+    pub reply_to: Option<String>,
     /// Attachments: (file name, content).
     pub attachments: Vec<(String, Vec<u8>)>,
 }
@@ -113,6 +115,7 @@ fn parse(raw: &str) -> anyhow::Result<SentEmail> {
         text: message.body_text(0).map(|b| b.into_owned()).unwrap_or_default(),
         list_unsubscribe: header("List-Unsubscribe"),
         list_unsubscribe_post: header("List-Unsubscribe-Post"),
+        reply_to: message.reply_to().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_owned),
         attachments: message
             .attachments()
             .map(|a| (a.attachment_name().unwrap_or_default().to_owned(), a.contents().to_vec()))

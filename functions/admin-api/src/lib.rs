@@ -16,9 +16,10 @@ pub const PREVIEW: Route = Route::new("POST", "/admin/preview");
 pub const STATS: Route = Route::new("GET", "/admin/stats");
 pub const RESUME_EMAIL: Route = Route::new("POST", "/admin/sender-health/resume");
 pub const PUSH_KEY: Route = Route::new("GET", "/admin/push-key");
+pub const ROTATE_PUSH_KEY: Route = Route::new("POST", "/admin/push-key/rotate");
 
 /// Every route this function serves.
-pub const ROUTES: &[Route] = &[GET_SETTINGS, PUT_SETTINGS, PREVIEW, STATS, RESUME_EMAIL, PUSH_KEY];
+pub const ROUTES: &[Route] = &[GET_SETTINGS, PUT_SETTINGS, PREVIEW, STATS, RESUME_EMAIL, PUSH_KEY, ROTATE_PUSH_KEY];
 
 /// What the admin API reads and writes: settings, the shop's state and its stats.
 pub trait AdminPorts: Ports<Store: SettingsStore + Shops + Stats> {}
@@ -58,7 +59,12 @@ async fn respond<P: AdminPorts>(ports: &P, route: Route, request: &HttpRequest) 
             )
         }
         RESUME_EMAIL => Reply::json(200, &json!({ "resumed": admin::resume_email(ports, &shop).await? })),
-        PUSH_KEY => Reply::json(200, &json!({ "shop": shop, "key": admin::push_registration_key(ports, &shop) })),
+        PUSH_KEY => {
+            Reply::json(200, &json!({ "shop": shop, "key": admin::push_registration_key(ports, &shop).await? }))
+        }
+        ROTATE_PUSH_KEY => {
+            Reply::json(200, &json!({ "shop": shop, "key": admin::rotate_push_key(ports, &shop).await? }))
+        }
         _ => no_such_route(),
     })
 }

@@ -6,7 +6,7 @@
 //! It also serves `POST /push/devices`, where a merchant's app registers a shopper's device for
 //! push with a request signed by the shop's registration key (see `reclaim_core::push`).
 
-use reclaim_core::ports::{Contacts, PushSender, Quotas, Stats};
+use reclaim_core::ports::{Contacts, PushSender, Quotas, Shops, Stats};
 use reclaim_core::push::{SHOP_HEADER, SIGNATURE_HEADER};
 use reclaim_core::usecases::checkouts::CheckoutPorts;
 use reclaim_core::usecases::storefront::CaptureRequest;
@@ -22,8 +22,8 @@ pub const ROUTES: &[Route] = &[WIDGET_SETTINGS, CAPTURE, PUSH_DEVICES];
 
 /// What the storefront API needs: checkouts, carts and captures; contacts and stats for push
 /// devices; the scheduler; push registration. No email or SMS.
-pub trait StorefrontPorts: CheckoutPorts<Store: Contacts + Stats + Quotas, Messenger: PushSender> {}
-impl<P: CheckoutPorts<Store: Contacts + Stats + Quotas, Messenger: PushSender>> StorefrontPorts for P {}
+pub trait StorefrontPorts: CheckoutPorts<Store: Contacts + Shops + Stats + Quotas, Messenger: PushSender> {}
+impl<P: CheckoutPorts<Store: Contacts + Shops + Stats + Quotas, Messenger: PushSender>> StorefrontPorts for P {}
 
 /// Handles one request: a proxied one (its query is the one Shopify signed) or a push-device
 /// registration.
@@ -41,7 +41,8 @@ async fn respond<P: StorefrontPorts>(ports: &P, route: Route, request: &HttpRequ
             request.header(SHOP_HEADER),
             request.header(SIGNATURE_HEADER),
             &request.body,
-        )?;
+        )
+        .await?;
         return Ok(Reply::json(200, &push::register_device(ports, shop, registration).await?));
     }
     let shop = storefront::authenticate_proxy(ports, &request.query_pairs())?;

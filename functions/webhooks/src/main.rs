@@ -1,5 +1,6 @@
 //! Lambda entry point of the `webhooks` function (API Gateway HTTP API). It builds only the adapters its
-//! handler uses: the table, the scheduler, SES (data requests) and the event bus.
+//! handler uses: the table, the scheduler, SES (data requests), SNS (push endpoints deleted on
+//! `customers/redact`) and the event bus.
 
 use lambda_http::Error;
 use reclaim_aws::lambda::run_http;
@@ -14,7 +15,7 @@ async fn main() -> Result<(), Error> {
     let app = Services {
         store: env.store()?,
         scheduler: env.scheduler()?,
-        messenger: env.mailer(),
+        messenger: env.messenger(),
         events: env.events(),
         vault: (),
         platform: (),

@@ -73,7 +73,10 @@ impl Environment {
                 secret.clone().into_bytes(),
                 self.optional("SHOPIFY_API_SECRET_PREVIOUS").map(String::into_bytes),
             ),
-            links: LinkSigner::new(self.required("LINK_SIGNING_SECRET")?.as_bytes()),
+            links: LinkSigner::rotating(
+                self.required("LINK_SIGNING_SECRET")?.as_bytes(),
+                self.optional("LINK_SIGNING_SECRET_PREVIOUS").as_deref().map(str::as_bytes),
+            ),
             public_base_url: self.required("PUBLIC_BASE_URL")?,
             sender: self.required("SENDER_EMAIL")?,
             shopify_api_key: self.required("SHOPIFY_API_KEY")?,

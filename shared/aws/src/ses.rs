@@ -79,6 +79,9 @@ pub fn build_mime(email: &OutgoingEmail) -> Result<Vec<u8>, std::io::Error> {
             .header("List-Unsubscribe", Raw::new(format!("<{}>", email.unsubscribe_url)))
             .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"));
     }
+    if let Some(reply_to) = &email.reply_to {
+        message = message.reply_to(reply_to.as_str());
+    }
     if let Some((name, content)) = &email.attachment {
         message = message.attachment("application/json", name.as_str(), content.as_slice());
     }
@@ -144,10 +147,12 @@ mod tests {
             unsubscribe_url: "https://r.test/u/abc".into(),
             tags: vec![],
             attachment: None,
+            reply_to: Some(reclaim_core::model::Email::parse("owner@shop.test").unwrap()),
         };
         let mime = String::from_utf8(build_mime(&email).unwrap()).unwrap();
         assert!(mime.contains("List-Unsubscribe: <https://r.test/u/abc>"), "{mime}");
         assert!(mime.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+        assert!(mime.contains("Reply-To: <owner@shop.test>"), "{mime}");
         assert!(mime.contains("multipart/alternative"));
         assert!(mime.contains("text/plain") && mime.contains("text/html"));
         assert!(

@@ -66,6 +66,8 @@ pub fn short_code(token: &str) -> String {
 pub struct LinkSigner {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// The secret before the last rotation: links already sent still verify with it.
+    previous: Option<DecodingKey>,
 }
 
 impl std::fmt::Debug for LinkSigner {
@@ -77,7 +79,13 @@ impl std::fmt::Debug for LinkSigner {
 impl LinkSigner {
     /// A signer for `secret` (at least 32 bytes is recommended).
     pub fn new(secret: &[u8]) -> Self {
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) }
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), previous: None }
+    }
+
+    /// During a rotation: signs with `current`, and still accepts links signed with `previous`
+    /// (those sent before the rotation, until they expire).
+    pub fn rotating(current: &[u8], previous: Option<&[u8]>) -> Self {
+        Self { previous: previous.map(DecodingKey::from_secret), ..Self::new(current) }
     }
 
     /// A restore link token for a checkout's step, valid from `now` for [`RESTORE_LINK_LIFETIME`].
@@ -137,7 +145,9 @@ impl LinkSigner {
         // Expiry is checked against the injected clock below, not the system clock.
         validation.validate_exp = false;
         validation.required_spec_claims = ["exp".to_owned()].into();
-        let claims = jsonwebtoken::decode::<LinkClaims>(token, &self.decoding, &validation)
+        let decode = |key: &DecodingKey| jsonwebtoken::decode::<LinkClaims>(token, key, &validation);
+        let claims = decode(&self.decoding)
+            .or_else(|error| self.previous.as_ref().map_or(Err(error), decode))
             .map_err(|_| LinkError::Invalid)?
             .claims;
         if claims.kind != kind {
@@ -161,6 +171,23 @@ mod tests {
 
     fn ids() -> (ShopDomain, CheckoutToken) {
         (ShopDomain::parse("s.myshopify.com").unwrap(), CheckoutToken::new("abc").unwrap())
+    }
+
+    #[test]
+    fn after_a_rotation_links_sent_before_still_verify_and_new_ones_use_the_new_secret() {
+        let (old, new) =
+            (b"old-secret-old-secret-old-secret".as_slice(), b"new-secret-new-secret-new-secret".as_slice());
+        let (shop, checkout) = ids();
+        let sent_before = LinkSigner::new(old).restore(&shop, &checkout, 0, now());
+        let rotating = LinkSigner::rotating(new, Some(old));
+        assert!(rotating.verify(&sent_before, LinkKind::Restore, now()).is_ok(), "the previous secret still verifies");
+        let sent_after = rotating.restore(&shop, &checkout, 0, now());
+        assert!(LinkSigner::new(new).verify(&sent_after, LinkKind::Restore, now()).is_ok(), "signed with the new one");
+        assert!(LinkSigner::new(old).verify(&sent_after, LinkKind::Restore, now()).is_err());
+        let stranger = LinkSigner::new(b"stranger-stranger-stranger-xxxxx").restore(&shop, &checkout, 0, now());
+        assert_eq!(rotating.verify(&stranger, LinkKind::Restore, now()), Err(LinkError::Invalid));
+        // Once the rotation ends, the old links stop verifying.
+        assert!(LinkSigner::new(new).verify(&sent_before, LinkKind::Restore, now()).is_err());
     }
 
     #[test]

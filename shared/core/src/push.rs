@@ -51,11 +51,13 @@ fn mac(key: &[u8]) -> Hmac<Sha256> {
     Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length")
 }
 
-/// The registration key of a shop (hex): HMAC-SHA256 of the shop under the app secret.
-pub fn registration_key(app_secret: &[u8], shop: &ShopDomain) -> String {
+/// The registration key of a shop (hex): HMAC-SHA256 of the shop and the key's generation under
+/// the app secret. A new generation revokes every key before it.
+pub fn registration_key(app_secret: &[u8], shop: &ShopDomain, generation: u32) -> String {
     let mut mac = mac(app_secret);
     mac.update(b"reclaim push registration\n");
     mac.update(shop.as_str().as_bytes());
+    mac.update(format!("\n{generation}").as_bytes());
     hex::encode(mac.finalize().into_bytes())
 }
 
@@ -69,13 +71,13 @@ pub fn sign_registration(key: &str, body: &[u8]) -> String {
 /// Checks the signature (in constant time) and the timestamp, then parses the body.
 pub fn verify_registration(
     app_secret: &[u8],
-    shop: &ShopDomain,
+    (shop, generation): (&ShopDomain, u32),
     signature: Option<&str>,
     body: &[u8],
     now: DateTime<Utc>,
 ) -> Result<DeviceRegistration, RegistrationError> {
     let signature = signature.and_then(|s| BASE64.decode(s.trim()).ok()).ok_or(RegistrationError::BadSignature)?;
-    let mut mac = mac(registration_key(app_secret, shop).as_bytes());
+    let mut mac = mac(registration_key(app_secret, shop, generation).as_bytes());
     mac.update(body);
     mac.verify_slice(&signature).map_err(|_| RegistrationError::BadSignature)?;
     let registration: DeviceRegistration =
@@ -111,17 +113,17 @@ mod tests {
     #[test]
     fn signed_registration_verifies_only_for_its_shop_and_in_time() {
         let now = Utc::now();
-        let key = registration_key(b"secret", &shop("a"));
+        let key = registration_key(b"secret", &shop("a"), 0);
         let body = body(now);
         let signature = sign_registration(&key, &body);
-        assert!(verify_registration(b"secret", &shop("a"), Some(&signature), &body, now).is_ok());
+        assert!(verify_registration(b"secret", (&shop("a"), 0), Some(&signature), &body, now).is_ok());
         let refused = |shop_name: &str, signature: Option<&str>, at: DateTime<Utc>| {
-            verify_registration(b"secret", &shop(shop_name), signature, &body, at).unwrap_err()
+            verify_registration(b"secret", (&shop(shop_name), 0), signature, &body, at).unwrap_err()
         };
         assert_eq!(refused("b", Some(&signature), now), RegistrationError::BadSignature);
         assert_eq!(refused("a", None, now), RegistrationError::BadSignature);
         assert_eq!(refused("a", Some("bm90IGl0"), now), RegistrationError::BadSignature);
         assert_eq!(refused("a", Some(&signature), now + Duration::minutes(6)), RegistrationError::Stale);
-        assert_ne!(registration_key(b"secret", &shop("a")), registration_key(b"other", &shop("a")));
+        assert_ne!(registration_key(b"secret", &shop("a"), 0), registration_key(b"other", &shop("a"), 0));
     }
 }

@@ -123,8 +123,10 @@ async fn install_happy_path_and_every_tampering_refused_with_nothing_stored() {
     assert!(!everything.contains(&issued[0]), "the plain token is nowhere in the table");
     let token_item = items.iter().find(|i| i["sk"].as_s().unwrap() == "TOKEN").expect("token stored");
     let sealed: SealedSecret = serde_json::from_str(token_item["sealed"].as_s().unwrap()).unwrap();
-    assert_eq!(stack.services.vault.open(&sealed).await.unwrap(), issued[0]);
     let shop = stack.shop_domain();
+    assert_eq!(stack.services.vault.open(&shop, &sealed).await.unwrap(), issued[0]);
+    let other = reclaim_core::model::ShopDomain::parse("another-shop.myshopify.com").unwrap();
+    assert!(stack.services.vault.open(&other, &sealed).await.is_err(), "bound to its shop: opens for no other");
     let installation = stack.services.store.shop_state(&shop).await.unwrap().installation.unwrap();
     assert!(installation.scopes.contains(&"write_discounts".to_owned()));
     assert_eq!(installation.contact_email.as_deref(), Some(stack.shopify.contact_email().as_str()));
@@ -181,7 +183,8 @@ async fn uninstall_stops_a_live_sequence_and_destroys_the_token() {
     let shop = stack.shop_domain();
     assert!(stack.services.store.load_token(&shop).await.unwrap().is_none(), "token destroyed");
     let state = stack.services.store.shop_state(&shop).await.unwrap();
-    assert!(state.uninstalled_at.is_some() && state.installation.is_none());
+    assert!(state.uninstalled_at.is_some(), "marked uninstalled");
+    assert!(state.installation.is_some(), "its contact address stays until shop/redact, for data requests");
     let fired = stack.advance_and_pump(Duration::hours(2)).await;
     assert!(fired.is_empty(), "no check left to fire: {fired:?}");
     assert!(stack.emails_to("live@shopper.test").await.is_empty(), "no further sends");

@@ -64,6 +64,12 @@ async fn one_single_use_code_per_cart_and_step_applied_by_the_restore_link() {
 
     let email = &stack.emails_to("offer@shopper.test").await[0];
     assert!(email.text.contains(&code) && email.text.contains("10% off"), "{}", email.text);
+    let owner = stack.shopify.contact_email();
+    assert_eq!(
+        email.reply_to.as_deref(),
+        Some(owner.as_str()),
+        "a shopper's answer goes to the shop, not the operator"
+    );
     let restore = link(&email.text, &format!("{}/r/", stack.gateway.url()));
     let response = stack.http.get(&restore).send().await.unwrap();
     let location = response.headers()["location"].to_str().unwrap();

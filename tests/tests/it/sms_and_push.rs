@@ -236,3 +236,68 @@ async fn pushes_to(stack: &TestStack, endpoint: &str) -> Vec<outbox::SentPush> {
     let all = outbox::sent_pushes(&stack.config.endpoint).await.unwrap();
     all.into_iter().filter(|push| push.endpoint == endpoint).collect()
 }
+
+#[tokio::test]
+async fn a_push_key_is_per_shop_revocable_and_dies_with_an_uninstall() {
+    let stack = TestStack::start("push-key").await;
+    let key_of = |response: Value| response["key"].as_str().unwrap().to_owned();
+    let old = key_of(stack.admin(reqwest::Method::GET, "/admin/push-key").send().await.unwrap().json().await.unwrap());
+    let register = |key: String, token: &'static str| {
+        let body = serde_json::to_vec(&json!({
+            "customer_email": "kim@shopper.test", "platform": "apns", "device_token": token, "timestamp": epoch().timestamp()
+        }))
+        .unwrap();
+        let signature = reclaim_core::push::sign_registration(&key, &body);
+        stack
+            .http
+            .post(format!("{}/push/devices", stack.gateway.url()))
+            .header("x-reclaim-shop", stack.shop.as_str())
+            .header("x-reclaim-hmac-sha256", signature)
+            .body(body)
+            .send()
+    };
+    assert_eq!(register(old.clone(), "device-1").await.unwrap().status(), 200);
+    let rotated = stack.admin(reqwest::Method::POST, "/admin/push-key/rotate").send().await.unwrap();
+    assert_eq!(rotated.status(), 200);
+    let new = key_of(rotated.json().await.unwrap());
+    assert_ne!(new, old);
+    assert_eq!(register(old, "device-2").await.unwrap().status(), 401, "the revoked key signs nothing");
+    assert_eq!(register(new.clone(), "device-3").await.unwrap().status(), 200);
+    let uninstall = json!({"id": 1, "domain": stack.shop});
+    assert_eq!(stack.deliver("app/uninstalled", "wh-uninstall", &uninstall).await.status(), 200);
+    assert_eq!(register(new, "device-4").await.unwrap().status(), 401, "an uninstall revokes the key");
+}
+
+#[tokio::test]
+async fn a_customer_redaction_deletes_their_push_endpoints_at_sns() {
+    let stack = TestStack::start("push-redact").await;
+    let key = stack.admin(reqwest::Method::GET, "/admin/push-key").send().await.unwrap().json::<Value>().await.unwrap();
+    let body = serde_json::to_vec(&json!({
+        "customer_email": "gone@shopper.test", "platform": "fcm", "device_token": "device-gone", "timestamp": epoch().timestamp()
+    }))
+    .unwrap();
+    let signature = reclaim_core::push::sign_registration(key["key"].as_str().unwrap(), &body);
+    let registered = stack
+        .http
+        .post(format!("{}/push/devices", stack.gateway.url()))
+        .header("x-reclaim-shop", stack.shop.as_str())
+        .header("x-reclaim-hmac-sha256", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 200);
+    let shop = stack.shop_domain();
+    let contact = ContactKey::for_email(&shop, "gone@shopper.test");
+    let arn = stack.services.store.contact(&shop, &contact).await.unwrap().push_endpoints[0].arn.clone();
+    let sns = aws_sdk_sns::Client::new(&reclaim_local::stack::sdk_config(&stack.config.endpoint).await);
+    let exists = |arn: String| {
+        let sns = sns.clone();
+        async move { sns.get_endpoint_attributes().endpoint_arn(arn).send().await.is_ok() }
+    };
+    assert!(exists(arn.clone()).await, "registered at SNS");
+    let redact = json!({"shop_id": 1, "shop_domain": stack.shop, "customer": {"id": 9, "email": "gone@shopper.test"}, "orders_to_redact": []});
+    assert_eq!(stack.deliver("customers/redact", "wh-redact", &redact).await.status(), 200);
+    assert!(!exists(arn).await, "the endpoint went with the customer's data");
+    assert!(stack.services.store.contact(&shop, &contact).await.unwrap().push_endpoints.is_empty());
+}

@@ -34,6 +34,37 @@ pub fn parse_checkout_partition(pk: &str) -> Option<(ShopDomain, CheckoutToken)>
     Some((ShopDomain::parse(shop).ok()?, CheckoutToken::new(checkout).ok()?))
 }
 
+/// How many partitions one shop's items are spread over in the `by_shop` index, so that no
+/// index key takes every write of a shop.
+pub const SHOP_SHARDS: u8 = 16;
+
+/// The `by_shop` partition of an item: its shop and a shard. A checkout's, cart's or contact's
+/// items share the shard of their owner, so that erasing one owner is one query; the shop's own
+/// items (counters, quotas, settings, leases), written by every event, spread by their key.
+pub fn shop_shard(shop: &ShopDomain, owner: &str, key: &Key) -> String {
+    if owner == super::SHOP_OWNER {
+        shard_of(shop, &format!("{}\n{}", key.pk, key.sk))
+    } else {
+        owner_shard(shop, owner)
+    }
+}
+
+/// The one `by_shop` partition of a checkout's, cart's or contact's items.
+pub fn owner_shard(shop: &ShopDomain, owner: &str) -> String {
+    shard_of(shop, owner)
+}
+
+fn shard_of(shop: &ShopDomain, spread: &str) -> String {
+    use sha2::Digest;
+    let shard = sha2::Sha256::digest(spread.as_bytes())[0] % SHOP_SHARDS;
+    format!("{shop}#{shard}")
+}
+
+/// Every `by_shop` partition of a shop.
+pub fn shop_shards(shop: &ShopDomain) -> impl Iterator<Item = String> + '_ {
+    (0..SHOP_SHARDS).map(move |shard| format!("{shop}#{shard}"))
+}
+
 /// How many partitions one day of armed checkouts is spread over in the `by_due` index.
 pub const DUE_SHARDS: u8 = 8;
 
@@ -292,6 +323,24 @@ mod tests {
         for key in &written {
             assert!(rows.iter().any(|row| row.contains(key)), "written but not documented: {key:?}");
         }
+    }
+
+    #[test]
+    fn a_shops_own_items_spread_over_the_index_and_an_owners_items_share_one_shard() {
+        let s = samples();
+        let days = (1..=28).map(|d| NaiveDate::from_ymd_opt(2026, 6, d).unwrap());
+        let counters: BTreeSet<String> = days
+            .flat_map(|day| (0..4).map(move |shard| (day, shard)))
+            .map(|(day, shard)| shop_shard(&s.shop, super::super::SHOP_OWNER, &stats(&s.shop, day, shard)))
+            .collect();
+        assert_eq!(counters.len(), usize::from(SHOP_SHARDS), "a month of counters uses every shard");
+        let owner = "CHK#chk1";
+        let shards: BTreeSet<String> = [checkout(&s.shop, &s.checkout), message(&s.shop, &s.checkout, 1)]
+            .iter()
+            .map(|key| shop_shard(&s.shop, owner, key))
+            .collect();
+        assert_eq!(shards, BTreeSet::from([owner_shard(&s.shop, owner)]), "one query finds an owner's items");
+        assert!(shop_shards(&s.shop).all(|shard| shard.starts_with("keys.myshopify.com#")));
     }
 
     #[test]

@@ -92,8 +92,33 @@ fn new_item(key: &Key, shop: &ShopDomain, owner: &str) -> Item {
     let mut item = key_item(key);
     item.insert("shop".into(), s(shop.as_str()));
     item.insert("owner".into(), s(owner));
+    item.insert(SHOP_SHARD.into(), s(keys::shop_shard(shop, owner, key)));
     item
 }
+
+/// The `by_shop` index's partition attribute (see [`keys::shop_shard`]).
+pub(crate) const SHOP_SHARD: &str = "shop_shard";
+
+/// Gives an item updated in place (an `UpdateItem` that may create it) its shop, owner and
+/// `by_shop` shard: names and values for the [`OWNERSHIP_SET`] clause.
+fn with_ownership(
+    update: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    shop: &ShopDomain,
+    owner: &str,
+    key: &Key,
+) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+    update
+        .set_key(Some(key_item(key)))
+        .expression_attribute_names("#shop", "shop")
+        .expression_attribute_names("#owner", "owner")
+        .expression_attribute_names("#shop_shard", SHOP_SHARD)
+        .expression_attribute_values(":shop", s(shop.as_str()))
+        .expression_attribute_values(":owner", s(owner))
+        .expression_attribute_values(":shop_shard", s(keys::shop_shard(shop, owner, key)))
+}
+
+/// The `SET` clause that [`with_ownership`] fills in.
+const OWNERSHIP_SET: &str = "#shop = :shop, #owner = :owner, #shop_shard = :shop_shard";
 
 /// Sets the TTL attribute.
 fn expiring(mut item: Item, expires_at: DateTime<Utc>) -> Item {
@@ -315,23 +340,32 @@ impl DynamoStore {
         self.query_all(query).await?.iter().map(|item| from_json(item, attribute)).collect()
     }
 
-    /// The keys of a shop's items in the `by_shop` index, all of them or one owner's.
+    /// The keys of a shop's items in the `by_shop` index, all of them (every shard) or one
+    /// owner's (its shard only).
     async fn shop_keys(&self, shop: &ShopDomain, owner: Option<&str>) -> PortResult<Vec<Key>> {
-        let query = self
+        let base = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(SHOP_INDEX)
-            .expression_attribute_names("#shop", "shop")
-            .expression_attribute_values(":shop", s(shop.as_str()));
-        let query = match owner {
-            Some(owner) => query
-                .key_condition_expression("#shop = :shop AND #owner = :owner")
-                .expression_attribute_names("#owner", "owner")
-                .expression_attribute_values(":owner", s(owner)),
-            None => query.key_condition_expression("#shop = :shop"),
+            .expression_attribute_names("#shard", SHOP_SHARD);
+        // One owner's items share a shard; the shop's own are spread over all of them.
+        let shards: Vec<String> = match owner {
+            Some(owner) if owner != SHOP_OWNER => vec![keys::owner_shard(shop, owner)],
+            _ => keys::shop_shards(shop).collect(),
         };
-        let items = self.query_all(query).await?;
+        let mut items = Vec::new();
+        for shard in shards {
+            let query = match owner {
+                Some(owner) => base
+                    .clone()
+                    .key_condition_expression("#shard = :shard AND #owner = :owner")
+                    .expression_attribute_names("#owner", "owner")
+                    .expression_attribute_values(":owner", s(owner)),
+                None => base.clone().key_condition_expression("#shard = :shard"),
+            };
+            items.extend(self.query_all(query.expression_attribute_values(":shard", s(shard))).await?);
+        }
         Ok(items
             .iter()
             .filter_map(|item| match (item.get("pk"), item.get("sk")) {

@@ -1,7 +1,7 @@
 //! [`Quotas`]: a shop's allowances (the monthly SMS budget, the daily send cap), each one item
 //! taken with an atomic conditional `ADD`, so racing takes never go past the limit.
 
-use super::{DynamoStore, SHOP_OWNER, keys, n, s};
+use super::{DynamoStore, SHOP_OWNER, keys, n};
 use crate::error::unavailable;
 use chrono::{DateTime, Utc};
 use reclaim_core::model::ShopDomain;
@@ -20,17 +20,10 @@ impl Quotas for DynamoStore {
             Quota::SendsDay(day) => keys::daily_sends(shop, *day),
             Quota::CapturesMinute(minute) => keys::minute_captures(shop, minute),
         };
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(super::key_item(&key)))
-            .update_expression("SET #shop = :shop, #owner = :owner, expires_at = :expires ADD used :one")
+        let update = self.client.update_item().table_name(&self.table);
+        let result = super::with_ownership(update, shop, SHOP_OWNER, &key)
+            .update_expression(format!("SET {}, expires_at = :expires ADD used :one", super::OWNERSHIP_SET))
             .condition_expression("attribute_not_exists(used) OR used < :limit")
-            .expression_attribute_names("#shop", "shop")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_values(":shop", s(shop.as_str()))
-            .expression_attribute_values(":owner", s(SHOP_OWNER))
             .expression_attribute_values(":expires", n(expires_at.timestamp()))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":limit", n(limit))

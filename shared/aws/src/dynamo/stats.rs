@@ -18,16 +18,8 @@ impl Stats for DynamoStore {
         if counters.is_empty() {
             return Ok(());
         }
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(super::key_item(&keys::stats(shop, day, shard))));
-        let mut update = update
-            .expression_attribute_names("#shop", "shop")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_values(":shop", s(shop.as_str()))
-            .expression_attribute_values(":owner", s(SHOP_OWNER));
+        let update = self.client.update_item().table_name(&self.table);
+        let mut update = super::with_ownership(update, shop, SHOP_OWNER, &keys::stats(shop, day, shard));
         let mut clauses = Vec::new();
         for (index, (name, amount)) in counters.iter().enumerate() {
             clauses.push(format!("#c{index} :c{index}"));
@@ -36,7 +28,7 @@ impl Stats for DynamoStore {
                 .expression_attribute_values(format!(":c{index}"), n(amount));
         }
         update
-            .update_expression(format!("SET #shop = :shop, #owner = :owner ADD {}", clauses.join(", ")))
+            .update_expression(format!("SET {} ADD {}", super::OWNERSHIP_SET, clauses.join(", ")))
             .send()
             .await
             .map(|_| ())

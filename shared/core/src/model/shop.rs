@@ -21,6 +21,10 @@ pub struct ShopState {
     /// send from (`reclaim originations`); the account's default needs none.
     #[serde(default)]
     pub allowed_originations: std::collections::BTreeSet<String>,
+    /// Which push-registration key is current: revoking the key (the merchant's rotation, an
+    /// uninstall) moves it on, and the old key signs nothing any more.
+    #[serde(default)]
+    pub push_key_generation: u32,
 }
 
 /// An installation of the app on a shop (the access token itself is kept apart, sealed).

@@ -21,6 +21,9 @@ pub struct OutgoingEmail {
     pub tags: Vec<(String, String)>,
     /// A file to attach: its name and JSON content (customer data exports).
     pub attachment: Option<(String, Vec<u8>)>,
+    /// Where a shopper's answer goes: the shop's own contact address (a reply never lands in
+    /// the operator's mailbox, nor in another shop's).
+    pub reply_to: Option<Email>,
 }
 
 /// A text message ready to go.

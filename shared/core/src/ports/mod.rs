@@ -73,8 +73,10 @@ pub trait Scheduler: Send + Sync {
 
 /// Seals secrets with envelope encryption (a key service wraps a fresh data key per secret).
 pub trait Vault: Send + Sync {
-    fn seal(&self, secret: &str) -> impl Future<Output = PortResult<SealedSecret>> + Send;
-    fn open(&self, sealed: &SealedSecret) -> impl Future<Output = PortResult<String>> + Send;
+    /// Seals a shop's secret, bound to that shop: it opens for no other.
+    fn seal(&self, shop: &ShopDomain, secret: &str) -> impl Future<Output = PortResult<SealedSecret>> + Send;
+    /// Opens a secret sealed for `shop`; one sealed for another shop is refused.
+    fn open(&self, shop: &ShopDomain, sealed: &SealedSecret) -> impl Future<Output = PortResult<String>> + Send;
 }
 
 /// Something that happened, published for other systems (analytics, the merchant's own

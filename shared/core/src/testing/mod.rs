@@ -139,20 +139,24 @@ impl PushSender for MemoryMessenger {
     }
 }
 
-/// "Seals" by reversing the text: enough to tell sealed from plain in a unit test.
+/// "Seals" by reversing the text, bound to the shop like KMS's encryption context: enough to
+/// tell sealed from plain, and one shop's secret from another's, in a unit test.
 #[derive(Debug, Default)]
 pub struct MemoryVault;
 
 impl Vault for MemoryVault {
-    async fn seal(&self, secret: &str) -> PortResult<SealedSecret> {
+    async fn seal(&self, shop: &ShopDomain, secret: &str) -> PortResult<SealedSecret> {
         Ok(SealedSecret {
-            key_id: "memory".into(),
+            key_id: format!("memory:{shop}"),
             wrapped_key: String::new(),
             nonce: String::new(),
             ciphertext: secret.chars().rev().collect(),
         })
     }
-    async fn open(&self, sealed: &SealedSecret) -> PortResult<String> {
+    async fn open(&self, shop: &ShopDomain, sealed: &SealedSecret) -> PortResult<String> {
+        if sealed.key_id != format!("memory:{shop}") {
+            return Err(PortError::Rejected("sealed for another shop".into()));
+        }
         Ok(sealed.ciphertext.chars().rev().collect())
     }
 }

@@ -189,8 +189,25 @@ pub async fn resume_email<P: Ports<Store: Shops + Stats>>(ports: &P, shop: &Shop
 }
 
 /// The key the merchant's backend signs push-device registrations with (see [`crate::push`]).
-pub fn push_registration_key<P: Ports>(ports: &P, shop: &ShopDomain) -> String {
-    crate::push::registration_key(&ports.config().shopify_api_secret, shop)
+pub async fn push_registration_key<P: Ports<Store: Shops>>(
+    ports: &P,
+    shop: &ShopDomain,
+) -> Result<String, UseCaseError> {
+    let generation = ports.store().shop_state(shop).await?.push_key_generation;
+    Ok(crate::push::registration_key(&ports.config().shopify_api_secret, shop, generation))
+}
+
+/// Revokes the shop's push-registration key (a leaked key, a new backend) and returns the new
+/// one; registrations signed with the old key are refused from now on.
+pub async fn rotate_push_key<P: Ports<Store: Shops>>(ports: &P, shop: &ShopDomain) -> Result<String, UseCaseError> {
+    ports
+        .store()
+        .update_shop_state(shop, |state| {
+            state.push_key_generation += 1;
+            true
+        })
+        .await?;
+    push_registration_key(ports, shop).await
 }
 
 /// The longest range `stats` answers, in days.

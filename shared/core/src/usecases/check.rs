@@ -87,8 +87,14 @@ pub async fn run_check<P: CheckPorts>(ports: &P, input: &CheckInput) -> Result<C
     let Some(record) = store.load_checkout(&input.shop, &input.checkout).await? else {
         return Ok(CheckOutcome::Superseded);
     };
+    // Any check of the checkout settles what a crashed one left pending, even a superseded check
+    // of a checkout that has since converted (a redriven invocation, a late retry).
+    let now = ports.clock().now();
+    let history =
+        settle_abandoned_claims(ports, &record, store.messages(&input.shop, &input.checkout).await?, now).await?;
     let is_current = record.armed.as_ref().is_some_and(|a| a.step == input.step && a.generation == input.generation);
     if !is_current {
+        revisit_young_claims(ports, &record, input, &history).await?;
         return Ok(CheckOutcome::Superseded);
     }
     if store.shop_state(&input.shop).await?.uninstalled_at.is_some() {
@@ -97,12 +103,10 @@ pub async fn run_check<P: CheckPorts>(ports: &P, input: &CheckInput) -> Result<C
     }
     let settings = settings_of(ports, &input.shop).await?;
     let contact = contact_of(ports, &record).await?;
-    let now = ports.clock().now();
-    let history =
-        settle_abandoned_claims(ports, &record, store.messages(&input.shop, &input.checkout).await?, now).await?;
     let decision = decide_on_available_channels(ports, &record, &history, &contact, &settings, now).await?;
     let outcome = match within_daily_cap(ports, &record, decision, now).await? {
         Decision::Stop { reason } => {
+            revisit_young_claims(ports, &record, input, &history).await?;
             let newly_held_out = finish(ports, input, reason == StopReason::Holdout).await?;
             if newly_held_out {
                 let counters = [("abandoned".to_owned(), 1), ("holdout".to_owned(), 1)];
@@ -359,7 +363,7 @@ async fn prepare<P: CheckPorts>(
     }
     let outbound = Outbound { ports, record, plan, now, discount: message.discount_code.as_deref() };
     match plan.channel {
-        Channel::Email => outbound.email(),
+        Channel::Email => outbound.email().await,
         Channel::Sms => outbound.sms(settings).await,
         Channel::Push => outbound.push(contact),
     }
@@ -522,6 +526,23 @@ async fn settle_abandoned_claims<P: CheckPorts>(
     Ok(history)
 }
 
+/// A claim still too young to settle on a checkout that nothing will visit again (its sequence
+/// stopped, or it moved on) is visited once its lease has run out, by a check of this input that
+/// is no longer current then: it settles the claim and does nothing else.
+async fn revisit_young_claims<P: CheckPorts>(
+    ports: &P,
+    record: &CheckoutRecord,
+    input: &CheckInput,
+    history: &[MessageRecord],
+) -> Result<(), PortError> {
+    let youngest_pending = history.iter().filter(|m| m.state == DeliveryState::Pending).map(|m| m.claimed_at).max();
+    if let Some(claimed_at) = youngest_pending {
+        let at = claimed_at + PENDING_LEASE + chrono::Duration::minutes(1);
+        arm(ports, record, input.step, input.generation, at).await?;
+    }
+    Ok(())
+}
+
 /// One claimed message being prepared: each channel renders what its provider takes.
 struct Outbound<'a, P> {
     ports: &'a P,
@@ -550,7 +571,8 @@ impl<P: CheckPorts> Outbound<'_, P> {
         self.plan.incentive.map(|i| i.percent)
     }
 
-    fn email(&self) -> Prepared {
+    /// The email, from the operator's sender, replying to the shop's own contact address.
+    async fn email(&self) -> Prepared {
         let record = self.record;
         let Some(to) = record.snapshot.contact.email.clone() else {
             return Ok(Err("no email address".into()));
@@ -581,6 +603,7 @@ impl<P: CheckPorts> Outbound<'_, P> {
             unsubscribe_url,
             tags: vec![("shop".into(), shop.as_str().replace('.', "_")), ("step".into(), step.to_string())],
             attachment: None,
+            reply_to: self.ports.store().shop_state(shop).await?.installation.and_then(|i| i.contact_email),
         })))
     }
 

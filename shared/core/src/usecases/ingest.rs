@@ -7,12 +7,13 @@ use super::checkouts::{
 use super::{Config, DELIVERY_DEDUPE_TTL, DELIVERY_LEASE, IngestOutcome, Ports, UseCaseError, privacy, record_order};
 use crate::model::{Channel, ContactKey, MarketingConsent, ShopDomain};
 use crate::platform::{ConsentChange, DeliveryError, PlatformEvent, VerifiedDelivery, shopify};
-use crate::ports::{Clock, Contacts, Deliveries, DeliveryClaim, EmailSender, EventBus, Store};
+use crate::ports::{Clock, Contacts, Deliveries, DeliveryClaim, EmailSender, EventBus, PushSender, Store};
 
 /// What handling a webhook needs: every storage role but tokens' sealing, the scheduler, email
-/// (data requests), events and the clock. No SMS, push, vault or platform API.
-pub trait IngestPorts: CheckoutPorts<Store: Store, Messenger: EmailSender, Events: EventBus> {}
-impl<P: CheckoutPorts<Store: Store, Messenger: EmailSender, Events: EventBus>> IngestPorts for P {}
+/// (data requests), push (endpoints deleted on `customers/redact`), events and the clock. No
+/// SMS, vault or platform API.
+pub trait IngestPorts: CheckoutPorts<Store: Store, Messenger: EmailSender + PushSender, Events: EventBus> {}
+impl<P: CheckoutPorts<Store: Store, Messenger: EmailSender + PushSender, Events: EventBus>> IngestPorts for P {}
 
 /// Parses a delivery at the edge: the platform's name, its headers (looked up by lower-case
 /// name) and the raw body, verified against the deployment's webhook secrets.

@@ -116,7 +116,7 @@ pub async fn token_exchange<P: InstallPorts>(
 
 /// Seals and stores the token, records the installation, and clears a previous uninstall.
 async fn install<P: InstallPorts>(ports: &P, shop: &ShopDomain, grant: AccessGrant) -> Result<(), UseCaseError> {
-    let sealed = ports.vault().seal(&grant.access_token).await?;
+    let sealed = ports.vault().seal(shop, &grant.access_token).await?;
     ports.store().save_token(shop, &sealed).await?;
     let profile = match ports.platform().shop_profile(shop, &grant.access_token).await {
         Ok(profile) => profile,
@@ -149,7 +149,7 @@ pub(crate) async fn access_token<P: Ports<Store: Tokens, Vault: Vault>>(
     shop: &ShopDomain,
 ) -> Result<Option<String>, UseCaseError> {
     match ports.store().load_token(shop).await? {
-        Some(sealed) => Ok(Some(ports.vault().open(&sealed).await?)),
+        Some(sealed) => Ok(Some(ports.vault().open(shop, &sealed).await?)),
         None => Ok(None),
     }
 }

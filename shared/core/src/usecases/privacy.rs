@@ -8,7 +8,7 @@ use crate::model::{Capture, CheckoutRecord, ContactKey, ContactState, InboundRep
 use crate::platform::CustomerRef;
 use crate::ports::{
     Carts, Checkouts, Clock, Contacts, Conversations, DataOwner, EmailSender, Erasure, MessageLog, OutgoingEmail,
-    Scheduler, Shops, Stats, Tokens,
+    PortError, PushSender, Scheduler, Shops, Stats, Tokens,
 };
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -26,8 +26,11 @@ pub async fn uninstall<P: Ports<Store: Checkouts + Shops + Tokens + Stats, Sched
     let now = ports.clock().now();
     store
         .update_shop_state(shop, |state| {
+            // The installation (its contact address) stays until shop/redact: a customer data
+            // request after an uninstall is still answered.
             state.uninstalled_at = Some(now);
-            state.installation = None;
+            // The push-registration key dies with the installation.
+            state.push_key_generation += 1;
             true
         })
         .await?;
@@ -80,8 +83,11 @@ async fn customer_owners<P: Ports<Store: Checkouts + Erasure>>(
     Ok(owners)
 }
 
-/// Deletes everything held on a customer; returns how many items went.
-pub async fn redact_customer<P: Ports<Store: Checkouts + Erasure + Stats, Scheduler: Scheduler>>(
+/// Deletes everything held on a customer, their push endpoints at the push service included;
+/// returns how many items went.
+pub async fn redact_customer<
+    P: Ports<Store: Checkouts + Contacts + Erasure + Stats, Scheduler: Scheduler, Messenger: PushSender>,
+>(
     ports: &P,
     shop: &ShopDomain,
     customer: &CustomerRef,
@@ -89,10 +95,21 @@ pub async fn redact_customer<P: Ports<Store: Checkouts + Erasure + Stats, Schedu
     let owners = customer_owners(ports, shop, customer).await?;
     let mut deleted = 0;
     for owner in &owners {
-        if let DataOwner::Checkout(token) = owner
-            && let Some(record) = ports.store().load_checkout(shop, token).await?
-        {
-            disarm(ports, &record).await?;
+        match owner {
+            DataOwner::Checkout(token) => {
+                if let Some(record) = ports.store().load_checkout(shop, token).await? {
+                    disarm(ports, &record).await?;
+                }
+            }
+            DataOwner::Contact(key) => {
+                for device in ports.store().contact(shop, key).await?.push_endpoints {
+                    match ports.messenger().delete_device(&device.arn).await {
+                        Ok(()) | Err(PortError::Gone(_)) => {}
+                        Err(error) => return Err(error.into()),
+                    }
+                }
+            }
+            DataOwner::Cart(_) => {}
         }
         deleted += ports.store().forget(shop, owner).await?;
     }
@@ -188,6 +205,7 @@ pub async fn send_customer_export<P: ExportPorts<Store: Shops + Stats, Messenger
         unsubscribe_url: String::new(),
         tags: vec![("shop".into(), shop.as_str().replace('.', "_")), ("kind".into(), "data_request".into())],
         attachment: Some((format!("customer-data-{request_id}.json"), json)),
+        reply_to: None,
     };
     ports.messenger().send_email(&email).await?;
     count_by(ports, shop, "export", &[("privacy.data_requests".to_owned(), 1)]).await?;

@@ -4,7 +4,7 @@
 use super::{Ports, UseCaseError, count_by};
 use crate::model::{ContactKey, PushEndpoint, ShopDomain};
 use crate::platform::shopify::normalise_email;
-use crate::ports::{Clock, Contacts, PushSender, Stats};
+use crate::ports::{Clock, Contacts, PushSender, Shops, Stats};
 use crate::push::{DeviceRegistration, RegistrationError, verify_registration};
 use serde::Serialize;
 
@@ -16,16 +16,22 @@ pub struct Registered {
 }
 
 /// Parses a registration at the edge: the shop and signature headers and the raw body, signed
-/// with the shop's registration key within the last five minutes.
-pub fn verify_device_registration<P: Ports>(
+/// with the shop's current registration key within the last five minutes. A revoked key, and
+/// any key of a shop that uninstalled the app, signs nothing.
+pub async fn verify_device_registration<P: Ports<Store: Shops>>(
     ports: &P,
     shop: Option<&str>,
     signature: Option<&str>,
     body: &[u8],
 ) -> Result<(ShopDomain, DeviceRegistration), UseCaseError> {
     let shop = shop.and_then(|s| ShopDomain::parse(s).ok()).ok_or(RegistrationError::BadSignature)?;
+    let state = ports.store().shop_state(&shop).await?;
+    if state.uninstalled_at.is_some() {
+        return Err(RegistrationError::BadSignature.into());
+    }
+    let key = (&shop, state.push_key_generation);
     let registration =
-        verify_registration(&ports.config().shopify_api_secret, &shop, signature, body, ports.clock().now())?;
+        verify_registration(&ports.config().shopify_api_secret, key, signature, body, ports.clock().now())?;
     Ok((shop, registration))
 }
 

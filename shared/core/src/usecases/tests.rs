@@ -208,7 +208,7 @@ fn restore_location_for_test(shop: &ShopDomain, snapshot: &CheckoutSnapshot) -> 
 async fn an_uninstall_stops_the_sequence_and_destroys_the_token() {
     let p = ports();
     let shop = ShopDomain::parse("shop-a.myshopify.com").unwrap();
-    p.store.save_token(&shop, &p.vault.seal("shpat_secret").await.unwrap()).await.unwrap();
+    p.store.save_token(&shop, &p.vault.seal(&shop, "shpat_secret").await.unwrap()).await.unwrap();
     deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
     assert_eq!(p.scheduler.len(), 1);
     deliver(&p, "app/uninstalled", "w2", r#"{"id": 1}"#).await.unwrap();
@@ -261,7 +261,7 @@ async fn an_install_callback_stores_the_sealed_token_once() {
     assert_eq!(location, "https://shop-a.myshopify.com/admin/apps/api-key");
     let sealed = p.store.load_token(&shop).await.unwrap().expect("token stored");
     assert_ne!(sealed.ciphertext, "token-for-code-1", "stored sealed, not in plain text");
-    assert_eq!(p.vault.open(&sealed).await.unwrap(), "token-for-code-1");
+    assert_eq!(p.vault.open(&shop, &sealed).await.unwrap(), "token-for-code-1");
     let state = p.store.shop_state(&shop).await.unwrap();
     assert_eq!(state.installation.unwrap().contact_email.as_deref(), Some("owner@shop-a.test"));
 
@@ -811,5 +811,79 @@ mod sms_grants {
         originations::allow(&p, &shop(), SHARED).await.unwrap();
         let update = SettingsUpdate { version: 0, settings: texting_settings(500) };
         assert_eq!(put_settings(&p, &shop(), update).await.unwrap().version, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_claim_left_pending_on_a_checkout_that_converted_meanwhile_is_settled_by_the_late_check() {
+    let p = ports();
+    deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+    p.clock.advance(chrono::Duration::hours(1));
+    let input = p.scheduler.take_due(p.clock.now()).remove(0).input;
+    let chk = CheckoutToken::new("chk-1").unwrap();
+    let crashed = MessageRecord { owner: "crashed".into(), ..MessageRecord::claimed(0, Channel::Email, p.clock.now()) };
+    p.store.claim_message(&shop(), &chk, &crashed, p.clock.now() + chrono::Duration::days(90)).await.unwrap();
+    let order = serde_json::json!({"id": 5, "checkout_token": "chk-1", "currency": "USD", "total_price": "20.00",
+        "created_at": p.clock.now().to_rfc3339()});
+    deliver(&p, "orders/create", "w-order", &order.to_string()).await.unwrap();
+    // Lambda's retry of the crashed check, a minute later: superseded, and the claim too young to
+    // settle, so it comes back after the lease, and then settles it.
+    p.clock.advance(chrono::Duration::minutes(1));
+    assert_eq!(run_check(&p, &input).await.unwrap(), CheckOutcome::Superseded);
+    assert_eq!(p.store.messages(&shop(), &chk).await.unwrap()[0].state, DeliveryState::Pending);
+    p.clock.advance(chrono::Duration::minutes(10));
+    assert_eq!(fire_due(&p).await, [CheckOutcome::Superseded], "the settling visit");
+    let message = p.store.messages(&shop(), &chk).await.unwrap().remove(0);
+    assert_eq!(message.state, DeliveryState::Uncertain);
+    assert_eq!(all_stats(&p).await.get("uncertain.step0"), Some(&1));
+}
+
+/// Privacy requests after the fact: push endpoints and uninstalled shops.
+mod privacy_requests {
+    use super::*;
+    use crate::push::DeviceRegistration;
+
+    fn customer(email: &str) -> String {
+        serde_json::json!({"shop_id": 1, "shop_domain": "shop-a.myshopify.com",
+            "customer": {"id": 7, "email": email}, "orders_to_redact": [], "data_request": {"id": 99}})
+        .to_string()
+    }
+
+    #[tokio::test]
+    async fn a_customer_redaction_deletes_their_push_endpoints_at_the_push_service() {
+        let p = ports();
+        let registration = DeviceRegistration {
+            customer_email: "ada@example.com".into(),
+            platform: PushPlatform::Fcm,
+            device_token: "device-ada".into(),
+            timestamp: p.clock.now().timestamp(),
+        };
+        crate::usecases::push::register_device(&p, shop(), registration).await.unwrap();
+        let key = ContactKey::for_email(&shop(), "ada@example.com");
+        let arn = p.store.contact(&shop(), &key).await.unwrap().push_endpoints[0].arn.clone();
+        deliver(&p, "customers/redact", "w-redact", &customer("ada@example.com")).await.unwrap();
+        assert_eq!(p.messenger.deleted.lock().unwrap().clone(), vec![arn], "deleted at the push service");
+        assert!(p.store.contact(&shop(), &key).await.unwrap().push_endpoints.is_empty(), "and forgotten");
+    }
+
+    #[tokio::test]
+    async fn a_data_request_after_an_uninstall_is_still_answered_until_shop_redact() {
+        let p = ports();
+        let installation = Installation {
+            installed_at: p.clock.now(),
+            scopes: vec!["read_checkouts".into()],
+            contact_email: Email::parse("owner@shop-a.test").ok(),
+        };
+        p.store
+            .update_shop_state(&shop(), |state| state.installation.replace(installation.clone()).is_none())
+            .await
+            .unwrap();
+        deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+        deliver(&p, "app/uninstalled", "w-un", r#"{"id": 1}"#).await.unwrap();
+        deliver(&p, "customers/data_request", "w-data", &customer("ada@example.com")).await.unwrap();
+        let sent = p.messenger.emails.lock().unwrap().clone();
+        assert_eq!(sent.len(), 1, "the export still goes to the shop");
+        assert_eq!(sent[0].to, "owner@shop-a.test");
+        assert!(sent[0].attachment.is_some());
     }
 }
