@@ -294,6 +294,7 @@ async fn main() -> anyhow::Result<()> {
                     clock: SystemClock,
                     vault: (),
                     platform: (),
+                    jobs: (),
                     config: operator_config(),
                 };
                 originations(&services, action).await?;

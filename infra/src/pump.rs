@@ -70,9 +70,45 @@ pub fn parse_at(expression: &str) -> Option<DateTime<Utc>> {
 /// How many checks the pump runs at once (Lambda runs them concurrently too).
 const CONCURRENT_CHECKS: usize = 4;
 
+/// Runs what the jobs queue holds, as its SQS event source hands it to the `jobs` function: a
+/// job that fails stays queued for the next round; a job's continuation is run in the same call.
+/// Returns how many job runs there were.
+pub async fn drain_jobs(services: &LocalServices) -> anyhow::Result<usize> {
+    let (sqs, url) = (services.jobs.client(), services.jobs.queue_url());
+    let mut runs = 0;
+    // Bounded: a job that keeps failing waits for the next round instead of spinning here.
+    for _ in 0..1000 {
+        let batch = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .visibility_timeout(30)
+            .send()
+            .await
+            .context("ReceiveMessage")?;
+        let messages = batch.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(runs);
+        }
+        for message in messages {
+            let event = serde_json::json!({ "Records": [{ "body": message.body().unwrap_or_default() }] });
+            match reclaim_jobs::handle(services, &event).await {
+                Ok(_) => {
+                    runs += 1;
+                    let handle = message.receipt_handle().unwrap_or_default();
+                    sqs.delete_message().queue_url(url).receipt_handle(handle).send().await.context("DeleteMessage")?;
+                }
+                Err(error) => tracing::warn!(%error, "job failed; SQS delivers it again"),
+            }
+        }
+    }
+    Ok(runs)
+}
+
 /// Fires every schedule of the group that is due at the services' clock. Returns what fired and
 /// what failed; what failed for the last time goes to `on_failure`.
 pub async fn pump_once(services: &Arc<LocalServices>, on_failure: &FailedInvocations) -> anyhow::Result<Round> {
+    drain_jobs(services).await?;
     let scheduler = services.scheduler.client();
     let group = services.scheduler.group();
     let now = services.clock.now();

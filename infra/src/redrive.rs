@@ -170,6 +170,8 @@ impl Resubmit for LocalHandlers {
                 serde_json::from_value(record.request_payload.clone()).context("a check's payload")?;
             let outcome = reclaim_recovery_check::handle(self.0.as_ref(), &input).await?;
             tracing::info!(?outcome, "redriven check ran");
+        } else if name.ends_with("-jobs") || name == "jobs" {
+            reclaim_jobs::handle(self.0.as_ref(), &record.request_payload).await?;
         } else if name.ends_with("reconcile") {
             reclaim_reconcile::handle(self.0.as_ref()).await?;
         } else if name.ends_with("delivery-events") {

@@ -39,6 +39,8 @@ pub struct LocalConfig {
     /// The queue of invocation records that failed every retry (the functions' on-failure
     /// destination).
     pub failed_invocations_queue: String,
+    /// The queue of privacy jobs (the `jobs` function's event source).
+    pub jobs_queue: String,
     /// Attempts per AWS call in the services (1: the emulator answers at once, so a failure is
     /// a bug to see; the fault tests use production's 3). Provider calls never retry.
     pub sdk_attempts: u32,
@@ -61,6 +63,7 @@ impl LocalConfig {
             shopify_retry: reclaim_aws::RetryPolicy::default(),
             sdk_attempts: 1,
             failed_invocations_queue: "reclaim-local-failed-invocations".into(),
+            jobs_queue: "reclaim-local-jobs".into(),
         }
     }
 
@@ -79,6 +82,8 @@ impl LocalConfig {
             ("PUSH_APNS_APPLICATION_ARN", push_application_arn(PUSH_APPLICATIONS[0])),
             ("PUSH_FCM_APPLICATION_ARN", push_application_arn(PUSH_APPLICATIONS[1])),
             ("KMS_KEY_ID", self.kms_key_alias.clone()),
+            // moto names a queue's URL after the endpoint it was reached through.
+            ("JOBS_QUEUE_URL", format!("{}/123456789012/{}", self.endpoint.trim_end_matches('/'), self.jobs_queue)),
         ];
         if let Some(endpoint) = &self.shopify_endpoint {
             variables.push(("SHOPIFY_ENDPOINT", endpoint.clone()));
@@ -223,6 +228,7 @@ pub async fn create_resources(sdk: &aws_config::SdkConfig, config: &LocalConfig)
         .send()
         .await
         .context("creating the failed-invocations queue")?;
+    sqs.create_queue().queue_name(&config.jobs_queue).send().await.context("creating the jobs queue")?;
     let sns = aws_sdk_sns::Client::new(sdk);
     for (platform, name) in PUSH_APPLICATIONS {
         sns.create_platform_application()

@@ -87,6 +87,7 @@ impl TestStack {
             config.table = format!("t-{unique}");
             config.schedule_group = format!("g-{unique}");
             config.failed_invocations_queue = format!("q-{unique}");
+            config.jobs_queue = format!("j-{unique}");
             config.shopify_endpoint = Some(shopify.url().to_owned());
             let quick = std::time::Duration::from_millis(20);
             config.shopify_retry = reclaim_aws::RetryPolicy { attempts: 4, base_delay: quick, max_delay: quick * 3 };
@@ -120,9 +121,10 @@ impl TestStack {
         }
     }
 
-    /// Posts a signed webhook through the gateway.
+    /// Posts a signed webhook through the gateway, then lets the jobs function run what it queued
+    /// (privacy requests, an uninstall's schedules), as it would within seconds on AWS.
     pub async fn deliver(&self, topic: &str, webhook_id: &str, body: &serde_json::Value) -> reqwest::Response {
-        fixtures::deliver(
+        let response = fixtures::deliver(
             &self.http,
             &self.gateway.url(),
             &self.config.shopify_secret,
@@ -132,7 +134,14 @@ impl TestStack {
             body,
         )
         .await
-        .unwrap()
+        .unwrap();
+        self.drain_jobs().await;
+        response
+    }
+
+    /// Runs every queued job to its end; returns how many job runs there were.
+    pub async fn drain_jobs(&self) -> usize {
+        pump::drain_jobs(&self.services).await.unwrap()
     }
 
     /// Posts several signed webhooks at once; returns their statuses in order.

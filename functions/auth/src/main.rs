@@ -18,6 +18,7 @@ async fn main() -> Result<(), Error> {
         events: (),
         vault: env.vault()?,
         platform: env.platform(reclaim_aws::RetryPolicy::default())?,
+        jobs: (),
         clock: SystemClock,
         config: env.config()?,
     };

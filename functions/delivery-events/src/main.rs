@@ -18,6 +18,7 @@ async fn main() -> Result<(), Error> {
         clock: SystemClock,
         vault: (),
         platform: (),
+        jobs: (),
         config: env.config()?,
     };
     let app = &app;

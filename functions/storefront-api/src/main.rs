@@ -18,6 +18,7 @@ async fn main() -> Result<(), Error> {
         events: (),
         vault: (),
         platform: (),
+        jobs: (),
         clock: SystemClock,
         config: env.config()?,
     };

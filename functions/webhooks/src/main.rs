@@ -1,6 +1,6 @@
 //! Lambda entry point of the `webhooks` function (API Gateway HTTP API). It builds only the adapters its
-//! handler uses: the table, the scheduler, SES (data requests), SNS (push endpoints deleted on
-//! `customers/redact`) and the event bus.
+//! handler uses: the table, the scheduler, the event bus and the jobs queue (privacy requests
+//! and uninstalls run there).
 
 use lambda_http::Error;
 use reclaim_aws::lambda::run_http;
@@ -15,10 +15,11 @@ async fn main() -> Result<(), Error> {
     let app = Services {
         store: env.store()?,
         scheduler: env.scheduler()?,
-        messenger: env.messenger(),
+        messenger: (),
         events: env.events(),
         vault: (),
         platform: (),
+        jobs: env.jobs()?,
         clock: SystemClock,
         config: env.config()?,
     };

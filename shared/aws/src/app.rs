@@ -6,7 +6,7 @@
 
 use crate::{
     AwsMessenger, AwsScheduler, DynamoStore, EventBridgeBus, KmsVault, PushApplications, RetryPolicy, SchedulerTarget,
-    SesMailer, ShopifyHttp, SnsPush, SnsSms,
+    SesMailer, ShopifyHttp, SnsPush, SnsSms, SqsJobQueue,
 };
 use reclaim_core::clock::SystemClock;
 use reclaim_core::links::LinkSigner;
@@ -17,7 +17,8 @@ use std::collections::HashMap;
 
 /// Every adapter, on AWS, with any clock: the bundle of a function that does everything
 /// (`recovery-check`), of the local stack and of the tests.
-pub type AwsServices<C> = Services<DynamoStore, AwsScheduler, AwsMessenger, EventBridgeBus, C, KmsVault, ShopifyHttp>;
+pub type AwsServices<C> =
+    Services<DynamoStore, AwsScheduler, AwsMessenger, EventBridgeBus, C, KmsVault, ShopifyHttp, SqsJobQueue>;
 
 /// Every adapter with the system clock.
 pub type App = AwsServices<SystemClock>;
@@ -158,6 +159,11 @@ impl Environment {
         EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&self.sdk), bus)
     }
 
+    /// The privacy jobs queue (`JOBS_QUEUE_URL`).
+    pub fn jobs(&self) -> Result<SqsJobQueue, MissingVariable> {
+        Ok(SqsJobQueue::new(aws_sdk_sqs::Client::new(&self.sdk), self.required("JOBS_QUEUE_URL")?))
+    }
+
     /// Envelope encryption with KMS (`KMS_KEY_ID`).
     pub fn vault(&self) -> Result<KmsVault, MissingVariable> {
         Ok(KmsVault::new(aws_sdk_kms::Client::new(&self.sdk), self.required("KMS_KEY_ID")?))
@@ -184,6 +190,7 @@ impl Environment {
             clock,
             vault: self.vault()?,
             platform: self.platform(RetryPolicy::default())?,
+            jobs: self.jobs()?,
             config: self.config()?,
         })
     }

@@ -5,7 +5,8 @@
 //! [`SesMailer`] (SES v2 raw MIME with one-click unsubscribe headers), [`SnsSms`] and [`SnsPush`]
 //! (SMS and mobile push through SNS) and [`AwsMessenger`] (all three), [`KmsVault`] (KMS envelope encryption of access
 //! tokens), [`ShopifyHttp`] (Shopify's OAuth token endpoint and GraphQL Admin API, with its rate
-//! limits) and [`EventBridgeBus`] (domain events on EventBridge). [`Environment`] builds each
+//! limits), [`EventBridgeBus`] (domain events on EventBridge) and [`SqsJobQueue`] (privacy jobs
+//! on SQS). [`Environment`] builds each
 //! adapter a function uses, once per cold start, from the variables `template.yaml` sets;
 //! pointing `AWS_ENDPOINT_URL` at an emulator is the only difference between AWS and the local
 //! stack.
@@ -14,6 +15,7 @@ mod app;
 pub mod dynamo;
 mod error;
 mod events;
+mod jobs;
 pub mod lambda;
 mod messenger;
 mod scheduler;
@@ -24,6 +26,7 @@ mod vault;
 pub use app::{App, AwsServices, Environment, MissingVariable, init_tracing, init_tracing_with_default};
 pub use dynamo::DynamoStore;
 pub use events::{EVENT_SOURCE, EventBridgeBus};
+pub use jobs::SqsJobQueue;
 pub use messenger::{AwsMessenger, PushApplications, SnsPush, SnsSms, push_payload};
 pub use scheduler::{AwsScheduler, SchedulerTarget};
 pub use ses::{SesMailer, build_mime};

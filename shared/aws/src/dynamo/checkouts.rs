@@ -133,7 +133,7 @@ impl Checkouts for DynamoStore {
     async fn armed_checkouts(&self, shop: &ShopDomain) -> PortResult<Vec<CheckoutRecord>> {
         let prefix = format!("CHK#{shop}#");
         let mut armed = Vec::new();
-        for key in self.shop_keys(shop, None).await? {
+        for key in self.shop_keys(shop, None, usize::MAX).await? {
             if key.sk != keys::STATE || !key.pk.starts_with(&prefix) {
                 continue;
             }

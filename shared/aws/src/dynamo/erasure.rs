@@ -3,7 +3,7 @@
 
 use super::{CONTACT_INDEX, DynamoStore, keys, s};
 use reclaim_core::model::{CartToken, CheckoutToken, ContactKey, ShopDomain};
-use reclaim_core::ports::{DataOwner, Erasure, PortError, PortResult};
+use reclaim_core::ports::{DataOwner, Erased, Erasure, PortError, PortResult};
 
 impl Erasure for DynamoStore {
     async fn customer_data(&self, shop: &ShopDomain, contacts: &[ContactKey]) -> PortResult<Vec<DataOwner>> {
@@ -34,12 +34,13 @@ impl Erasure for DynamoStore {
     }
 
     async fn forget(&self, shop: &ShopDomain, owner: &DataOwner) -> PortResult<usize> {
-        let keys = self.shop_keys(shop, Some(&owner.tag())).await?;
+        let keys = self.shop_keys(shop, Some(&owner.tag()), usize::MAX).await?;
         self.delete_keys(&keys).await
     }
 
-    async fn forget_shop(&self, shop: &ShopDomain) -> PortResult<usize> {
-        let keys = self.shop_keys(shop, None).await?;
-        self.delete_keys(&keys).await
+    async fn forget_shop(&self, shop: &ShopDomain, limit: usize) -> PortResult<Erased> {
+        let keys = self.shop_keys(shop, None, limit).await?;
+        let deleted = self.delete_keys(&keys).await?;
+        Ok(Erased { deleted, more: keys.len() >= limit })
     }
 }

@@ -341,8 +341,8 @@ impl DynamoStore {
     }
 
     /// The keys of a shop's items in the `by_shop` index, all of them (every shard) or one
-    /// owner's (its shard only).
-    async fn shop_keys(&self, shop: &ShopDomain, owner: Option<&str>) -> PortResult<Vec<Key>> {
+    /// owner's (its shard only), at most `limit` (pages stop being read once it is reached).
+    async fn shop_keys(&self, shop: &ShopDomain, owner: Option<&str>, limit: usize) -> PortResult<Vec<Key>> {
         let base = self
             .client
             .query()
@@ -364,7 +364,25 @@ impl DynamoStore {
                     .expression_attribute_values(":owner", s(owner)),
                 None => base.clone().key_condition_expression("#shard = :shard"),
             };
-            items.extend(self.query_all(query.expression_attribute_values(":shard", s(shard))).await?);
+            let query = query.expression_attribute_values(":shard", s(shard));
+            let mut start_key = None;
+            loop {
+                let page = query
+                    .clone()
+                    .set_exclusive_start_key(start_key)
+                    .send()
+                    .await
+                    .map_err(|e| unavailable("Query", e))?;
+                items.extend(page.items.unwrap_or_default());
+                start_key = page.last_evaluated_key;
+                if start_key.is_none() || items.len() >= limit {
+                    break;
+                }
+            }
+            if items.len() >= limit {
+                items.truncate(limit);
+                break;
+            }
         }
         Ok(items
             .iter()

@@ -36,7 +36,7 @@ pub enum PlatformEvent {
 }
 
 /// Who a privacy request is about: any of the customer's id, email and phone.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct CustomerRef {
     pub id: Option<String>,
     pub email: Option<crate::model::Email>,

@@ -106,6 +106,38 @@ impl DomainEvent {
     }
 }
 
+/// Work too long for a request (a shop with 100,000 checkouts), run later from a queue in
+/// resumable batches: each run does a bounded batch and queues the rest of the job again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "job", rename_all = "snake_case")]
+pub enum Job {
+    /// `shop/redact`: delete everything held for the shop.
+    RedactShop { shop: ShopDomain },
+    /// `customers/redact`: delete a customer's data, push endpoints included.
+    RedactCustomer { shop: ShopDomain, customer: crate::platform::CustomerRef },
+    /// `customers/data_request`: mail the customer's data to the shop.
+    ExportCustomer { shop: ShopDomain, customer: crate::platform::CustomerRef, request_id: String },
+    /// `app/uninstalled`: delete the schedules the shop still has armed.
+    DisarmShop { shop: ShopDomain },
+}
+
+impl Job {
+    /// The shop the job is for.
+    pub fn shop(&self) -> &ShopDomain {
+        match self {
+            Self::RedactShop { shop }
+            | Self::RedactCustomer { shop, .. }
+            | Self::ExportCustomer { shop, .. }
+            | Self::DisarmShop { shop } => shop,
+        }
+    }
+}
+
+/// Queues jobs (at least once: every job is idempotent).
+pub trait JobQueue: Send + Sync {
+    fn enqueue(&self, job: &Job) -> impl Future<Output = PortResult<()>> + Send;
+}
+
 /// Publishes domain events.
 pub trait EventBus: Send + Sync {
     fn publish(&self, event: &DomainEvent) -> impl Future<Output = PortResult<()>> + Send;

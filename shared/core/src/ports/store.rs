@@ -380,8 +380,16 @@ pub trait Erasure: Send + Sync {
     ) -> impl Future<Output = PortResult<Vec<DataOwner>>> + Send;
     /// Deletes every item that belongs to `owner` at a shop; returns how many.
     fn forget(&self, shop: &ShopDomain, owner: &DataOwner) -> impl Future<Output = PortResult<usize>> + Send;
-    /// Deletes every item of a shop; returns how many.
-    fn forget_shop(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<usize>> + Send;
+    /// Deletes up to `limit` items of a shop (one resumable batch of a `shop/redact`).
+    fn forget_shop(&self, shop: &ShopDomain, limit: usize) -> impl Future<Output = PortResult<Erased>> + Send;
+}
+
+/// What one batch of an erasure did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Erased {
+    pub deleted: usize,
+    /// Whether items may remain (the batch was full): run another.
+    pub more: bool,
 }
 
 /// Every storage role: what a function that does a bit of everything (or a test) holds.

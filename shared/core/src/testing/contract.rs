@@ -541,8 +541,19 @@ async fn erasure_removes_one_owner_or_one_shop<S: Store>(store: &S, shop: &ShopD
     assert!(store.load_checkout(shop, &keeper.snapshot.token).await.unwrap().is_some(), "another customer is kept");
     assert!(store.load_checkout(other, &chk).await.unwrap().is_some(), "another shop's same token is kept");
 
-    let removed = store.forget_shop(shop).await.unwrap();
-    assert_eq!(removed, 61, "every remaining item of the shop, over several batches");
+    let mut removed = 0;
+    let mut batches = 0;
+    loop {
+        let batch = store.forget_shop(shop, 25).await.unwrap();
+        assert!(batch.deleted <= 25, "a batch keeps to its limit");
+        removed += batch.deleted;
+        batches += 1;
+        if !batch.more {
+            break;
+        }
+    }
+    assert_eq!(removed, 61, "every remaining item of the shop");
+    assert!(batches >= 3, "in resumable batches: {batches}");
     assert_eq!(store.load_checkout(shop, &keeper.snapshot.token).await.unwrap(), None);
     assert!(store.load_checkout(other, &chk).await.unwrap().is_some(), "redacting one shop keeps the other");
 }

@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::ports::{
     Carts, Checkouts, ClaimOutcome, Contacts, Conversations, DataOwner, Deliveries, DeliveryClaim, DiscountLedger,
-    Erasure, MessageLog, PortError, PortResult, Quota, Quotas, SettingsStore, Shops, ShortLinks, Stats, Tokens,
+    Erased, Erasure, MessageLog, PortError, PortResult, Quota, Quotas, SettingsStore, Shops, ShortLinks, Stats, Tokens,
     Tombstone, Tombstones, VersionedSettings,
 };
 use crate::rules::RecoverySettings;
@@ -798,10 +798,13 @@ impl Erasure for MemoryStore {
         Ok(before - items.len())
     }
 
-    async fn forget_shop(&self, shop: &ShopDomain) -> PortResult<usize> {
+    async fn forget_shop(&self, shop: &ShopDomain, limit: usize) -> PortResult<Erased> {
         let mut items = self.items.lock().unwrap();
-        let before = items.len();
-        items.retain(|_, item| &item.shop != shop);
-        Ok(before - items.len())
+        let batch: Vec<Key> =
+            items.iter().filter(|(_, item)| &item.shop == shop).map(|(k, _)| k.clone()).take(limit).collect();
+        for key in &batch {
+            items.remove(key);
+        }
+        Ok(Erased { deleted: batch.len(), more: batch.len() == limit })
     }
 }

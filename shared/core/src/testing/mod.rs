@@ -33,9 +33,9 @@ pub use memory::{ItemRef, MemoryStore};
 
 use crate::model::{PushPlatform, SealedSecret, ShopDomain};
 use crate::ports::{
-    AccessGrant, DiscountApi, DiscountOutcome, DiscountRequest, DomainEvent, EmailSender, EventBus, OutgoingEmail,
-    OutgoingPush, OutgoingSms, PlatformAuth, PortError, PortResult, PushSender, ScheduledCheck, Scheduler, ShopProfile,
-    SmsSender, Vault,
+    AccessGrant, DiscountApi, DiscountOutcome, DiscountRequest, DomainEvent, EmailSender, EventBus, Job, JobQueue,
+    OutgoingEmail, OutgoingPush, OutgoingSms, PlatformAuth, PortError, PortResult, PushSender, ScheduledCheck,
+    Scheduler, ShopProfile, SmsSender, Vault,
 };
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -135,6 +135,24 @@ impl PushSender for MemoryMessenger {
     }
     async fn delete_device(&self, endpoint: &str) -> PortResult<()> {
         self.deleted.lock().unwrap().push(endpoint.to_owned());
+        Ok(())
+    }
+}
+
+/// The job queue as a list; [`MemoryJobs::take`] hands out what is queued (a test runs them).
+#[derive(Debug, Default)]
+pub struct MemoryJobs(Mutex<std::collections::VecDeque<Job>>);
+
+impl MemoryJobs {
+    /// Every job queued so far, removed from the queue.
+    pub fn take(&self) -> Vec<Job> {
+        self.0.lock().unwrap().drain(..).collect()
+    }
+}
+
+impl JobQueue for MemoryJobs {
+    async fn enqueue(&self, job: &Job) -> PortResult<()> {
+        self.0.lock().unwrap().push_back(job.clone());
         Ok(())
     }
 }

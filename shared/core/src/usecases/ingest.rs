@@ -7,13 +7,19 @@ use super::checkouts::{
 use super::{Config, DELIVERY_DEDUPE_TTL, DELIVERY_LEASE, IngestOutcome, Ports, UseCaseError, privacy, record_order};
 use crate::model::{Channel, ContactKey, MarketingConsent, ShopDomain};
 use crate::platform::{ConsentChange, DeliveryError, PlatformEvent, VerifiedDelivery, shopify};
-use crate::ports::{Clock, Contacts, Deliveries, DeliveryClaim, EmailSender, EventBus, PushSender, Store};
+use crate::ports::{Clock, Contacts, Deliveries, DeliveryClaim, EventBus, Job, JobQueue, Store};
 
-/// What handling a webhook needs: every storage role but tokens' sealing, the scheduler, email
-/// (data requests), push (endpoints deleted on `customers/redact`), events and the clock. No
-/// SMS, vault or platform API.
-pub trait IngestPorts: CheckoutPorts<Store: Store, Messenger: EmailSender + PushSender, Events: EventBus> {}
-impl<P: CheckoutPorts<Store: Store, Messenger: EmailSender + PushSender, Events: EventBus>> IngestPorts for P {}
+/// What handling a webhook needs: every storage role, the scheduler, events, the job queue
+/// (privacy requests and uninstalls run later, in batches) and the clock. No messaging, vault or
+/// platform API.
+pub trait IngestPorts: CheckoutPorts<Store: Store, Events: EventBus, Jobs: JobQueue> {}
+impl<P: CheckoutPorts<Store: Store, Events: EventBus, Jobs: JobQueue>> IngestPorts for P {}
+
+/// Queues a job and answers the delivery.
+async fn enqueue<P: IngestPorts>(ports: &P, job: Job) -> Result<IngestOutcome, UseCaseError> {
+    ports.jobs().enqueue(&job).await?;
+    Ok(IngestOutcome::Accepted)
+}
 
 /// Parses a delivery at the edge: the platform's name, its headers (looked up by lower-case
 /// name) and the raw body, verified against the deployment's webhook secrets.
@@ -95,17 +101,13 @@ async fn apply<P: IngestPorts>(
             privacy::uninstall(ports, shop).await?;
             Ok(IngestOutcome::Accepted)
         }
-        PlatformEvent::ShopRedact => {
-            privacy::redact_shop(ports, shop).await?;
-            Ok(IngestOutcome::Accepted)
-        }
+        // Off the request path: queued, then run in resumable batches by the jobs function.
+        PlatformEvent::ShopRedact => enqueue(ports, Job::RedactShop { shop: shop.clone() }).await,
         PlatformEvent::CustomerRedact(customer) => {
-            privacy::redact_customer(ports, shop, &customer).await?;
-            Ok(IngestOutcome::Accepted)
+            enqueue(ports, Job::RedactCustomer { shop: shop.clone(), customer }).await
         }
         PlatformEvent::CustomerDataRequest { customer, request_id } => {
-            privacy::send_customer_export(ports, shop, &customer, &request_id).await?;
-            Ok(IngestOutcome::Accepted)
+            enqueue(ports, Job::ExportCustomer { shop: shop.clone(), customer, request_id }).await
         }
         PlatformEvent::Ignored { .. } => Ok(IngestOutcome::Ignored),
     }

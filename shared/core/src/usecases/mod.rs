@@ -76,6 +76,7 @@ pub trait Ports: Send + Sync {
     type Clock: Clock;
     type Vault: Send + Sync;
     type Platform: Send + Sync;
+    type Jobs: Send + Sync;
     fn store(&self) -> &Self::Store;
     fn scheduler(&self) -> &Self::Scheduler;
     fn messenger(&self) -> &Self::Messenger;
@@ -83,13 +84,14 @@ pub trait Ports: Send + Sync {
     fn clock(&self) -> &Self::Clock;
     fn vault(&self) -> &Self::Vault;
     fn platform(&self) -> &Self::Platform;
+    fn jobs(&self) -> &Self::Jobs;
     fn config(&self) -> &Config;
 }
 
 /// The plain bundle of adapters that implements [`Ports`]. A function that does not use a kind
 /// of adapter puts `()` in its place.
 #[derive(Debug, Clone)]
-pub struct Services<S, Sch, M, E, C, V, A> {
+pub struct Services<S, Sch, M, E, C, V, A, J = ()> {
     pub store: S,
     pub scheduler: Sch,
     pub messenger: M,
@@ -97,10 +99,11 @@ pub struct Services<S, Sch, M, E, C, V, A> {
     pub clock: C,
     pub vault: V,
     pub platform: A,
+    pub jobs: J,
     pub config: Config,
 }
 
-impl<S, Sch, M, E, C, V, A> Ports for Services<S, Sch, M, E, C, V, A>
+impl<S, Sch, M, E, C, V, A, J> Ports for Services<S, Sch, M, E, C, V, A, J>
 where
     S: Send + Sync,
     Sch: Send + Sync,
@@ -109,6 +112,7 @@ where
     C: Clock,
     V: Send + Sync,
     A: Send + Sync,
+    J: Send + Sync,
 {
     type Store = S;
     type Scheduler = Sch;
@@ -117,6 +121,7 @@ where
     type Clock = C;
     type Vault = V;
     type Platform = A;
+    type Jobs = J;
     fn store(&self) -> &S {
         &self.store
     }
@@ -137,6 +142,9 @@ where
     }
     fn platform(&self) -> &A {
         &self.platform
+    }
+    fn jobs(&self) -> &J {
+        &self.jobs
     }
     fn config(&self) -> &Config {
         &self.config

@@ -7,8 +7,8 @@ use super::{Ports, UseCaseError, count_by, disarm, update_checkout};
 use crate::model::{Capture, CheckoutRecord, ContactKey, ContactState, InboundReply, MessageRecord, ShopDomain};
 use crate::platform::CustomerRef;
 use crate::ports::{
-    Carts, Checkouts, Clock, Contacts, Conversations, DataOwner, EmailSender, Erasure, MessageLog, OutgoingEmail,
-    PortError, PushSender, Scheduler, Shops, Stats, Tokens,
+    Carts, Checkouts, Clock, Contacts, Conversations, DataOwner, EmailSender, Erasure, Job, JobQueue, MessageLog,
+    OutgoingEmail, PortError, PushSender, Scheduler, Shops, Stats, Store, Tokens,
 };
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -17,11 +17,16 @@ use std::collections::BTreeSet;
 pub trait ExportPorts: Ports<Store: Checkouts + Erasure + MessageLog + Conversations + Carts + Contacts> {}
 impl<P: Ports<Store: Checkouts + Erasure + MessageLog + Conversations + Carts + Contacts>> ExportPorts for P {}
 
-/// Marks the shop uninstalled, stops every sequence (schedules deleted) and destroys the token.
-pub async fn uninstall<P: Ports<Store: Checkouts + Shops + Tokens + Stats, Scheduler: Scheduler>>(
+/// How many items one run of a job deletes (or checkouts it disarms) before it queues the rest:
+/// a few seconds of work, far inside the function's timeout.
+pub const JOB_BATCH: usize = 1000;
+
+/// Marks the shop uninstalled (every check stops from now on) and destroys the token at once;
+/// the schedules still armed are deleted by a [`Job::DisarmShop`] in batches.
+pub async fn uninstall<P: Ports<Store: Shops + Tokens + Stats, Jobs: JobQueue>>(
     ports: &P,
     shop: &ShopDomain,
-) -> Result<usize, UseCaseError> {
+) -> Result<(), UseCaseError> {
     let store = ports.store();
     let now = ports.clock().now();
     store
@@ -35,27 +40,69 @@ pub async fn uninstall<P: Ports<Store: Checkouts + Shops + Tokens + Stats, Sched
         })
         .await?;
     store.delete_token(shop).await?;
-    let armed = store.armed_checkouts(shop).await?;
-    for record in &armed {
+    ports.jobs().enqueue(&Job::DisarmShop { shop: shop.clone() }).await?;
+    count_by(ports, shop, "uninstall", &[("uninstalls".to_owned(), 1)]).await?;
+    tracing::info!(%shop, "app uninstalled");
+    Ok(())
+}
+
+/// What a job run needs: every storage role, the scheduler, email and push (exports, endpoints),
+/// and the queue to put the rest of a job back on.
+pub trait JobPorts:
+    Ports<Store: Store, Scheduler: Scheduler, Messenger: EmailSender + PushSender, Jobs: JobQueue>
+{
+}
+impl<P> JobPorts for P where
+    P: Ports<Store: Store, Scheduler: Scheduler, Messenger: EmailSender + PushSender, Jobs: JobQueue>
+{
+}
+
+/// What one run of a job did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobRun {
+    /// Items deleted or checkouts disarmed in this run.
+    pub done: usize,
+    /// Whether the rest of the job was queued again.
+    pub continues: bool,
+}
+
+/// Runs one batch of a job; what is left is queued again (so a shop with 100,000 checkouts is
+/// redacted in a hundred short runs, each resumable after a crash).
+pub async fn run_job<P: JobPorts>(ports: &P, job: &Job) -> Result<JobRun, UseCaseError> {
+    let run = match job {
+        Job::RedactShop { shop } => {
+            let disarmed = disarm_batch(ports, shop).await?;
+            if disarmed.continues {
+                disarmed
+            } else {
+                let erased = ports.store().forget_shop(shop, JOB_BATCH).await?;
+                JobRun { done: disarmed.done + erased.deleted, continues: erased.more }
+            }
+        }
+        Job::DisarmShop { shop } => disarm_batch(ports, shop).await?,
+        Job::RedactCustomer { shop, customer } => {
+            JobRun { done: redact_customer(ports, shop, customer).await?, continues: false }
+        }
+        Job::ExportCustomer { shop, customer, request_id } => {
+            send_customer_export(ports, shop, customer, request_id).await?;
+            JobRun { done: 1, continues: false }
+        }
+    };
+    if run.continues {
+        ports.jobs().enqueue(job).await?;
+    }
+    tracing::info!(shop = %job.shop(), ?run, "job batch done");
+    Ok(run)
+}
+
+/// Deletes up to [`JOB_BATCH`] of the schedules a shop still has armed.
+async fn disarm_batch<P: JobPorts>(ports: &P, shop: &ShopDomain) -> Result<JobRun, UseCaseError> {
+    let armed = ports.store().armed_checkouts(shop).await?;
+    for record in armed.iter().take(JOB_BATCH) {
         disarm(ports, record).await?;
         update_checkout(ports, shop, &record.snapshot.token, |mut record| record.armed.take().map(|_| record)).await?;
     }
-    count_by(ports, shop, "uninstall", &[("uninstalls".to_owned(), 1)]).await?;
-    tracing::info!(%shop, stopped = armed.len(), "app uninstalled");
-    Ok(armed.len())
-}
-
-/// Deletes everything held for the shop.
-pub async fn redact_shop<P: Ports<Store: Checkouts + Erasure, Scheduler: Scheduler>>(
-    ports: &P,
-    shop: &ShopDomain,
-) -> Result<usize, UseCaseError> {
-    for record in ports.store().armed_checkouts(shop).await? {
-        disarm(ports, &record).await?;
-    }
-    let deleted = ports.store().forget_shop(shop).await?;
-    tracing::info!(%shop, deleted, "shop redacted");
-    Ok(deleted)
+    Ok(JobRun { done: armed.len().min(JOB_BATCH), continues: armed.len() > JOB_BATCH })
 }
 
 /// Everything that belongs to a customer: their checkouts (by the email's and the phone's

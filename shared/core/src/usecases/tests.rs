@@ -5,12 +5,22 @@ use crate::clock::ManualClock;
 use crate::model::*;
 use crate::platform::shopify::sign_webhook;
 use crate::ports::*;
-use crate::testing::{MemoryEvents, MemoryMessenger, MemoryPlatform, MemoryScheduler, MemoryStore, MemoryVault};
+use crate::testing::{
+    MemoryEvents, MemoryJobs, MemoryMessenger, MemoryPlatform, MemoryScheduler, MemoryStore, MemoryVault,
+};
 use chrono::TimeZone;
 use std::collections::HashMap;
 
-type TestPorts =
-    Services<MemoryStore, MemoryScheduler, MemoryMessenger, MemoryEvents, ManualClock, MemoryVault, MemoryPlatform>;
+type TestPorts = Services<
+    MemoryStore,
+    MemoryScheduler,
+    MemoryMessenger,
+    MemoryEvents,
+    ManualClock,
+    MemoryVault,
+    MemoryPlatform,
+    MemoryJobs,
+>;
 
 const SECRET: &[u8] = b"unit-test-secret";
 
@@ -27,6 +37,7 @@ fn ports() -> TestPorts {
         clock: ManualClock::starting_at(start()),
         vault: MemoryVault,
         platform: MemoryPlatform::default(),
+        jobs: MemoryJobs::default(),
         config: Config {
             webhook_secrets: crate::platform::shopify::WebhookSecrets::new(SECRET, None),
             links: crate::links::LinkSigner::new(b"links-secret-links-secret-links!"),
@@ -72,7 +83,24 @@ async fn deliver(ports: &TestPorts, topic: &str, id: &str, body: &str) -> Result
     ]
     .into();
     let delivery = verify_webhook(&ports.config, "shopify", |name| headers.get(name).copied(), body.as_bytes())?;
-    ingest_webhook(ports, delivery).await
+    let outcome = ingest_webhook(ports, delivery).await;
+    run_jobs(ports).await;
+    outcome
+}
+
+/// Runs every queued job to the end, batch after batch, as the jobs function does.
+async fn run_jobs(ports: &TestPorts) -> usize {
+    let mut runs = 0;
+    loop {
+        let jobs = ports.jobs.take();
+        if jobs.is_empty() {
+            return runs;
+        }
+        for job in jobs {
+            privacy::run_job(ports, &job).await.unwrap();
+            runs += 1;
+        }
+    }
 }
 
 /// Fires every schedule due now, like the scheduler (and the local pump) does.
@@ -886,4 +914,45 @@ mod privacy_requests {
         assert_eq!(sent[0].to, "owner@shop-a.test");
         assert!(sent[0].attachment.is_some());
     }
+}
+
+#[tokio::test]
+async fn a_large_shop_is_redacted_in_resumable_batches_and_nothing_is_left() {
+    use crate::usecases::privacy::JOB_BATCH;
+    let p = ports();
+    let checkouts = JOB_BATCH * 2 + 500;
+    for i in 0..checkouts {
+        let mut snapshot = sample_snapshot(start());
+        snapshot.token = CheckoutToken::new(format!("chk-{i}")).unwrap();
+        p.store
+            .save_checkout(&CheckoutRecord::new(shop(), snapshot), start() + chrono::Duration::days(90))
+            .await
+            .unwrap();
+    }
+    let other = ShopDomain::parse("shop-b.myshopify.com").unwrap();
+    p.store
+        .save_checkout(
+            &CheckoutRecord::new(other.clone(), sample_snapshot(start())),
+            start() + chrono::Duration::days(90),
+        )
+        .await
+        .unwrap();
+    let body = serde_json::json!({"shop_id": 1, "shop_domain": "shop-a.myshopify.com"}).to_string();
+    let signature = sign_webhook(SECRET, body.as_bytes());
+    let headers: HashMap<&str, &str> = [
+        ("x-shopify-topic", "shop/redact"),
+        ("x-shopify-hmac-sha256", signature.as_str()),
+        ("x-shopify-shop-domain", "shop-a.myshopify.com"),
+        ("x-shopify-webhook-id", "w-redact"),
+    ]
+    .into();
+    let delivery = verify_webhook(&p.config, "shopify", |name| headers.get(name).copied(), body.as_bytes()).unwrap();
+    assert_eq!(ingest_webhook(&p, delivery).await.unwrap(), IngestOutcome::Accepted, "answered at once");
+    let runs = run_jobs(&p).await;
+    assert!(runs >= 3, "{checkouts} checkouts take several short runs, not one long one: {runs}");
+    assert_eq!(p.store.forget_shop(&shop(), usize::MAX).await.unwrap().deleted, 0, "nothing of the shop is left");
+    assert!(
+        p.store.load_checkout(&other, &sample_snapshot(start()).token).await.unwrap().is_some(),
+        "another shop is kept"
+    );
 }
