@@ -300,4 +300,26 @@ async fn a_customer_redaction_deletes_their_push_endpoints_at_sns() {
     assert_eq!(stack.deliver("customers/redact", "wh-redact", &redact).await.status(), 200);
     assert!(!exists(arn).await, "the endpoint went with the customer's data");
     assert!(stack.services.store.contact(&shop, &contact).await.unwrap().push_endpoints.is_empty());
+
+    // A shop redaction takes every endpoint of the shop with it.
+    let body = serde_json::to_vec(&json!({
+        "customer_email": "stay@shopper.test", "platform": "fcm", "device_token": "device-stay", "timestamp": epoch().timestamp()
+    }))
+    .unwrap();
+    let signature = reclaim_core::push::sign_registration(key["key"].as_str().unwrap(), &body);
+    let registered = stack
+        .http
+        .post(format!("{}/push/devices", stack.gateway.url()))
+        .header("x-reclaim-shop", stack.shop.as_str())
+        .header("x-reclaim-hmac-sha256", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 200);
+    let stay = ContactKey::for_email(&shop, "stay@shopper.test");
+    let arn = stack.services.store.contact(&shop, &stay).await.unwrap().push_endpoints[0].arn.clone();
+    let redact_shop = json!({"shop_id": 1, "shop_domain": stack.shop});
+    assert_eq!(stack.deliver("shop/redact", "wh-shop-redact", &redact_shop).await.status(), 200);
+    assert!(!exists(arn).await, "shop/redact deletes the shop's endpoints at SNS");
 }

@@ -45,6 +45,7 @@ fn the_contract_and_the_adapter_agree_on_item_keys() {
     let shop = ShopDomain::parse("keys.myshopify.com").unwrap();
     let token = reclaim_core::model::CheckoutToken::new("chk").unwrap();
     let cart = reclaim_core::model::CartToken::new("cart").unwrap();
+    let contact = reclaim_core::model::ContactKey::for_email(&shop, "a@b.co");
     let pairs = [
         (ItemRef::Checkout(token.clone()), keys::checkout(&shop, &token)),
         (ItemRef::Message(token.clone(), 2), keys::message(&shop, &token, 2)),
@@ -52,6 +53,7 @@ fn the_contract_and_the_adapter_agree_on_item_keys() {
         (ItemRef::Cart(cart.clone()), keys::cart(&shop, &cart)),
         (ItemRef::Capture(cart.clone()), keys::capture(&shop, &cart)),
         (ItemRef::ShortLink("abc".into()), keys::short_link("abc")),
+        (ItemRef::Contact(contact.clone()), keys::contact(&shop, &contact)),
     ];
     for (item, key) in pairs {
         assert_eq!(item.key(&shop), (key.pk, key.sk), "{item:?}");

@@ -1,6 +1,7 @@
 //! [`Contacts`]: a contact's state as a versioned document.
 
 use super::{DynamoStore, keys};
+use chrono::{DateTime, Utc};
 use reclaim_core::model::{ContactKey, ContactState, ShopDomain};
 use reclaim_core::ports::{Contacts, DataOwner, PortResult};
 
@@ -9,11 +10,17 @@ impl Contacts for DynamoStore {
         self.document(&keys::contact(shop, key)).await
     }
 
-    async fn update_contact<F>(&self, shop: &ShopDomain, key: &ContactKey, change: F) -> PortResult<()>
+    async fn update_contact<F>(
+        &self,
+        shop: &ShopDomain,
+        key: &ContactKey,
+        expires_at: DateTime<Utc>,
+        change: F,
+    ) -> PortResult<()>
     where
         F: FnMut(&mut ContactState) -> bool + Send,
     {
         let owner = DataOwner::Contact(key.clone()).tag();
-        self.update_document(&keys::contact(shop, key), (shop, &owner), change).await
+        self.update_document(&keys::contact(shop, key), (shop, &owner), Some(expires_at), change).await
     }
 }

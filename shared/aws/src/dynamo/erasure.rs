@@ -2,7 +2,7 @@
 //! and the keys-only `by_shop` index.
 
 use super::{CONTACT_INDEX, DynamoStore, keys, s};
-use reclaim_core::model::{CartToken, CheckoutToken, ContactKey, ShopDomain};
+use reclaim_core::model::{CartToken, CheckoutToken, ContactKey, ContactState, ShopDomain};
 use reclaim_core::ports::{DataOwner, Erased, Erasure, PortError, PortResult};
 
 impl Erasure for DynamoStore {
@@ -36,6 +36,24 @@ impl Erasure for DynamoStore {
     async fn forget(&self, shop: &ShopDomain, owner: &DataOwner) -> PortResult<usize> {
         let keys = self.shop_keys(shop, Some(&owner.tag()), usize::MAX).await?;
         self.delete_keys(&keys).await
+    }
+
+    async fn contacts_with_devices(&self, shop: &ShopDomain, limit: usize) -> PortResult<Vec<ContactKey>> {
+        let prefix = format!("CONTACT#{shop}#");
+        let mut found = Vec::new();
+        for key in self.shop_keys(shop, None, usize::MAX).await? {
+            let Some(contact) = key.pk.strip_prefix(&prefix).map(|k| ContactKey::from_stored(k.to_owned())) else {
+                continue;
+            };
+            let state: ContactState = self.document(&key).await?;
+            if !state.push_endpoints.is_empty() {
+                found.push(contact);
+                if found.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(found)
     }
 
     async fn forget_shop(&self, shop: &ShopDomain, limit: usize) -> PortResult<Erased> {

@@ -250,6 +250,7 @@ impl DynamoStore {
         &self,
         key: &Key,
         (shop, owner): (&ShopDomain, &str),
+        expires_at: Option<DateTime<Utc>>,
         mut change: F,
     ) -> PortResult<()>
     where
@@ -271,6 +272,9 @@ impl DynamoStore {
                 return Ok(());
             }
             let mut item = new_item(key, shop, owner);
+            if let Some(expires_at) = expires_at {
+                item = expiring(item, expires_at);
+            }
             item.insert("state".into(), json(&document)?);
             item.insert("version".into(), n(version + 1));
             match self.put_versioned(item, version).await {

@@ -14,7 +14,7 @@ impl Shops for DynamoStore {
     where
         F: FnMut(&mut ShopState) -> bool + Send,
     {
-        self.update_document(&keys::shop_state(shop), (shop, SHOP_OWNER), change).await
+        self.update_document(&keys::shop_state(shop), (shop, SHOP_OWNER), None, change).await
     }
 }
 

@@ -252,11 +252,13 @@ pub trait Contacts: Send + Sync {
     /// A contact's state at a shop (the default when nothing is stored).
     fn contact(&self, shop: &ShopDomain, key: &ContactKey) -> impl Future<Output = PortResult<ContactState>> + Send;
     /// Read-modify-write of a contact's state at a shop, retried when another writer got there
-    /// first; `change` returns whether it changed anything (nothing is written otherwise).
+    /// first; `change` returns whether it changed anything (nothing is written otherwise). What
+    /// is written is kept until `expires_at`.
     fn update_contact<F>(
         &self,
         shop: &ShopDomain,
         key: &ContactKey,
+        expires_at: DateTime<Utc>,
         change: F,
     ) -> impl Future<Output = PortResult<()>> + Send
     where
@@ -382,6 +384,12 @@ pub trait Erasure: Send + Sync {
     fn forget(&self, shop: &ShopDomain, owner: &DataOwner) -> impl Future<Output = PortResult<usize>> + Send;
     /// Deletes up to `limit` items of a shop (one resumable batch of a `shop/redact`).
     fn forget_shop(&self, shop: &ShopDomain, limit: usize) -> impl Future<Output = PortResult<Erased>> + Send;
+    /// Up to `limit` contacts of a shop that still have push devices registered.
+    fn contacts_with_devices(
+        &self,
+        shop: &ShopDomain,
+        limit: usize,
+    ) -> impl Future<Output = PortResult<Vec<ContactKey>>> + Send;
 }
 
 /// What one batch of an erasure did.

@@ -44,7 +44,7 @@ pub async fn run_all<S: Store, P: ExpiryProbe>(store: &S, probe: &P, prefix: &st
     claims_know_their_owner_and_released_steps(store, &shop("owners")).await;
     discounts_are_claimed_once(store, probe, &shop("discounts")).await;
     short_links_threads_and_replies(store, probe, &shop("conversations")).await;
-    contacts_and_shop_state_survive_concurrent_updates(store, &shop("contacts"), &shop("contacts-other")).await;
+    contacts_and_shop_state_survive_concurrent_updates(store, probe, &shop("contacts"), &shop("contacts-other")).await;
     settings_have_optimistic_versions(store, &shop("settings"), &shop("settings-other")).await;
     sms_budget_is_never_overspent(store, &shop("budget")).await;
     stats_add_up_over_days_and_shards(store, &shop("stats"), &shop("stats-other")).await;
@@ -426,15 +426,16 @@ async fn short_links_threads_and_replies<S: Store, P: ExpiryProbe>(store: &S, pr
     assert_eq!(ids, vec!["a", "b"], "replies oldest first");
 }
 
-async fn contacts_and_shop_state_survive_concurrent_updates<S: Store>(
+async fn contacts_and_shop_state_survive_concurrent_updates<S: Store, P: ExpiryProbe>(
     store: &S,
+    probe: &P,
     shop: &ShopDomain,
     other: &ShopDomain,
 ) {
     let key = ContactKey::for_email(shop, "racer@example.com");
     assert_eq!(store.contact(shop, &key).await.unwrap(), Default::default(), "an unknown contact is the default");
     let updates = (0..6).map(|i| {
-        store.update_contact(shop, &key, move |state| {
+        store.update_contact(shop, &key, at(9_000), move |state| {
             state.recent_sends.push(at(i));
             true
         })
@@ -443,7 +444,8 @@ async fn contacts_and_shop_state_survive_concurrent_updates<S: Store>(
         result.expect("a contact update wins eventually");
     }
     assert_eq!(store.contact(shop, &key).await.unwrap().recent_sends.len(), 6, "no concurrent update is lost");
-    store.update_contact(shop, &key, |state| state.recent_sends.pop().is_some() && false).await.unwrap();
+    assert_eq!(probe.expires_at(shop, ItemRef::Contact(key.clone())).await, Some(at(9_000)), "a contact expires");
+    store.update_contact(shop, &key, at(9_000), |state| state.recent_sends.pop().is_some() && false).await.unwrap();
     assert_eq!(store.contact(shop, &key).await.unwrap().recent_sends.len(), 6, "nothing written when unchanged");
     let other_key = ContactKey::for_email(other, "racer@example.com");
     assert!(store.contact(other, &other_key).await.unwrap().recent_sends.is_empty(), "contacts are per shop");

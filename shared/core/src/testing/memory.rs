@@ -108,6 +108,7 @@ pub enum ItemRef {
     Cart(CartToken),
     Capture(CartToken),
     ShortLink(String),
+    Contact(ContactKey),
 }
 
 impl ItemRef {
@@ -121,6 +122,7 @@ impl ItemRef {
             Self::Cart(cart) => (cart_pk(shop, cart), "STATE".into()),
             Self::Capture(cart) => (cart_pk(shop, cart), "CAPTURE".into()),
             Self::ShortLink(code) => (format!("LINK#{code}"), "-".into()),
+            Self::Contact(contact) => (format!("CONTACT#{shop}#{}", contact.as_str()), "STATE".into()),
         }
     }
 }
@@ -183,7 +185,7 @@ impl MemoryStore {
     fn update_document<T: Default + Clone>(
         &self,
         key: Key,
-        (shop, owner): (&ShopDomain, String),
+        (shop, owner, expires_at): (&ShopDomain, String, Option<DateTime<Utc>>),
         unwrap: impl Fn(&Value) -> Option<T>,
         wrap: impl Fn(T) -> Value,
         mut change: impl FnMut(&mut T) -> bool,
@@ -198,7 +200,7 @@ impl MemoryStore {
                 shop: shop.clone(),
                 owner,
                 version: version + 1,
-                expires_at: None,
+                expires_at,
                 contact: None,
                 value: wrap(document),
             };
@@ -571,7 +573,13 @@ impl Contacts for MemoryStore {
             .unwrap_or_default())
     }
 
-    async fn update_contact<F>(&self, shop: &ShopDomain, key: &ContactKey, change: F) -> PortResult<()>
+    async fn update_contact<F>(
+        &self,
+        shop: &ShopDomain,
+        key: &ContactKey,
+        expires_at: DateTime<Utc>,
+        change: F,
+    ) -> PortResult<()>
     where
         F: FnMut(&mut ContactState) -> bool + Send,
     {
@@ -581,7 +589,7 @@ impl Contacts for MemoryStore {
             Value::Contact(state) => Some(state.clone()),
             _ => None,
         };
-        self.update_document((pk, "STATE".into()), (shop, owner), unwrap, Value::Contact, change);
+        self.update_document((pk, "STATE".into()), (shop, owner, Some(expires_at)), unwrap, Value::Contact, change);
         Ok(())
     }
 }
@@ -604,7 +612,13 @@ impl Shops for MemoryStore {
             Value::ShopState(state) => Some(state.clone()),
             _ => None,
         };
-        self.update_document(key(shop_pk(shop), "STATE"), (shop, SHOP_OWNER.into()), unwrap, Value::ShopState, change);
+        self.update_document(
+            key(shop_pk(shop), "STATE"),
+            (shop, SHOP_OWNER.into(), None),
+            unwrap,
+            Value::ShopState,
+            change,
+        );
         Ok(())
     }
 }
@@ -772,6 +786,21 @@ impl Stats for MemoryStore {
 }
 
 impl Erasure for MemoryStore {
+    async fn contacts_with_devices(&self, shop: &ShopDomain, limit: usize) -> PortResult<Vec<ContactKey>> {
+        let prefix = format!("CONTACT#{shop}#");
+        let items = self.items.lock().unwrap();
+        Ok(items
+            .iter()
+            .filter_map(|((pk, _), item)| match &item.value {
+                Value::Contact(state) if !state.push_endpoints.is_empty() => {
+                    pk.strip_prefix(&prefix).map(|key| ContactKey::from_stored(key.to_owned()))
+                }
+                _ => None,
+            })
+            .take(limit)
+            .collect())
+    }
+
     async fn customer_data(&self, shop: &ShopDomain, contacts: &[ContactKey]) -> PortResult<Vec<DataOwner>> {
         let items = self.items.lock().unwrap();
         let mut owners = Vec::new();

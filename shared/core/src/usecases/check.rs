@@ -424,7 +424,7 @@ async fn forget_devices<P: CheckPorts>(
     }
     ports
         .store()
-        .update_contact(&record.shop, contact_key, |state| {
+        .update_contact(&record.shop, contact_key, ports.clock().now() + super::CONTACT_TTL, |state| {
             let before = state.push_endpoints.len();
             state.push_endpoints.retain(|d| !gone.contains(&d.arn));
             state.push_endpoints.len() != before
@@ -482,7 +482,7 @@ async fn settle<P: CheckPorts>(
         let with_incentive = message.discount_code.is_some();
         ports
             .store()
-            .update_contact(shop, contact_key, |state| {
+            .update_contact(shop, contact_key, ports.clock().now() + super::CONTACT_TTL, |state| {
                 state.record_send(now, with_incentive);
                 true
             })

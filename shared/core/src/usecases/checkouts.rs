@@ -139,7 +139,7 @@ async fn honour_withdrawals<P: CheckoutPorts>(
         let suppression = Suppression { reason: SuppressionReason::ConsentWithdrawn, at };
         ports
             .store()
-            .update_contact(&record.shop, &key, |state| {
+            .update_contact(&record.shop, &key, ports.clock().now() + super::CONTACT_TTL, |state| {
                 state.consent_updated_at.is_none_or(|newer| newer <= at) && state.suppress(*channel, &suppression)
             })
             .await?;

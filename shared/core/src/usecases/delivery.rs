@@ -151,7 +151,12 @@ pub async fn record_ses_event<P: Ports<Store: Contacts + Shops + Stats + Deliver
     for address in &suppress {
         let key = ContactKey::for_email(&shop, address);
         let suppression = Suppression { reason, at: now };
-        ports.store().update_contact(&shop, &key, |state| state.suppress(Channel::Email, &suppression)).await?;
+        ports
+            .store()
+            .update_contact(&shop, &key, ports.clock().now() + super::CONTACT_TTL, |state| {
+                state.suppress(Channel::Email, &suppression)
+            })
+            .await?;
     }
     let shard_key = event.mail.destination.first().map(String::as_str).unwrap_or(counter);
     count_by(ports, &shop, shard_key, &[(counter.to_owned(), 1)]).await?;
@@ -282,7 +287,11 @@ pub async fn record_sms_reply<P: SmsReplyPorts>(ports: &P, inbound: InboundSms) 
         let suppression = Suppression { reason: SuppressionReason::StopReply, at: now };
         for thread in &threads {
             let key = ContactKey::for_phone(&thread.shop, &shopper);
-            store.update_contact(&thread.shop, &key, |state| state.suppress(Channel::Sms, &suppression)).await?;
+            store
+                .update_contact(&thread.shop, &key, ports.clock().now() + super::CONTACT_TTL, |state| {
+                    state.suppress(Channel::Sms, &suppression)
+                })
+                .await?;
         }
     }
     let id = WebhookId::new(format!("sms-{}", inbound.inbound_message_id))

@@ -132,7 +132,7 @@ async fn record_consent<P: Ports<Store: Contacts>>(
         let key = ContactKey::for_phone(shop, phone);
         ports
             .store()
-            .update_contact(shop, &key, |state| {
+            .update_contact(shop, &key, ports.clock().now() + super::CONTACT_TTL, |state| {
                 state.apply_marketing_consent(Channel::Sms, &consent, change.evidence.clone(), now)
             })
             .await?;
@@ -142,7 +142,9 @@ async fn record_consent<P: Ports<Store: Contacts>>(
         let key = ContactKey::for_email(shop, email);
         ports
             .store()
-            .update_contact(shop, &key, |state| state.apply_marketing_consent(Channel::Email, consent, None, now))
+            .update_contact(shop, &key, ports.clock().now() + super::CONTACT_TTL, |state| {
+                state.apply_marketing_consent(Channel::Email, consent, None, now)
+            })
             .await?;
         acted = true;
     }

@@ -98,7 +98,7 @@ pub async fn unsubscribe<P: LinkPorts>(
         UnsubscribeScope::All => &[Channel::Email, Channel::Sms, Channel::Push],
     };
     store
-        .update_contact(&claims.shop, &contact, |state| {
+        .update_contact(&claims.shop, &contact, ports.clock().now() + super::CONTACT_TTL, |state| {
             channels.iter().fold(false, |changed, channel| state.suppress(*channel, &suppression) | changed)
         })
         .await?;
@@ -106,7 +106,11 @@ pub async fn unsubscribe<P: LinkPorts>(
         // SMS consent and STOP live under the phone number: suppress it there too.
         let checkout = store.load_checkout(&claims.shop, &claims.checkout).await?;
         if let Some(phone) = checkout.and_then(|record| record.snapshot.contact.phone_key(&claims.shop)) {
-            store.update_contact(&claims.shop, &phone, |state| state.suppress(Channel::Sms, &suppression)).await?;
+            store
+                .update_contact(&claims.shop, &phone, ports.clock().now() + super::CONTACT_TTL, |state| {
+                    state.suppress(Channel::Sms, &suppression)
+                })
+                .await?;
         }
     }
     let counter = match scope {

@@ -40,6 +40,10 @@ use sha2::{Digest, Sha256};
 
 /// How long personal data is kept without activity.
 pub const PERSONAL_DATA_TTL: Duration = Duration::days(90);
+
+/// How long a contact's state (suppressions, consent evidence, devices, recent sends) is kept
+/// after its last change: over a year, so that an opt-out outlives every sequence it could stop.
+pub const CONTACT_TTL: Duration = Duration::days(400);
 /// How long a webhook delivery id is remembered for dedupe.
 pub const DELIVERY_DEDUPE_TTL: Duration = Duration::days(7);
 /// How long one attempt holds a webhook delivery: longer than the function's timeout, so a live

@@ -70,13 +70,15 @@ pub struct JobRun {
 /// redacted in a hundred short runs, each resumable after a crash).
 pub async fn run_job<P: JobPorts>(ports: &P, job: &Job) -> Result<JobRun, UseCaseError> {
     let run = match job {
+        // Schedules first, then push devices at the push service, then every item.
         Job::RedactShop { shop } => {
             let disarmed = disarm_batch(ports, shop).await?;
-            if disarmed.continues {
-                disarmed
+            let devices = if disarmed.continues { disarmed } else { forget_devices_batch(ports, shop).await? };
+            if devices.continues {
+                devices
             } else {
                 let erased = ports.store().forget_shop(shop, JOB_BATCH).await?;
-                JobRun { done: disarmed.done + erased.deleted, continues: erased.more }
+                JobRun { done: devices.done + erased.deleted, continues: erased.more }
             }
         }
         Job::DisarmShop { shop } => disarm_batch(ports, shop).await?,
@@ -93,6 +95,36 @@ pub async fn run_job<P: JobPorts>(ports: &P, job: &Job) -> Result<JobRun, UseCas
     }
     tracing::info!(shop = %job.shop(), ?run, "job batch done");
     Ok(run)
+}
+
+/// Deletes the push endpoints of up to [`JOB_BATCH`] of a shop's contacts at the push service,
+/// and forgets them (so the next batch finds the next contacts).
+async fn forget_devices_batch<P: JobPorts>(ports: &P, shop: &ShopDomain) -> Result<JobRun, UseCaseError> {
+    let contacts = ports.store().contacts_with_devices(shop, JOB_BATCH).await?;
+    for key in &contacts {
+        delete_devices(ports, shop, key).await?;
+        let expires_at = ports.clock().now() + super::CONTACT_TTL;
+        ports
+            .store()
+            .update_contact(shop, key, expires_at, |state| !std::mem::take(&mut state.push_endpoints).is_empty())
+            .await?;
+    }
+    Ok(JobRun { done: contacts.len(), continues: contacts.len() >= JOB_BATCH })
+}
+
+/// Deletes a contact's push endpoints at the push service (one already gone is fine).
+async fn delete_devices<P: Ports<Store: Contacts, Messenger: PushSender>>(
+    ports: &P,
+    shop: &ShopDomain,
+    key: &ContactKey,
+) -> Result<(), UseCaseError> {
+    for device in ports.store().contact(shop, key).await?.push_endpoints {
+        match ports.messenger().delete_device(&device.arn).await {
+            Ok(()) | Err(PortError::Gone(_)) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(())
 }
 
 /// Deletes up to [`JOB_BATCH`] of the schedules a shop still has armed.
@@ -148,14 +180,7 @@ pub async fn redact_customer<
                     disarm(ports, &record).await?;
                 }
             }
-            DataOwner::Contact(key) => {
-                for device in ports.store().contact(shop, key).await?.push_endpoints {
-                    match ports.messenger().delete_device(&device.arn).await {
-                        Ok(()) | Err(PortError::Gone(_)) => {}
-                        Err(error) => return Err(error.into()),
-                    }
-                }
-            }
+            DataOwner::Contact(key) => delete_devices(ports, shop, key).await?,
             DataOwner::Cart(_) => {}
         }
         deleted += ports.store().forget(shop, owner).await?;

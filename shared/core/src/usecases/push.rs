@@ -49,7 +49,7 @@ pub async fn register_device<P: Ports<Store: Contacts + Stats, Messenger: PushSe
     let mut new_device = false;
     ports
         .store()
-        .update_contact(&shop, &key, |state| {
+        .update_contact(&shop, &key, ports.clock().now() + super::CONTACT_TTL, |state| {
             new_device = !state.push_endpoints.iter().any(|d| d.arn == arn);
             if new_device {
                 let endpoint = PushEndpoint { arn: arn.clone(), platform: registration.platform, registered_at: now };

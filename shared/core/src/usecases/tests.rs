@@ -895,6 +895,26 @@ mod privacy_requests {
     }
 
     #[tokio::test]
+    async fn a_shop_redaction_deletes_every_push_endpoint_of_the_shop() {
+        let p = ports();
+        for (email, device) in [("ada@example.com", "device-ada"), ("bo@example.com", "device-bo")] {
+            let registration = DeviceRegistration {
+                customer_email: email.into(),
+                platform: PushPlatform::Apns,
+                device_token: device.into(),
+                timestamp: p.clock.now().timestamp(),
+            };
+            crate::usecases::push::register_device(&p, shop(), registration).await.unwrap();
+        }
+        let body = serde_json::json!({"shop_id": 1, "shop_domain": "shop-a.myshopify.com"}).to_string();
+        deliver(&p, "shop/redact", "w-shop-redact", &body).await.unwrap();
+        let mut deleted = p.messenger.deleted.lock().unwrap().clone();
+        deleted.sort();
+        assert_eq!(deleted, ["arn:endpoint/Apns/device-ada", "arn:endpoint/Apns/device-bo"]);
+        assert_eq!(p.store.forget_shop(&shop(), usize::MAX).await.unwrap().deleted, 0, "nothing left");
+    }
+
+    #[tokio::test]
     async fn a_data_request_after_an_uninstall_is_still_answered_until_shop_redact() {
         let p = ports();
         let installation = Installation {
