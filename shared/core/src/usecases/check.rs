@@ -93,8 +93,10 @@ pub async fn run_check<P: CheckPorts>(ports: &P, input: &CheckInput) -> Result<C
     let history =
         settle_abandoned_claims(ports, &record, store.messages(&input.shop, &input.checkout).await?, now).await?;
     let is_current = record.armed.as_ref().is_some_and(|a| a.step == input.step && a.generation == input.generation);
+    // A claim too young to settle is visited again once its lease has run out, whatever this
+    // check does next: an order or a delete may leave nothing else to visit the checkout.
+    revisit_young_claims(ports, &record, input, &history).await?;
     if !is_current {
-        revisit_young_claims(ports, &record, input, &history).await?;
         return Ok(CheckOutcome::Superseded);
     }
     if store.shop_state(&input.shop).await?.uninstalled_at.is_some() {
@@ -106,7 +108,6 @@ pub async fn run_check<P: CheckPorts>(ports: &P, input: &CheckInput) -> Result<C
     let decision = decide_on_available_channels(ports, &record, &history, &contact, &settings, now).await?;
     let outcome = match within_daily_cap(ports, &record, decision, now).await? {
         Decision::Stop { reason } => {
-            revisit_young_claims(ports, &record, input, &history).await?;
             let newly_held_out = finish(ports, input, reason == StopReason::Holdout).await?;
             if newly_held_out {
                 let counters = [("abandoned".to_owned(), 1), ("holdout".to_owned(), 1)];
@@ -526,9 +527,9 @@ async fn settle_abandoned_claims<P: CheckPorts>(
     Ok(history)
 }
 
-/// A claim still too young to settle on a checkout that nothing will visit again (its sequence
-/// stopped, or it moved on) is visited once its lease has run out, by a check of this input that
-/// is no longer current then: it settles the claim and does nothing else.
+/// A claim still too young to settle (another check's, in flight or crashed) is visited once its
+/// lease has run out, by a check of this input: if that input is no longer current then, the
+/// visit settles the claim and does nothing else.
 async fn revisit_young_claims<P: CheckPorts>(
     ports: &P,
     record: &CheckoutRecord,

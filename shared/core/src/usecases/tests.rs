@@ -976,3 +976,25 @@ async fn a_large_shop_is_redacted_in_resumable_batches_and_nothing_is_left() {
         "another shop is kept"
     );
 }
+
+#[tokio::test]
+async fn a_young_claim_of_a_crashed_check_is_settled_even_when_an_order_cancels_the_next_check() {
+    let p = ports();
+    deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
+    p.clock.advance(chrono::Duration::hours(1));
+    let input = p.scheduler.take_due(p.clock.now()).remove(0).input;
+    let chk = CheckoutToken::new("chk-1").unwrap();
+    let crashed = MessageRecord { owner: "crashed".into(), ..MessageRecord::claimed(0, Channel::Email, p.clock.now()) };
+    p.store.claim_message(&shop(), &chk, &crashed, p.clock.now() + chrono::Duration::days(90)).await.unwrap();
+    // Lambda's retry a minute later: the step is held, so the check moves on to step 1.
+    p.clock.advance(chrono::Duration::minutes(1));
+    let outcome = run_check(&p, &input).await.unwrap();
+    assert!(matches!(outcome, CheckOutcome::Rearmed { step: 1, .. }), "{outcome:?}");
+    // The order cancels step 1's check: only the settling visit is left to come.
+    let order = serde_json::json!({"id": 5, "checkout_token": "chk-1", "currency": "USD", "total_price": "20.00",
+        "created_at": p.clock.now().to_rfc3339()});
+    deliver(&p, "orders/create", "w-order", &order.to_string()).await.unwrap();
+    p.clock.advance(chrono::Duration::minutes(10));
+    assert_eq!(fire_due(&p).await, [CheckOutcome::Superseded]);
+    assert_eq!(p.store.messages(&shop(), &chk).await.unwrap()[0].state, DeliveryState::Uncertain);
+}
