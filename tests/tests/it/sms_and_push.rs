@@ -237,89 +237,78 @@ async fn pushes_to(stack: &TestStack, endpoint: &str) -> Vec<outbox::SentPush> {
     all.into_iter().filter(|push| push.endpoint == endpoint).collect()
 }
 
-#[tokio::test]
-async fn a_push_key_is_per_shop_revocable_and_dies_with_an_uninstall() {
-    let stack = TestStack::start("push-key").await;
-    let key_of = |response: Value| response["key"].as_str().unwrap().to_owned();
-    let old = key_of(stack.admin(reqwest::Method::GET, "/admin/push-key").send().await.unwrap().json().await.unwrap());
-    let register = |key: String, token: &'static str| {
-        let body = serde_json::to_vec(&json!({
-            "customer_email": "kim@shopper.test", "platform": "apns", "device_token": token, "timestamp": epoch().timestamp()
-        }))
-        .unwrap();
-        let signature = reclaim_core::push::sign_registration(&key, &body);
-        stack
-            .http
-            .post(format!("{}/push/devices", stack.gateway.url()))
-            .header("x-reclaim-shop", stack.shop.as_str())
-            .header("x-reclaim-hmac-sha256", signature)
-            .body(body)
-            .send()
-    };
-    assert_eq!(register(old.clone(), "device-1").await.unwrap().status(), 200);
-    let rotated = stack.admin(reqwest::Method::POST, "/admin/push-key/rotate").send().await.unwrap();
-    assert_eq!(rotated.status(), 200);
-    let new = key_of(rotated.json().await.unwrap());
-    assert_ne!(new, old);
-    assert_eq!(register(old, "device-2").await.unwrap().status(), 401, "the revoked key signs nothing");
-    assert_eq!(register(new.clone(), "device-3").await.unwrap().status(), 200);
-    let uninstall = json!({"id": 1, "domain": stack.shop});
-    assert_eq!(stack.deliver("app/uninstalled", "wh-uninstall", &uninstall).await.status(), 200);
-    assert_eq!(register(new, "device-4").await.unwrap().status(), 401, "an uninstall revokes the key");
-}
-
-#[tokio::test]
-async fn a_customer_redaction_deletes_their_push_endpoints_at_sns() {
-    let stack = TestStack::start("push-redact").await;
-    let key = stack.admin(reqwest::Method::GET, "/admin/push-key").send().await.unwrap().json::<Value>().await.unwrap();
+/// Registers a shopper's device as the merchant's backend does: signed with `key`, now.
+async fn register_device(stack: &TestStack, key: &str, email: &str, device: &str) -> reqwest::Response {
     let body = serde_json::to_vec(&json!({
-        "customer_email": "gone@shopper.test", "platform": "fcm", "device_token": "device-gone", "timestamp": epoch().timestamp()
+        "customer_email": email, "platform": "fcm", "device_token": device, "timestamp": stack.clock_now().timestamp()
     }))
     .unwrap();
-    let signature = reclaim_core::push::sign_registration(key["key"].as_str().unwrap(), &body);
-    let registered = stack
+    stack
         .http
         .post(format!("{}/push/devices", stack.gateway.url()))
         .header("x-reclaim-shop", stack.shop.as_str())
-        .header("x-reclaim-hmac-sha256", signature)
+        .header("x-reclaim-hmac-sha256", reclaim_core::push::sign_registration(key, &body))
         .body(body)
         .send()
         .await
-        .unwrap();
-    assert_eq!(registered.status(), 200);
+        .unwrap()
+}
+
+/// The shop's current push-registration key.
+async fn push_key(stack: &TestStack) -> String {
+    let answer: Value =
+        stack.admin(reqwest::Method::GET, "/admin/push-key").send().await.unwrap().json().await.unwrap();
+    answer["key"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_push_key_is_per_shop_revocable_and_dies_with_an_uninstall() {
+    let stack = TestStack::start("push-key").await;
+    let old = push_key(&stack).await;
+    let email = "kim@shopper.test";
+    assert_eq!(register_device(&stack, &old, email, "device-1").await.status(), 200);
+    let rotated = stack.admin(reqwest::Method::POST, "/admin/push-key/rotate").send().await.unwrap();
+    assert_eq!(rotated.status(), 200);
+    let new = rotated.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    assert_eq!(register_device(&stack, &old, email, "device-2").await.status(), 401, "the revoked key signs nothing");
+    assert_eq!(register_device(&stack, &new, email, "device-3").await.status(), 200);
+    let uninstall = json!({"id": 1, "domain": stack.shop});
+    assert_eq!(stack.deliver("app/uninstalled", "wh-uninstall", &uninstall).await.status(), 200);
+    assert_eq!(register_device(&stack, &new, email, "device-4").await.status(), 401, "an uninstall revokes the key");
+}
+
+#[tokio::test]
+async fn redactions_delete_push_endpoints_at_sns() {
+    let stack = TestStack::start("push-redact").await;
+    let key = push_key(&stack).await;
     let shop = stack.shop_domain();
-    let contact = ContactKey::for_email(&shop, "gone@shopper.test");
-    let arn = stack.services.store.contact(&shop, &contact).await.unwrap().push_endpoints[0].arn.clone();
     let sns = aws_sdk_sns::Client::new(&reclaim_local::stack::sdk_config(&stack.config.endpoint).await);
     let exists = |arn: String| {
         let sns = sns.clone();
         async move { sns.get_endpoint_attributes().endpoint_arn(arn).send().await.is_ok() }
     };
-    assert!(exists(arn.clone()).await, "registered at SNS");
+    let endpoint_of = |email: &'static str| {
+        let (stack, shop) = (&stack, shop.clone());
+        async move {
+            let contact = ContactKey::for_email(&shop, email);
+            stack.services.store.contact(&shop, &contact).await.unwrap().push_endpoints.first().map(|d| d.arn.clone())
+        }
+    };
+    for (email, device) in [("gone@shopper.test", "device-gone"), ("stay@shopper.test", "device-stay")] {
+        assert_eq!(register_device(&stack, &key, email, device).await.status(), 200);
+    }
+    let (gone, stay) =
+        (endpoint_of("gone@shopper.test").await.unwrap(), endpoint_of("stay@shopper.test").await.unwrap());
+    assert!(exists(gone.clone()).await && exists(stay.clone()).await, "registered at SNS");
+
     let redact = json!({"shop_id": 1, "shop_domain": stack.shop, "customer": {"id": 9, "email": "gone@shopper.test"}, "orders_to_redact": []});
     assert_eq!(stack.deliver("customers/redact", "wh-redact", &redact).await.status(), 200);
-    assert!(!exists(arn).await, "the endpoint went with the customer's data");
-    assert!(stack.services.store.contact(&shop, &contact).await.unwrap().push_endpoints.is_empty());
+    assert!(!exists(gone).await, "the endpoint went with the customer's data");
+    assert_eq!(endpoint_of("gone@shopper.test").await, None);
+    assert!(exists(stay.clone()).await, "another shopper's stays");
 
-    // A shop redaction takes every endpoint of the shop with it.
-    let body = serde_json::to_vec(&json!({
-        "customer_email": "stay@shopper.test", "platform": "fcm", "device_token": "device-stay", "timestamp": epoch().timestamp()
-    }))
-    .unwrap();
-    let signature = reclaim_core::push::sign_registration(key["key"].as_str().unwrap(), &body);
-    let registered = stack
-        .http
-        .post(format!("{}/push/devices", stack.gateway.url()))
-        .header("x-reclaim-shop", stack.shop.as_str())
-        .header("x-reclaim-hmac-sha256", signature)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), 200);
-    let stay = ContactKey::for_email(&shop, "stay@shopper.test");
-    let arn = stack.services.store.contact(&shop, &stay).await.unwrap().push_endpoints[0].arn.clone();
     let redact_shop = json!({"shop_id": 1, "shop_domain": stack.shop});
     assert_eq!(stack.deliver("shop/redact", "wh-shop-redact", &redact_shop).await.status(), 200);
-    assert!(!exists(arn).await, "shop/redact deletes the shop's endpoints at SNS");
+    assert!(!exists(stay).await, "shop/redact deletes every endpoint of the shop at SNS");
 }

@@ -842,8 +842,9 @@ mod sms_grants {
     }
 }
 
-#[tokio::test]
-async fn a_claim_left_pending_on_a_checkout_that_converted_meanwhile_is_settled_by_the_late_check() {
+/// A checkout whose first check claimed step 0 and crashed before the provider answered: the
+/// ports, the check's input (for Lambda's retry) and the checkout.
+async fn a_check_that_crashed_after_its_claim() -> (TestPorts, CheckInput, CheckoutToken) {
     let p = ports();
     deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
     p.clock.advance(chrono::Duration::hours(1));
@@ -851,6 +852,12 @@ async fn a_claim_left_pending_on_a_checkout_that_converted_meanwhile_is_settled_
     let chk = CheckoutToken::new("chk-1").unwrap();
     let crashed = MessageRecord { owner: "crashed".into(), ..MessageRecord::claimed(0, Channel::Email, p.clock.now()) };
     p.store.claim_message(&shop(), &chk, &crashed, p.clock.now() + chrono::Duration::days(90)).await.unwrap();
+    (p, input, chk)
+}
+
+#[tokio::test]
+async fn a_claim_left_pending_on_a_checkout_that_converted_meanwhile_is_settled_by_the_late_check() {
+    let (p, input, chk) = a_check_that_crashed_after_its_claim().await;
     let order = serde_json::json!({"id": 5, "checkout_token": "chk-1", "currency": "USD", "total_price": "20.00",
         "created_at": p.clock.now().to_rfc3339()});
     deliver(&p, "orders/create", "w-order", &order.to_string()).await.unwrap();
@@ -979,13 +986,7 @@ async fn a_large_shop_is_redacted_in_resumable_batches_and_nothing_is_left() {
 
 #[tokio::test]
 async fn a_young_claim_of_a_crashed_check_is_settled_even_when_an_order_cancels_the_next_check() {
-    let p = ports();
-    deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
-    p.clock.advance(chrono::Duration::hours(1));
-    let input = p.scheduler.take_due(p.clock.now()).remove(0).input;
-    let chk = CheckoutToken::new("chk-1").unwrap();
-    let crashed = MessageRecord { owner: "crashed".into(), ..MessageRecord::claimed(0, Channel::Email, p.clock.now()) };
-    p.store.claim_message(&shop(), &chk, &crashed, p.clock.now() + chrono::Duration::days(90)).await.unwrap();
+    let (p, input, chk) = a_check_that_crashed_after_its_claim().await;
     // Lambda's retry a minute later: the step is held, so the check moves on to step 1.
     p.clock.advance(chrono::Duration::minutes(1));
     let outcome = run_check(&p, &input).await.unwrap();
