@@ -9,7 +9,7 @@ use reclaim_core::usecases::Services;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_tracing();
-    let env = Environment::from_process().await;
+    let env = Environment::from_process().await?;
     let app = Services {
         store: env.store()?,
         scheduler: env.scheduler()?,

@@ -10,7 +10,7 @@ use reclaim_core::ports::CheckInput;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_tracing();
-    let env = Environment::from_process().await;
+    let env = Environment::from_process().await?;
     let app = reclaim_core::usecases::Services {
         store: env.store()?,
         scheduler: env.scheduler()?,

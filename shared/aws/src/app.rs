@@ -26,6 +26,15 @@ pub type App = AwsServices<SystemClock>;
 /// How long one provider call (SendEmail, Publish) may take before its outcome is unknown.
 pub const PROVIDER_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// The secrets a deployment keeps in SSM SecureString parameters, by the variable they fill.
+pub const SECRETS: [&str; 4] =
+    ["SHOPIFY_API_SECRET", "SHOPIFY_API_SECRET_PREVIOUS", "LINK_SIGNING_SECRET", "LINK_SIGNING_SECRET_PREVIOUS"];
+
+/// The secrets could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("reading secrets: {0}")]
+pub struct SecretsError(pub String);
+
 /// A required environment variable was missing.
 #[derive(Debug, thiserror::Error)]
 #[error("environment variable {0} is required")]
@@ -40,10 +49,50 @@ pub struct Environment {
 }
 
 impl Environment {
-    /// The process's environment and the SDK's default configuration.
-    pub async fn from_process() -> Self {
+    /// The process's environment and the SDK's default configuration, with the secrets read
+    /// from SSM (see [`Environment::resolve_secrets`]).
+    pub async fn from_process() -> Result<Self, SecretsError> {
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Self::new(sdk, std::env::vars())
+        let mut environment = Self::new(sdk, std::env::vars());
+        environment.resolve_secrets().await?;
+        Ok(environment)
+    }
+
+    /// Reads the secrets whose SSM SecureString parameters the environment names
+    /// (`SHOPIFY_API_SECRET_PARAMETER` for `SHOPIFY_API_SECRET`, and so on for
+    /// [`SECRETS`]) in one `GetParameters` call with decryption, once per cold start: a secret
+    /// is never a plain environment value of a deployed function. A value given directly (the
+    /// local stack, the tests) is kept as it is.
+    pub async fn resolve_secrets(&mut self) -> Result<(), SecretsError> {
+        let wanted: Vec<(&str, String)> = SECRETS
+            .iter()
+            .filter(|name| !self.variables.contains_key(**name))
+            .filter_map(|name| self.optional(&format!("{name}_PARAMETER")).map(|parameter| (*name, parameter)))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let ssm = aws_sdk_ssm::Client::new(&self.sdk);
+        let names: Vec<String> = wanted.iter().map(|(_, parameter)| parameter.clone()).collect();
+        let out = ssm
+            .get_parameters()
+            .set_names(Some(names))
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(|e| SecretsError(format!("GetParameters: {}", aws_sdk_ssm::error::DisplayErrorContext(&e))))?;
+        for (name, parameter) in wanted {
+            let value = out
+                .parameters()
+                .iter()
+                .find(|p| p.name() == Some(parameter.as_str()))
+                .and_then(|p| p.value())
+                .ok_or_else(|| SecretsError(format!("SSM parameter {parameter} (for {name}) not found")))?;
+            if !value.is_empty() {
+                self.variables.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        Ok(())
     }
 
     /// An explicit SDK configuration and variables (the local stack and the tests).

@@ -23,7 +23,9 @@ mod ses;
 mod shopify;
 mod vault;
 
-pub use app::{App, AwsServices, Environment, MissingVariable, init_tracing, init_tracing_with_default};
+pub use app::{
+    App, AwsServices, Environment, MissingVariable, SECRETS, SecretsError, init_tracing, init_tracing_with_default,
+};
 pub use dynamo::DynamoStore;
 pub use events::{EVENT_SOURCE, EventBridgeBus};
 pub use jobs::SqsJobQueue;

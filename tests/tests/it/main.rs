@@ -15,6 +15,7 @@ mod recovery_flow;
 mod replay;
 mod routes;
 mod rules_and_admin;
+mod secrets;
 mod simulate;
 mod sms_and_push;
 mod store_contract;
