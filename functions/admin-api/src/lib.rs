@@ -53,6 +53,7 @@ async fn respond<P: AdminPorts>(ports: &P, route: Route, request: &HttpRequest) 
                 200,
                 &json!({
                     "shop": shop,
+                    "lift": reclaim_core::rules::lift::estimate(&counters),
                     "counters": counters,
                     "sender_health": { "email_paused": pause.is_some(), "pause": pause },
                 }),

@@ -210,6 +210,39 @@ async fn a_holdout_cart_gets_nothing_and_is_still_counted() {
     assert_eq!(counters["holdout.revenue.USD"], 2500);
     assert_eq!(counters["sent.step0.email"], 1);
     assert_eq!(counters["sent.step0.variant.control"], 1);
+    stack.deliver("orders/create", "wh-t2", &fixtures::order(&treated, 12, epoch() + Duration::days(3))).await;
+    let stats = stack.admin_json("/admin/stats?from=2026-06-01&to=2026-06-10", &stack.session_token(&stack.shop)).await;
+    assert_eq!(stats["counters"]["treated.converted"], 1, "the reminded group's order");
+    assert_eq!(stats["lift"]["status"], "not_enough_data", "two carts say nothing yet: {}", stats["lift"]);
+    assert_eq!(stats["lift"]["needed_per_group"], 100);
+}
+
+#[tokio::test]
+async fn the_stats_carry_the_incremental_lift_with_its_interval_for_a_seeded_store() {
+    use reclaim_core::ports::Stats;
+    let stack = TestStack::start("lift").await;
+    let shop = stack.shop_domain();
+    let seeded: Vec<(String, i64)> = [
+        ("abandoned", 2200),
+        ("holdout", 200),
+        ("treated.converted", 200),
+        ("holdout.converted", 10),
+        ("treated.revenue.USD", 200 * 8900),
+    ]
+    .iter()
+    .map(|(name, amount)| ((*name).to_owned(), *amount))
+    .collect();
+    stack.services.store.add_to_stats(&shop, epoch().date_naive(), 0, &seeded).await.unwrap();
+    let stats = stack.admin_json("/admin/stats?from=2026-06-01&to=2026-06-10", &stack.session_token(&stack.shop)).await;
+    let lift = &stats["lift"];
+    assert_eq!(lift["status"], "estimated", "{lift}");
+    let counters: std::collections::BTreeMap<String, i64> = serde_json::from_value(stats["counters"].clone()).unwrap();
+    let expected = serde_json::to_value(reclaim_core::rules::lift::estimate(&counters)).unwrap();
+    assert!(same_json(lift, &expected), "the same estimate as the core's: {lift} / {expected}");
+    let orders = &lift["incremental_orders"];
+    assert!((orders["estimate"].as_f64().unwrap() - 100.0).abs() < 1e-6, "{orders}");
+    assert!(orders["low"].as_f64().unwrap() > 0.0 && orders["high"].as_f64().unwrap() < 200.0, "{orders}");
+    assert!(lift["incremental_revenue"]["USD"]["estimate"].as_f64().unwrap() > 0.0);
 }
 
 #[tokio::test]
@@ -233,4 +266,19 @@ async fn the_preview_shows_the_timeline_with_local_send_times() {
     assert_eq!(timeline.last().unwrap()["decision"]["reason"], "sequence_complete");
     let bad = stack.admin(Method::POST, "/admin/preview").json(&json!({"checkout": {}})).send().await.unwrap();
     assert_eq!(bad.status(), 400);
+}
+
+/// JSON values equal but for the last bits of their floating-point numbers (a JSON round trip).
+fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0)
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same_json(v, w)),
+        _ => a == b,
+    }
 }

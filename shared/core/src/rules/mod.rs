@@ -6,6 +6,7 @@
 //! so one cart always lands the same way, and the same inputs always give the same decision.
 
 pub mod health;
+pub mod lift;
 mod settings;
 pub mod simulate;
 pub mod timeline;

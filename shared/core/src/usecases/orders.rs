@@ -117,6 +117,10 @@ pub async fn record_order<P: OrderPorts>(
         // The baseline: what the holdout group bought without any message.
         counters.push(("holdout.converted".to_owned(), 1));
         counters.push((format!("holdout.revenue.{}", order.total.currency.as_str()), order.total.minor));
+    } else if history.iter().any(|m| m.state.holds_step()) {
+        // The reminded group (counted in `abandoned` when its first step settled): what it bought.
+        counters.push(("treated.converted".to_owned(), 1));
+        counters.push((format!("treated.revenue.{}", order.total.currency.as_str()), order.total.minor));
     }
     if recovered {
         counters.push(("recovered.orders".to_owned(), 1));
