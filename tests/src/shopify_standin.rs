@@ -6,6 +6,11 @@
 //!   or was already used answers 400 `{"error": "invalid_request", "error_description"}`.
 //! - "Token exchange": the same endpoint with
 //!   `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` and a `subject_token`.
+//! - Expiring offline tokens ("Use expiring offline access tokens", the 2025-12 changelog): with
+//!   `expiring: "1"` the answer adds `expires_in` (3600), `refresh_token` and
+//!   `refresh_token_expires_in`; `grant_type=refresh_token` with a live `refresh_token` answers a
+//!   new pair (the old refresh token is spent); a revoked or spent one answers 400
+//!   `invalid_grant`.
 //! - GraphQL Admin API (`/admin/api/{version}/graphql.json`, `X-Shopify-Access-Token`):
 //!   `shop { name contactEmail }`; `discountCodeBasicCreate` answering `codeDiscountNode { id }`
 //!   and `userErrors { field message code }` (`TAKEN` for a code that exists); every answer
@@ -51,6 +56,9 @@ struct Shopify {
     discounts: Vec<(String, Value)>,
     script: VecDeque<Scripted>,
     discount_calls: usize,
+    /// refresh token -> shop (live ones only).
+    refresh_tokens: HashMap<String, String>,
+    refreshes: usize,
 }
 
 type Shared = Arc<Mutex<Shopify>>;
@@ -74,7 +82,16 @@ async fn access_token(State(state): State<Shared>, Path(shop): Path<String>, Jso
     }
     let scope = "read_checkouts,read_orders,read_customers,write_discounts";
     let exchange = body["grant_type"] == "urn:ietf:params:oauth:grant-type:token-exchange";
-    if exchange {
+    let refresh = body["grant_type"] == "refresh_token";
+    if refresh {
+        shopify.refreshes += 1;
+        let presented = body["refresh_token"].as_str().unwrap_or_default().to_owned();
+        if shopify.refresh_tokens.remove(&presented).as_deref() != Some(shop.as_str()) {
+            let error =
+                json!({"error": "invalid_grant", "error_description": "The refresh token is invalid or revoked"});
+            return (StatusCode::BAD_REQUEST, Json(error)).into_response();
+        }
+    } else if exchange {
         if body["subject_token"].as_str().is_none_or(str::is_empty) {
             let error = json!({"error": "invalid_subject_token", "error_description": "subject token missing"});
             return (StatusCode::BAD_REQUEST, Json(error)).into_response();
@@ -88,8 +105,15 @@ async fn access_token(State(state): State<Shared>, Path(shop): Path<String>, Jso
         }
     }
     let token = format!("shpat_{:032x}", fastrand::u128(..));
-    shopify.tokens.insert(token.clone(), shop);
-    Json(json!({"access_token": token, "scope": scope})).into_response()
+    shopify.tokens.insert(token.clone(), shop.clone());
+    if body["expiring"] != "1" && !refresh {
+        return Json(json!({"access_token": token, "scope": scope})).into_response();
+    }
+    let refresh_token = format!("shprt_{:032x}", fastrand::u128(..));
+    shopify.refresh_tokens.insert(refresh_token.clone(), shop);
+    Json(json!({"access_token": token, "scope": scope, "expires_in": 3600,
+                "refresh_token": refresh_token, "refresh_token_expires_in": 7_776_000}))
+    .into_response()
 }
 
 async fn graphql(
@@ -182,6 +206,17 @@ impl ShopifyStandIn {
     /// The access tokens issued so far.
     pub fn tokens(&self) -> Vec<String> {
         self.state.lock().unwrap().tokens.keys().cloned().collect()
+    }
+
+    /// How many refresh-token requests came in.
+    pub fn refreshes(&self) -> usize {
+        self.state.lock().unwrap().refreshes
+    }
+
+    /// Revokes every refresh token (as when the merchant uninstalls, or the client secret is
+    /// rotated away).
+    pub fn revoke_refresh_tokens(&self) {
+        self.state.lock().unwrap().refresh_tokens.clear();
     }
 
     /// The shop's contact email, as `shop { contactEmail }` answers.

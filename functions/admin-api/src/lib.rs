@@ -56,6 +56,7 @@ async fn respond<P: AdminPorts>(ports: &P, route: Route, request: &HttpRequest) 
                     "lift": reclaim_core::rules::lift::estimate(&counters),
                     "counters": counters,
                     "sender_health": { "email_paused": pause.is_some(), "pause": pause },
+                    "needs_reauthorisation": admin::needs_reauthorisation(ports, &shop).await?,
                 }),
             )
         }

@@ -165,6 +165,9 @@ impl ShopifyHttp {
         Ok(AccessGrant {
             access_token: token.to_owned(),
             scopes: scopes.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            expires_in: response["expires_in"].as_i64(),
+            refresh_token: response["refresh_token"].as_str().map(str::to_owned),
+            refresh_token_expires_in: response["refresh_token_expires_in"].as_i64(),
         })
     }
 }
@@ -211,8 +214,13 @@ pub fn discount_input(discount: &DiscountRequest) -> Value {
 }
 
 impl PlatformAuth for ShopifyHttp {
+    /// Always an expiring offline token (required of public apps from 2027-01-01).
     async fn exchange_code(&self, shop: &ShopDomain, code: &str) -> PortResult<AccessGrant> {
-        self.token_request(shop, json!({ "code": code })).await
+        self.token_request(shop, json!({ "code": code, "expiring": "1" })).await
+    }
+
+    async fn refresh_token(&self, shop: &ShopDomain, refresh_token: &str) -> PortResult<AccessGrant> {
+        self.token_request(shop, json!({ "grant_type": "refresh_token", "refresh_token": refresh_token })).await
     }
 
     async fn exchange_session_token(&self, shop: &ShopDomain, session_token: &str) -> PortResult<AccessGrant> {
@@ -221,6 +229,7 @@ impl PlatformAuth for ShopifyHttp {
             "subject_token": session_token,
             "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
             "requested_token_type": "urn:shopify:params:oauth:token-type:offline-access-token",
+            "expiring": "1",
         });
         self.token_request(shop, body).await
     }

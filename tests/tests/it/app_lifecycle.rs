@@ -122,7 +122,12 @@ async fn install_happy_path_and_every_tampering_refused_with_nothing_stored() {
     let everything = format!("{items:?}");
     assert!(!everything.contains(&issued[0]), "the plain token is nowhere in the table");
     let token_item = items.iter().find(|i| i["sk"].as_s().unwrap() == "TOKEN").expect("token stored");
-    let sealed: SealedSecret = serde_json::from_str(token_item["sealed"].as_s().unwrap()).unwrap();
+    let stored: reclaim_core::model::StoredToken = serde_json::from_str(token_item["sealed"].as_s().unwrap()).unwrap();
+    assert!(
+        stored.access_expires_at.is_some() && stored.refresh.is_some(),
+        "an expiring token, with its refresh token"
+    );
+    let sealed: SealedSecret = stored.access;
     let shop = stack.shop_domain();
     assert_eq!(stack.services.vault.open(&shop, &sealed).await.unwrap(), issued[0]);
     let other = reclaim_core::model::ShopDomain::parse("another-shop.myshopify.com").unwrap();
@@ -313,4 +318,45 @@ async fn shop_redact_deletes_everything_held_for_the_shop() {
     assert!(of(other_shop) >= 1, "the other shop's checkout is kept");
     assert!(left.iter().all(|item| item["shop"].as_s().is_ok_and(|s| s == other_shop)), "left behind: {left:?}");
     assert_eq!(stack.schedules().await.len(), 1, "only the other shop's check is still armed");
+}
+
+#[tokio::test]
+async fn ten_uses_of_an_expired_token_refresh_it_once_and_a_revoked_refresh_token_flags_the_shop() {
+    use reclaim_core::usecases::install::access_token;
+    let stack = TestStack::start("token-refresh").await;
+    let installed = stack.admin(reqwest::Method::POST, "/auth/token-exchange").send().await.unwrap();
+    assert_eq!(installed.status(), 200);
+    let shop = stack.shop_domain();
+    let first = access_token(stack.services.as_ref(), &shop).await.unwrap().unwrap();
+    assert_eq!(stack.shopify.refreshes(), 0, "a live token is used as it is");
+
+    // An hour later the token has expired: ten uses at once, one refresh.
+    stack.clock.advance(chrono::Duration::minutes(61));
+    let uses: Vec<_> = (0..10)
+        .map(|_| {
+            let (services, shop) = (stack.services.clone(), shop.clone());
+            tokio::spawn(async move { access_token(services.as_ref(), &shop).await.map_err(|e| e.to_string()) })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for use_ in uses {
+        results.push(use_.await.unwrap());
+    }
+    assert_eq!(stack.shopify.refreshes(), 1, "one refresher: {results:?}");
+    let refreshed: Vec<String> = results.iter().filter_map(|r| r.as_ref().ok().cloned().flatten()).collect();
+    assert!(!refreshed.is_empty() && refreshed.iter().all(|t| *t != first), "the new token");
+    let again = access_token(stack.services.as_ref(), &shop).await.unwrap().unwrap();
+    assert_eq!(again, refreshed[0], "then everyone finds the new token");
+    assert_eq!(stack.shopify.refreshes(), 1);
+
+    // The refresh token is revoked: the shop is flagged and no token is used.
+    stack.shopify.revoke_refresh_tokens();
+    stack.clock.advance(chrono::Duration::minutes(61));
+    assert_eq!(access_token(stack.services.as_ref(), &shop).await.unwrap(), None);
+    let stats = stack.admin_json("/admin/stats", &stack.session_token(&stack.shop)).await;
+    assert_eq!(stats["needs_reauthorisation"], true, "the app says so");
+    // The merchant opens the app again: a new install clears the flag.
+    assert_eq!(stack.admin(reqwest::Method::POST, "/auth/token-exchange").send().await.unwrap().status(), 200);
+    let stats = stack.admin_json("/admin/stats", &stack.session_token(&stack.shop)).await;
+    assert_eq!(stats["needs_reauthorisation"], false);
 }

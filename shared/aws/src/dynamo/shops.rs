@@ -1,7 +1,7 @@
 //! [`Shops`], [`Tokens`] and [`SettingsStore`]: the items of a shop's own partition.
 
 use super::{DynamoStore, SHOP_OWNER, from_json, json, keys, n, new_item, version_of};
-use reclaim_core::model::{SealedSecret, ShopDomain, ShopState};
+use reclaim_core::model::{ShopDomain, ShopState, StoredToken};
 use reclaim_core::ports::{PortResult, SettingsStore, Shops, Tokens, VersionedSettings};
 use reclaim_core::rules::RecoverySettings;
 
@@ -19,13 +19,13 @@ impl Shops for DynamoStore {
 }
 
 impl Tokens for DynamoStore {
-    async fn save_token(&self, shop: &ShopDomain, token: &SealedSecret) -> PortResult<()> {
+    async fn save_token(&self, shop: &ShopDomain, token: &StoredToken) -> PortResult<()> {
         let mut item = new_item(&keys::token(shop), shop, SHOP_OWNER);
         item.insert("sealed".into(), json(token)?);
         self.put(item).await
     }
 
-    async fn load_token(&self, shop: &ShopDomain) -> PortResult<Option<SealedSecret>> {
+    async fn load_token(&self, shop: &ShopDomain) -> PortResult<Option<StoredToken>> {
         self.get_json(&keys::token(shop), "sealed").await
     }
 

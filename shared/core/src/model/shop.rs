@@ -25,6 +25,23 @@ pub struct ShopState {
     /// uninstall) moves it on, and the old key signs nothing any more.
     #[serde(default)]
     pub push_key_generation: u32,
+    /// Since when the shop's refresh token no longer works (revoked, expired): the merchant has
+    /// to open the app again. Incentives go without a code meanwhile.
+    #[serde(default)]
+    pub needs_reauthorisation: Option<DateTime<Utc>>,
+}
+
+/// A shop's offline access, sealed: the access token and, for an expiring one, its refresh
+/// token and both expiries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredToken {
+    pub access: SealedSecret,
+    #[serde(default)]
+    pub access_expires_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub refresh: Option<SealedSecret>,
+    #[serde(default)]
+    pub refresh_expires_at: Option<DateTime<Utc>>,
 }
 
 /// An installation of the app on a shop (the access token itself is kept apart, sealed).

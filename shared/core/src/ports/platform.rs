@@ -10,11 +10,35 @@ use std::future::Future;
 pub struct AccessGrant {
     pub access_token: String,
     pub scopes: Vec<String>,
+    /// An expiring token's lifetime in seconds (`expires_in`).
+    pub expires_in: Option<i64>,
+    /// The token that buys the next access token (expiring tokens only).
+    pub refresh_token: Option<String>,
+    /// The refresh token's lifetime in seconds.
+    pub refresh_token_expires_in: Option<i64>,
+}
+
+impl AccessGrant {
+    /// A non-expiring token (what stand-ins and old grants give).
+    pub fn lasting(access_token: impl Into<String>, scopes: Vec<String>) -> Self {
+        Self {
+            access_token: access_token.into(),
+            scopes,
+            expires_in: None,
+            refresh_token: None,
+            refresh_token_expires_in: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for AccessGrant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessGrant").field("access_token", &"<redacted>").field("scopes", &self.scopes).finish()
+        f.debug_struct("AccessGrant")
+            .field("access_token", &"<redacted>")
+            .field("scopes", &self.scopes)
+            .field("expires_in", &self.expires_in)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
+            .finish()
     }
 }
 
@@ -60,6 +84,13 @@ pub trait PlatformAuth: Send + Sync {
         &self,
         shop: &ShopDomain,
         session_token: &str,
+    ) -> impl Future<Output = PortResult<AccessGrant>> + Send;
+    /// Trades a refresh token for a new expiring access token (and a new refresh token);
+    /// a revoked or spent refresh token is [`PortError::Rejected`](super::PortError::Rejected).
+    fn refresh_token(
+        &self,
+        shop: &ShopDomain,
+        refresh_token: &str,
     ) -> impl Future<Output = PortResult<AccessGrant>> + Send;
     /// The shop's name and contact email.
     fn shop_profile(

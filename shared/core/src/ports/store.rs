@@ -15,7 +15,7 @@
 use super::PortResult;
 use crate::model::{
     Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutToken, ContactKey, ContactState, DiscountRecord, Ending,
-    InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThread, SmsThreadKey, WebhookId,
+    InboundReply, MessageRecord, ShopDomain, ShopState, SmsThread, SmsThreadKey, StoredToken, WebhookId,
 };
 use crate::rules::RecoverySettings;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -277,10 +277,10 @@ pub trait Shops: Send + Sync {
 
 /// A shop's sealed access token.
 pub trait Tokens: Send + Sync {
-    /// Stores the shop's sealed access token (replacing any).
-    fn save_token(&self, shop: &ShopDomain, token: &SealedSecret) -> impl Future<Output = PortResult<()>> + Send;
-    /// The shop's sealed access token.
-    fn load_token(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<Option<SealedSecret>>> + Send;
+    /// Stores the shop's sealed tokens (replacing any).
+    fn save_token(&self, shop: &ShopDomain, token: &StoredToken) -> impl Future<Output = PortResult<()>> + Send;
+    /// The shop's sealed tokens.
+    fn load_token(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<Option<StoredToken>>> + Send;
     /// Destroys the shop's access token.
     fn delete_token(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<()>> + Send;
 }

@@ -10,7 +10,7 @@ use super::ItemRef;
 use crate::model::{
     ArmedCheck, Capture, CartSnapshot, CartToken, Channel, CheckoutRecord, CheckoutStatus, CheckoutToken,
     ConsentEvidence, ContactKey, DeliveryState, DiscountRecord, Email, Ending, InboundReply, MessageRecord,
-    SealedSecret, ShopDomain, SmsThread, SmsThreadKey, WebhookId, sample_snapshot,
+    SealedSecret, ShopDomain, SmsThread, SmsThreadKey, StoredToken, WebhookId, sample_snapshot,
 };
 use crate::ports::{ClaimOutcome, DataOwner, PortError, Quota, Store};
 use crate::rules::RecoverySettings;
@@ -499,10 +499,20 @@ async fn stats_add_up_over_days_and_shards<S: Store>(store: &S, shop: &ShopDomai
 }
 
 async fn tokens_are_kept_per_shop<S: Store>(store: &S, shop: &ShopDomain, other: &ShopDomain) {
-    let sealed =
-        SealedSecret { key_id: "k".into(), wrapped_key: "w".into(), nonce: "n".into(), ciphertext: "c".into() };
-    store.save_token(shop, &sealed).await.unwrap();
-    assert_eq!(store.load_token(shop).await.unwrap(), Some(sealed));
+    let sealed = |text: &str| SealedSecret {
+        key_id: "k".into(),
+        wrapped_key: "w".into(),
+        nonce: "n".into(),
+        ciphertext: text.into(),
+    };
+    let token = StoredToken {
+        access: sealed("access"),
+        access_expires_at: Some(at(60)),
+        refresh: Some(sealed("refresh")),
+        refresh_expires_at: Some(at(90 * 24 * 60)),
+    };
+    store.save_token(shop, &token).await.unwrap();
+    assert_eq!(store.load_token(shop).await.unwrap(), Some(token), "access, refresh and both expiries");
     assert_eq!(store.load_token(other).await.unwrap(), None, "tokens are per shop");
     store.delete_token(shop).await.unwrap();
     assert_eq!(store.load_token(shop).await.unwrap(), None, "a deleted token is gone");

@@ -8,7 +8,7 @@
 
 use crate::model::{
     Capture, CartSnapshot, CartToken, CheckoutRecord, CheckoutStatus, CheckoutToken, ContactKey, ContactState,
-    DiscountRecord, Ending, InboundReply, MessageRecord, SealedSecret, ShopDomain, ShopState, SmsThread, SmsThreadKey,
+    DiscountRecord, Ending, InboundReply, MessageRecord, ShopDomain, ShopState, SmsThread, SmsThreadKey, StoredToken,
     WebhookId,
 };
 use crate::ports::{
@@ -41,7 +41,7 @@ enum Value {
     Contact(ContactState),
     ShopState(ShopState),
     Settings(Box<RecoverySettings>),
-    Token(SealedSecret),
+    Token(StoredToken),
     /// Units taken of a quota.
     Used(u32),
     ShortLink(String),
@@ -624,12 +624,12 @@ impl Shops for MemoryStore {
 }
 
 impl Tokens for MemoryStore {
-    async fn save_token(&self, shop: &ShopDomain, token: &SealedSecret) -> PortResult<()> {
+    async fn save_token(&self, shop: &ShopDomain, token: &StoredToken) -> PortResult<()> {
         self.put(key(shop_pk(shop), "TOKEN"), Self::item(shop, SHOP_OWNER.into(), None, Value::Token(token.clone())));
         Ok(())
     }
 
-    async fn load_token(&self, shop: &ShopDomain) -> PortResult<Option<SealedSecret>> {
+    async fn load_token(&self, shop: &ShopDomain) -> PortResult<Option<StoredToken>> {
         Ok(self.get(&key(shop_pk(shop), "TOKEN"), |item| match &item.value {
             Value::Token(token) => Some(token.clone()),
             _ => None,

@@ -187,10 +187,13 @@ pub struct MemoryPlatform {
 
 impl PlatformAuth for MemoryPlatform {
     async fn exchange_code(&self, _: &ShopDomain, code: &str) -> PortResult<AccessGrant> {
-        Ok(AccessGrant { access_token: format!("token-for-{code}"), scopes: vec!["write_discounts".into()] })
+        Ok(AccessGrant::lasting(format!("token-for-{code}"), vec!["write_discounts".into()]))
     }
     async fn exchange_session_token(&self, _: &ShopDomain, _: &str) -> PortResult<AccessGrant> {
-        Ok(AccessGrant { access_token: "token-from-session".into(), scopes: vec!["write_discounts".into()] })
+        Ok(AccessGrant::lasting("token-from-session", vec!["write_discounts".into()]))
+    }
+    async fn refresh_token(&self, _: &ShopDomain, refresh_token: &str) -> PortResult<AccessGrant> {
+        Ok(AccessGrant::lasting(format!("token-refreshed-from-{refresh_token}"), vec!["write_discounts".into()]))
     }
     async fn shop_profile(&self, _: &ShopDomain, _: &str) -> PortResult<ShopProfile> {
         Ok(ShopProfile { name: Some("Shop A".into()), contact_email: Some("owner@shop-a.test".into()) })

@@ -210,6 +210,11 @@ pub async fn rotate_push_key<P: Ports<Store: Shops>>(ports: &P, shop: &ShopDomai
     push_registration_key(ports, shop).await
 }
 
+/// Whether the shop's offline token stopped working and the merchant must open the app again.
+pub async fn needs_reauthorisation<P: Ports<Store: Shops>>(ports: &P, shop: &ShopDomain) -> Result<bool, UseCaseError> {
+    Ok(ports.store().shop_state(shop).await?.needs_reauthorisation.is_some())
+}
+
 /// The longest range `stats` answers, in days.
 pub const MAX_STATS_DAYS: i64 = 366;
 

@@ -19,8 +19,8 @@ use crate::model::{
 };
 use crate::ports::{
     Carts, CheckInput, Checkouts, ClaimOutcome, Clock, Contacts, Conversations, DiscountApi, DomainEvent, EmailSender,
-    EventBus, MessageLog, Messenger, OutgoingEmail, OutgoingPush, OutgoingSms, PortError, PushSender, Quota, Quotas,
-    Scheduler, Shops, ShortLinks, SmsSender, Store, Vault,
+    EventBus, MessageLog, Messenger, OutgoingEmail, OutgoingPush, OutgoingSms, PlatformAuth, PortError, PushSender,
+    Quota, Quotas, Scheduler, Shops, ShortLinks, SmsSender, Store, Vault,
 };
 use crate::render::{EmailInput, render_email, render_short};
 use crate::rules::{DELIVERABLE_CHANNELS, Decision, Incentive, RecoverySettings, StopReason, WaitReason, decide_with};
@@ -30,7 +30,14 @@ use serde::Serialize;
 /// What a check needs: every storage role, the scheduler, every channel, events, and the vault
 /// and the platform for discount codes.
 pub trait CheckPorts:
-    Ports<Store: Store, Scheduler: Scheduler, Messenger: Messenger, Events: EventBus, Vault: Vault, Platform: DiscountApi>
+    Ports<
+        Store: Store,
+        Scheduler: Scheduler,
+        Messenger: Messenger,
+        Events: EventBus,
+        Vault: Vault,
+        Platform: DiscountApi + PlatformAuth,
+    >
 {
 }
 impl<P> CheckPorts for P where
@@ -40,7 +47,7 @@ impl<P> CheckPorts for P where
             Messenger: Messenger,
             Events: EventBus,
             Vault: Vault,
-            Platform: DiscountApi,
+            Platform: DiscountApi + PlatformAuth,
         >
 {
 }

@@ -12,7 +12,10 @@
 use super::install::access_token;
 use super::{PERSONAL_DATA_TTL, Ports, UseCaseError, count};
 use crate::model::{CheckoutRecord, DiscountRecord, Money};
-use crate::ports::{DiscountApi, DiscountLedger, DiscountOutcome, DiscountRequest, Stats, Tokens, Vault};
+use crate::ports::{
+    Deliveries, DiscountApi, DiscountLedger, DiscountOutcome, DiscountRequest, PlatformAuth, Shops, Stats, Tokens,
+    Vault,
+};
 use crate::rules::{Incentive, RecoverySettings};
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -32,7 +35,11 @@ pub fn discount_code(secret: &[u8], record: &CheckoutRecord, step: u32) -> Strin
 /// sent without an incentive). A platform that is down is an error (the step is retried),
 /// except on the `last_attempt`, which goes without.
 pub(super) async fn code_for_step<
-    P: Ports<Store: DiscountLedger + Stats + Tokens, Vault: Vault, Platform: DiscountApi>,
+    P: Ports<
+            Store: DiscountLedger + Stats + Tokens + Deliveries + Shops,
+            Vault: Vault,
+            Platform: DiscountApi + PlatformAuth,
+        >,
 >(
     ports: &P,
     record: &CheckoutRecord,

@@ -4,9 +4,11 @@
 //! contact address are recorded, and a previous uninstall is cleared.
 
 use super::{Ports, UseCaseError, admin, count_by};
-use crate::model::{Email, Installation, ShopDomain, WebhookId};
+use crate::model::{Email, Installation, ShopDomain, StoredToken, WebhookId};
 use crate::platform::oauth::{self, OAuthError};
-use crate::ports::{AccessGrant, Clock, Deliveries, PlatformAuth, Shops, Stats, Tokens, Vault};
+use crate::ports::{
+    AccessGrant, Clock, Deliveries, DeliveryClaim, PlatformAuth, PortError, Shops, Stats, Tokens, Vault,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -114,9 +116,30 @@ pub async fn token_exchange<P: InstallPorts>(
     Ok(Installed { shop, scopes })
 }
 
-/// Seals and stores the token, records the installation, and clears a previous uninstall.
+/// Seals a grant's tokens for the shop, with their expiries.
+async fn sealed_grant<P: Ports<Vault: Vault>>(
+    ports: &P,
+    shop: &ShopDomain,
+    grant: &AccessGrant,
+) -> Result<StoredToken, UseCaseError> {
+    let now = ports.clock().now();
+    let after = |seconds: Option<i64>| seconds.map(|s| now + chrono::Duration::seconds(s));
+    let refresh = match &grant.refresh_token {
+        Some(refresh) => Some(ports.vault().seal(shop, refresh).await?),
+        None => None,
+    };
+    Ok(StoredToken {
+        access: ports.vault().seal(shop, &grant.access_token).await?,
+        access_expires_at: after(grant.expires_in),
+        refresh,
+        refresh_expires_at: after(grant.refresh_token_expires_in),
+    })
+}
+
+/// Seals and stores the tokens, records the installation, and clears a previous uninstall and
+/// any "needs re-authorisation".
 async fn install<P: InstallPorts>(ports: &P, shop: &ShopDomain, grant: AccessGrant) -> Result<(), UseCaseError> {
-    let sealed = ports.vault().seal(shop, &grant.access_token).await?;
+    let sealed = sealed_grant(ports, shop, &grant).await?;
     ports.store().save_token(shop, &sealed).await?;
     let profile = match ports.platform().shop_profile(shop, &grant.access_token).await {
         Ok(profile) => profile,
@@ -135,6 +158,7 @@ async fn install<P: InstallPorts>(ports: &P, shop: &ShopDomain, grant: AccessGra
         .update_shop_state(shop, |state| {
             state.installation = Some(installation.clone());
             state.uninstalled_at = None;
+            state.needs_reauthorisation = None;
             true
         })
         .await?;
@@ -143,13 +167,83 @@ async fn install<P: InstallPorts>(ports: &P, shop: &ShopDomain, grant: AccessGra
     Ok(())
 }
 
-/// The shop's offline access token, opened from the vault; `None` when the app is not installed.
-pub(crate) async fn access_token<P: Ports<Store: Tokens, Vault: Vault>>(
+/// How long before an expiring access token runs out it is refreshed.
+pub const REFRESH_AHEAD: chrono::Duration = chrono::Duration::minutes(5);
+
+/// How long one refresher holds the right to refresh a shop's token.
+const REFRESH_LEASE: chrono::Duration = chrono::Duration::seconds(60);
+
+/// What using a shop's token needs: the token and its refresh lease, the shop's state, the
+/// vault and the platform's token endpoint.
+pub trait TokenPorts: Ports<Store: Tokens + Deliveries + Shops, Vault: Vault, Platform: PlatformAuth> {}
+impl<P: Ports<Store: Tokens + Deliveries + Shops, Vault: Vault, Platform: PlatformAuth>> TokenPorts for P {}
+
+/// The shop's offline access token, opened from the vault; `None` when the app is not installed,
+/// or when its refresh token no longer works (the shop is then marked "needs re-authorisation").
+///
+/// An expiring token is refreshed [`REFRESH_AHEAD`] of its expiry, by one caller at a time: the
+/// refresh takes a lease named after the token it replaces (a conditional write), so of many
+/// callers at once one refreshes, and the others are told to try again shortly (an error that
+/// releases a step for a later attempt), after which they find the new token.
+pub async fn access_token<P: TokenPorts>(ports: &P, shop: &ShopDomain) -> Result<Option<String>, UseCaseError> {
+    let Some(stored) = ports.store().load_token(shop).await? else { return Ok(None) };
+    let now = ports.clock().now();
+    if stored.access_expires_at.is_none_or(|expires| expires - REFRESH_AHEAD > now) {
+        return Ok(Some(ports.vault().open(shop, &stored.access).await?));
+    }
+    let refresh = match (&stored.refresh, stored.refresh_expires_at) {
+        (Some(refresh), expires) if expires.is_none_or(|at| at > now) => refresh,
+        _ => return needs_reauthorisation(ports, shop, "the refresh token has expired").await,
+    };
+    let generation = stored.access_expires_at.map_or(0, |at| at.timestamp());
+    let lease =
+        WebhookId::new(format!("token-refresh-{generation}")).map_err(|e| UseCaseError::BadRequest(e.to_string()))?;
+    let owner = ports.clock().unique_id();
+    let store = ports.store();
+    match store.begin_delivery(shop, &lease, &owner, now, now + REFRESH_LEASE, now + chrono::Duration::days(2)).await? {
+        DeliveryClaim::Started => {}
+        // Another caller refreshed (or is refreshing) this very token: use what it stored.
+        DeliveryClaim::Done => {
+            let fresh = store.load_token(shop).await?;
+            return match fresh {
+                Some(fresh) if fresh.access_expires_at != stored.access_expires_at => {
+                    Ok(Some(ports.vault().open(shop, &fresh.access).await?))
+                }
+                _ => Err(PortError::Unavailable("the shop's token is being refreshed".into()).into()),
+            };
+        }
+        DeliveryClaim::InProgress => {
+            return Err(PortError::Unavailable("the shop's token is being refreshed".into()).into());
+        }
+    }
+    let refresh_token = ports.vault().open(shop, refresh).await?;
+    match ports.platform().refresh_token(shop, &refresh_token).await {
+        Ok(grant) => {
+            let sealed = sealed_grant(ports, shop, &grant).await?;
+            store.save_token(shop, &sealed).await?;
+            store.finish_delivery(shop, &lease, now + chrono::Duration::days(2)).await?;
+            tracing::info!(%shop, "offline access token refreshed");
+            Ok(Some(grant.access_token))
+        }
+        Err(PortError::Rejected(reason)) => {
+            store.finish_delivery(shop, &lease, now + chrono::Duration::days(2)).await?;
+            needs_reauthorisation(ports, shop, &reason).await
+        }
+        Err(error) => {
+            store.release_delivery(shop, &lease).await?;
+            Err(error.into())
+        }
+    }
+}
+
+/// Marks the shop as needing the merchant to open the app again; no token until then.
+async fn needs_reauthorisation<P: TokenPorts>(
     ports: &P,
     shop: &ShopDomain,
+    reason: &str,
 ) -> Result<Option<String>, UseCaseError> {
-    match ports.store().load_token(shop).await? {
-        Some(sealed) => Ok(Some(ports.vault().open(shop, &sealed).await?)),
-        None => Ok(None),
-    }
+    let now = ports.clock().now();
+    ports.store().update_shop_state(shop, |state| state.needs_reauthorisation.replace(now).is_none()).await?;
+    tracing::warn!(%shop, reason, "the shop needs to re-authorise the app");
+    Ok(None)
 }

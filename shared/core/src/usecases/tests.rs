@@ -236,7 +236,9 @@ fn restore_location_for_test(shop: &ShopDomain, snapshot: &CheckoutSnapshot) -> 
 async fn an_uninstall_stops_the_sequence_and_destroys_the_token() {
     let p = ports();
     let shop = ShopDomain::parse("shop-a.myshopify.com").unwrap();
-    p.store.save_token(&shop, &p.vault.seal(&shop, "shpat_secret").await.unwrap()).await.unwrap();
+    let access = p.vault.seal(&shop, "shpat_secret").await.unwrap();
+    let token = StoredToken { access, access_expires_at: None, refresh: None, refresh_expires_at: None };
+    p.store.save_token(&shop, &token).await.unwrap();
     deliver(&p, "checkouts/create", "w1", &checkout_body(0)).await.unwrap();
     assert_eq!(p.scheduler.len(), 1);
     deliver(&p, "app/uninstalled", "w2", r#"{"id": 1}"#).await.unwrap();
@@ -288,8 +290,8 @@ async fn an_install_callback_stores_the_sealed_token_once() {
     let location = complete_install(&p, verified.clone()).await.unwrap();
     assert_eq!(location, "https://shop-a.myshopify.com/admin/apps/api-key");
     let sealed = p.store.load_token(&shop).await.unwrap().expect("token stored");
-    assert_ne!(sealed.ciphertext, "token-for-code-1", "stored sealed, not in plain text");
-    assert_eq!(p.vault.open(&shop, &sealed).await.unwrap(), "token-for-code-1");
+    assert_ne!(sealed.access.ciphertext, "token-for-code-1", "stored sealed, not in plain text");
+    assert_eq!(p.vault.open(&shop, &sealed.access).await.unwrap(), "token-for-code-1");
     let state = p.store.shop_state(&shop).await.unwrap();
     assert_eq!(state.installation.unwrap().contact_email.as_deref(), Some("owner@shop-a.test"));
 
