@@ -4,7 +4,7 @@
 //! `GET /admin/push-key` (the key that signs push-device registrations).
 //! Every route acts on the shop of the verified token only.
 
-use reclaim_core::ports::{SettingsStore, Shops, Stats};
+use reclaim_core::ports::{Checkouts, SettingsStore, Shops, Stats};
 use reclaim_core::usecases::admin::{self, PreviewRequest, SettingsUpdate};
 use reclaim_core::usecases::{Ports, UseCaseError};
 use reclaim_core::web::{Audience, HttpRequest, Reply, Route, error_reply, find_route, no_such_route};
@@ -17,13 +17,15 @@ pub const STATS: Route = Route::new("GET", "/admin/stats");
 pub const RESUME_EMAIL: Route = Route::new("POST", "/admin/sender-health/resume");
 pub const PUSH_KEY: Route = Route::new("GET", "/admin/push-key");
 pub const ROTATE_PUSH_KEY: Route = Route::new("POST", "/admin/push-key/rotate");
+pub const WHAT_IF: Route = Route::new("POST", "/admin/what-if");
 
 /// Every route this function serves.
-pub const ROUTES: &[Route] = &[GET_SETTINGS, PUT_SETTINGS, PREVIEW, STATS, RESUME_EMAIL, PUSH_KEY, ROTATE_PUSH_KEY];
+pub const ROUTES: &[Route] =
+    &[GET_SETTINGS, PUT_SETTINGS, PREVIEW, STATS, RESUME_EMAIL, PUSH_KEY, ROTATE_PUSH_KEY, WHAT_IF];
 
 /// What the admin API reads and writes: settings, the shop's state and its stats.
-pub trait AdminPorts: Ports<Store: SettingsStore + Shops + Stats> {}
-impl<P: Ports<Store: SettingsStore + Shops + Stats>> AdminPorts for P {}
+pub trait AdminPorts: Ports<Store: SettingsStore + Shops + Stats + Checkouts> {}
+impl<P: Ports<Store: SettingsStore + Shops + Stats + Checkouts>> AdminPorts for P {}
 
 /// Handles one request.
 pub async fn handle<P: AdminPorts>(ports: &P, request: HttpRequest) -> Reply {
@@ -63,6 +65,10 @@ async fn respond<P: AdminPorts>(ports: &P, route: Route, request: &HttpRequest) 
         RESUME_EMAIL => Reply::json(200, &json!({ "resumed": admin::resume_email(ports, &shop).await? })),
         PUSH_KEY => {
             Reply::json(200, &json!({ "shop": shop, "key": admin::push_registration_key(ports, &shop).await? }))
+        }
+        WHAT_IF => {
+            let draft = admin::SettingsUpdate::draft_from_json(&request.body)?;
+            Reply::json(200, &admin::what_if(ports, &shop, draft).await?)
         }
         ROTATE_PUSH_KEY => {
             Reply::json(200, &json!({ "shop": shop, "key": admin::rotate_push_key(ports, &shop).await? }))

@@ -364,6 +364,7 @@ fn admin_cases(stack: &TestStack) -> Vec<Case> {
         (reqwest::Method::POST, "/admin/sender-health/resume"),
         (reqwest::Method::GET, "/admin/push-key"),
         (reqwest::Method::POST, "/admin/push-key/rotate"),
+        (reqwest::Method::POST, "/admin/what-if"),
         (reqwest::Method::POST, "/auth/token-exchange"),
     ];
     let mut cases = Vec::new();

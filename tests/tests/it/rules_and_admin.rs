@@ -282,3 +282,25 @@ fn same_json(a: &Value, b: &Value) -> bool {
         _ => a == b,
     }
 }
+
+#[tokio::test]
+async fn the_what_if_replays_the_shops_last_30_days_under_the_draft_beside_the_saved_settings() {
+    let stack = TestStack::start("what-if").await;
+    for i in 0..3 {
+        let spec = stack.checkout(&format!("chk-w{i}"), Some(&format!("what-if-{i}@shopper.test")));
+        stack.deliver("checkouts/create", &format!("wh-w{i}"), &fixtures::checkout(&spec)).await;
+    }
+    let draft = json!({"settings": {"steps": [{"name": "only", "delay": "2h"}]}});
+    let response = stack.admin(Method::POST, "/admin/what-if").json(&draft).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let what_if: Value = response.json().await.unwrap();
+    assert_eq!(what_if["checkouts"], 3);
+    let sent = |tally: &Value| tally["sends"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sent(&what_if["current"]), 9, "the default three steps for three carts: {}", what_if["current"]);
+    assert_eq!(sent(&what_if["draft"]), 3, "one step for three carts: {}", what_if["draft"]);
+    let invalid = json!({"settings": {"steps": [{"name": "x", "delay": "soon"}]}});
+    let refused = stack.admin(Method::POST, "/admin/what-if").json(&invalid).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["errors"][0]["path"], "steps[0].delay", "{body}");
+}

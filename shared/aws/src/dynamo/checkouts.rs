@@ -130,6 +130,31 @@ impl Checkouts for DynamoStore {
         Ok(due)
     }
 
+    async fn recent_checkouts(
+        &self,
+        shop: &ShopDomain,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> PortResult<Vec<CheckoutRecord>> {
+        let prefix = format!("CHK#{shop}#");
+        let mut found = Vec::new();
+        for key in self.shop_keys(shop, None, usize::MAX).await? {
+            if key.sk != keys::STATE || !key.pk.starts_with(&prefix) {
+                continue;
+            }
+            if let Some(item) = self.get(&key).await? {
+                let record = record_of(&item)?;
+                if record.snapshot.created_at >= since {
+                    found.push(record);
+                    if found.len() >= limit {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
     async fn armed_checkouts(&self, shop: &ShopDomain) -> PortResult<Vec<CheckoutRecord>> {
         let prefix = format!("CHK#{shop}#");
         let mut armed = Vec::new();

@@ -107,6 +107,13 @@ pub trait Checkouts: Send + Sync {
         shop: &ShopDomain,
         contact: &ContactKey,
     ) -> impl Future<Output = PortResult<Option<CheckoutRecord>>> + Send;
+    /// Up to `limit` checkouts of a shop created at or after `since` (the what-if's sample).
+    fn recent_checkouts(
+        &self,
+        shop: &ShopDomain,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> impl Future<Output = PortResult<Vec<CheckoutRecord>>> + Send;
     /// Every checkout of a shop that still has a check armed.
     fn armed_checkouts(&self, shop: &ShopDomain) -> impl Future<Output = PortResult<Vec<CheckoutRecord>>> + Send;
     /// The checkouts, of every shop, whose armed check fell due in `[from, to)`: where the

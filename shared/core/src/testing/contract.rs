@@ -185,6 +185,10 @@ async fn checkouts_are_found_by_cart_contact_and_armed<S: Store>(store: &S, shop
     assert_eq!(store.find_checkout_by_cart(shop, &cart("nobody")).await.unwrap(), None);
     let armed: Vec<_> = store.armed_checkouts(shop).await.unwrap().into_iter().map(|r| r.snapshot.token).collect();
     assert_eq!(armed, vec![newer.snapshot.token.clone()], "only armed checkouts of the shop");
+    let tokens = |records: Vec<CheckoutRecord>| records.into_iter().map(|r| r.snapshot.token).collect::<Vec<_>>();
+    let recent = tokens(store.recent_checkouts(shop, at(10), 10).await.unwrap());
+    assert_eq!(recent, vec![newer.snapshot.token.clone()], "created since, of this shop only");
+    assert_eq!(store.recent_checkouts(shop, at(-10), 1).await.unwrap().len(), 1, "at most the limit");
 }
 
 /// The sweep's view: armed checkouts of every shop by due time, across days; the unarmed and

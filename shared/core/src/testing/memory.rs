@@ -334,6 +334,15 @@ impl Checkouts for MemoryStore {
         Ok(self.checkouts_where(shop, open).into_iter().next())
     }
 
+    async fn recent_checkouts(
+        &self,
+        shop: &ShopDomain,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> PortResult<Vec<CheckoutRecord>> {
+        Ok(self.checkouts_where(shop, |r| r.snapshot.created_at >= since).into_iter().take(limit).collect())
+    }
+
     async fn armed_checkouts(&self, shop: &ShopDomain) -> PortResult<Vec<CheckoutRecord>> {
         Ok(self.checkouts_where(shop, |r| r.armed.is_some()))
     }

@@ -5,7 +5,7 @@
 use super::{Ports, UseCaseError};
 use crate::model::{CheckoutRecord, ContactState, SenderPause, ShopDomain};
 use crate::platform::{PlatformEvent, shopify};
-use crate::ports::{Clock, PortError, SettingsStore, Shops, Stats, VersionedSettings};
+use crate::ports::{Checkouts, Clock, PortError, SettingsStore, Shops, Stats, VersionedSettings};
 use crate::rules::timeline::{TimelineEntry, timeline};
 use crate::rules::{DELIVERABLE_CHANNELS, RecoverySettings, SettingsError};
 use crate::session::{SessionError, verify_session_token};
@@ -61,6 +61,18 @@ pub struct SettingsUpdate {
 }
 
 impl SettingsUpdate {
+    /// Parses a draft, `{"settings": {…}}`, for the what-if: every problem with its path.
+    pub fn draft_from_json(body: &[u8]) -> Result<RecoverySettings, UseCaseError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Draft {
+            settings: serde_json::Value,
+        }
+        let draft: Draft = serde_json::from_slice(body)
+            .map_err(|e| UseCaseError::BadRequest(format!("expected {{\"settings\": {{…}}}}: {e}")))?;
+        RecoverySettings::from_json(&draft.settings.to_string()).map_err(UseCaseError::InvalidSettings)
+    }
+
     /// Parses `{"version": n, "settings": {…}}`; invalid settings list every problem with its path.
     pub fn from_json(body: &[u8]) -> Result<Self, UseCaseError> {
         let body: PutSettingsBody = serde_json::from_slice(body)
@@ -161,6 +173,39 @@ pub async fn preview<P: Ports<Store: SettingsStore>>(
     let record = CheckoutRecord::new(shop.clone(), request.checkout);
     let timezone = crate::rules::recipient_timezone(&record, &settings).name().to_owned();
     Ok(Preview { timezone, timeline: timeline(&record, &ContactState::default(), &settings, DELIVERABLE_CHANNELS) })
+}
+
+/// How far back the what-if looks, and how many of the shop's checkouts it replays at most.
+pub const WHAT_IF_DAYS: i64 = 30;
+pub const WHAT_IF_CHECKOUTS: usize = 2_000;
+
+/// The shop's own recent checkouts replayed under its saved settings and under a draft.
+#[derive(Debug, Clone, Serialize)]
+pub struct WhatIf {
+    /// How many checkouts were replayed (the last [`WHAT_IF_DAYS`] days, at most [`WHAT_IF_CHECKOUTS`]).
+    pub checkouts: usize,
+    pub current: crate::rules::simulate::Tally,
+    pub draft: crate::rules::simulate::Tally,
+}
+
+/// Before a save: what the draft settings would change over the shop's last 30 days of
+/// checkouts (sends per step and channel, holds and stops by reason, incentive cost).
+pub async fn what_if<P: Ports<Store: SettingsStore + Checkouts>>(
+    ports: &P,
+    shop: &ShopDomain,
+    draft: RecoverySettings,
+) -> Result<WhatIf, UseCaseError> {
+    let current = get_settings(ports, shop).await?.settings;
+    let since = ports.clock().now() - chrono::Duration::days(WHAT_IF_DAYS);
+    let records = ports.store().recent_checkouts(shop, since, WHAT_IF_CHECKOUTS).await?;
+    let tally = |settings: &RecoverySettings| {
+        let mut tally = crate::rules::simulate::Tally::default();
+        for record in &records {
+            tally.add(record, settings, DELIVERABLE_CHANNELS);
+        }
+        tally
+    };
+    Ok(WhatIf { checkouts: records.len(), current: tally(&current), draft: tally(&draft) })
 }
 
 /// The shop's sender health: whether email is paused, why, and the figures.
