@@ -18,10 +18,11 @@ pub const RESUME_EMAIL: Route = Route::new("POST", "/admin/sender-health/resume"
 pub const PUSH_KEY: Route = Route::new("GET", "/admin/push-key");
 pub const ROTATE_PUSH_KEY: Route = Route::new("POST", "/admin/push-key/rotate");
 pub const WHAT_IF: Route = Route::new("POST", "/admin/what-if");
+pub const STATS_CSV: Route = Route::new("GET", "/admin/stats.csv");
 
 /// Every route this function serves.
 pub const ROUTES: &[Route] =
-    &[GET_SETTINGS, PUT_SETTINGS, PREVIEW, STATS, RESUME_EMAIL, PUSH_KEY, ROTATE_PUSH_KEY, WHAT_IF];
+    &[GET_SETTINGS, PUT_SETTINGS, PREVIEW, STATS, STATS_CSV, RESUME_EMAIL, PUSH_KEY, ROTATE_PUSH_KEY, WHAT_IF];
 
 /// What the admin API reads and writes: settings, the shop's state and its stats.
 pub trait AdminPorts: Ports<Store: SettingsStore + Shops + Stats + Checkouts> {}
@@ -65,6 +66,19 @@ async fn respond<P: AdminPorts>(ports: &P, route: Route, request: &HttpRequest) 
         RESUME_EMAIL => Reply::json(200, &json!({ "resumed": admin::resume_email(ports, &shop).await? })),
         PUSH_KEY => {
             Reply::json(200, &json!({ "shop": shop, "key": admin::push_registration_key(ports, &shop).await? }))
+        }
+        STATS_CSV => {
+            let (from, to) = (request.query_param("from"), request.query_param("to"));
+            let body = admin::stats_csv(ports, &shop, from.as_deref(), to.as_deref()).await?;
+            Reply {
+                status: 200,
+                headers: vec![
+                    ("content-type", "text/csv; charset=utf-8".into()),
+                    ("content-disposition", "attachment; filename=\"reclaim-stats.csv\"".into()),
+                    ("cache-control", "no-store".into()),
+                ],
+                body,
+            }
         }
         WHAT_IF => {
             let draft = admin::SettingsUpdate::draft_from_json(&request.body)?;

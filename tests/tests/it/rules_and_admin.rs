@@ -304,3 +304,20 @@ async fn the_what_if_replays_the_shops_last_30_days_under_the_draft_beside_the_s
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["errors"][0]["path"], "steps[0].delay", "{body}");
 }
+
+#[tokio::test]
+async fn the_stats_export_as_csv_one_row_per_day_one_column_per_counter() {
+    use reclaim_core::ports::Stats;
+    let stack = TestStack::start("stats-csv").await;
+    let shop = stack.shop_domain();
+    let day = |d: i64| (epoch() + Duration::days(d)).date_naive();
+    let counters = |sent: i64| vec![("sent.step0.email".to_owned(), sent), ("abandoned".to_owned(), sent + 1)];
+    stack.services.store.add_to_stats(&shop, day(0), 0, &counters(3)).await.unwrap();
+    stack.services.store.add_to_stats(&shop, day(2), 1, &counters(5)).await.unwrap();
+    let response = stack.admin(Method::GET, "/admin/stats.csv?from=2026-06-01&to=2026-06-03").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let text = response.text().await.unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows, ["day,abandoned,sent.step0.email", "2026-06-01,4,3", "2026-06-02,0,0", "2026-06-03,6,5"]);
+}

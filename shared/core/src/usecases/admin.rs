@@ -263,13 +263,43 @@ pub async fn needs_reauthorisation<P: Ports<Store: Shops>>(ports: &P, shop: &Sho
 /// The longest range `stats` answers, in days.
 pub const MAX_STATS_DAYS: i64 = 366;
 
-/// A shop's counters summed over `from..=to` (dates as `YYYY-MM-DD`).
-pub async fn stats<P: Ports<Store: Stats>>(
+/// A shop's counters day by day over `from..=to`, as CSV: one row per day, one column per
+/// counter (the chart over time, and the merchant's own spreadsheet).
+pub async fn stats_csv<P: Ports<Store: Stats>>(
     ports: &P,
     shop: &ShopDomain,
     from: Option<&str>,
     to: Option<&str>,
-) -> Result<BTreeMap<String, i64>, UseCaseError> {
+) -> Result<String, UseCaseError> {
+    let (from, to) = stats_range(ports, from, to)?;
+    let mut days = Vec::new();
+    let mut day = from;
+    while day <= to {
+        days.push((day, ports.store().stats(shop, day, day).await?));
+        day = day.succ_opt().unwrap_or(day);
+        if day == from {
+            break;
+        }
+    }
+    let columns: std::collections::BTreeSet<&String> = days.iter().flat_map(|(_, counters)| counters.keys()).collect();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let header = std::iter::once("day").chain(columns.iter().map(|c| c.as_str()));
+    writer.write_record(header).map_err(|e| UseCaseError::BadRequest(e.to_string()))?;
+    for (day, counters) in &days {
+        let values = columns.iter().map(|c| counters.get(*c).copied().unwrap_or(0).to_string());
+        let row: Vec<String> = std::iter::once(day.to_string()).chain(values).collect();
+        writer.write_record(&row).map_err(|e| UseCaseError::BadRequest(e.to_string()))?;
+    }
+    let bytes = writer.into_inner().map_err(|e| UseCaseError::BadRequest(e.to_string()))?;
+    Ok(String::from_utf8(bytes).unwrap_or_default())
+}
+
+/// The date range of a stats request: `to` defaults to today, `from` to 29 days before it.
+fn stats_range<P: Ports>(
+    ports: &P,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(NaiveDate, NaiveDate), UseCaseError> {
     let today = ports.clock().now().date_naive();
     let parse = |name: &str, value: Option<&str>, default: NaiveDate| match value {
         None | Some("") => Ok(default),
@@ -283,6 +313,17 @@ pub async fn stats<P: Ports<Store: Stats>>(
             "from must not be after to, and the range at most {MAX_STATS_DAYS} days"
         )));
     }
+    Ok((from, to))
+}
+
+/// A shop's counters summed over `from..=to` (dates as `YYYY-MM-DD`).
+pub async fn stats<P: Ports<Store: Stats>>(
+    ports: &P,
+    shop: &ShopDomain,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<BTreeMap<String, i64>, UseCaseError> {
+    let (from, to) = stats_range(ports, from, to)?;
     Ok(ports.store().stats(shop, from, to).await?)
 }
 
