@@ -166,6 +166,7 @@ fn environment(runtime_api: &str) -> Vec<(&'static str, String)> {
         ("PUBLIC_BASE_URL", "https://reclaim.example"),
         ("SENDER_EMAIL", "Reclaim <recover@reclaim.example>"),
         ("KMS_KEY_ID", "alias/reclaim-tokens"),
+        ("JOBS_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/reclaim-jobs"),
     ]
     .into_iter()
     .map(|(k, v)| (k, v.to_owned()))
