@@ -4,7 +4,7 @@
 //! `GET /admin/push-key` (the key that signs push-device registrations).
 //! Every route acts on the shop of the verified token only.
 
-use reclaim_core::ports::{Checkouts, SettingsStore, Shops, Stats};
+use reclaim_core::ports::{Checkouts, EmailSender, SettingsStore, Shops, Stats};
 use reclaim_core::usecases::admin::{self, PreviewRequest, SettingsUpdate};
 use reclaim_core::usecases::{Ports, UseCaseError};
 use reclaim_core::web::{Audience, HttpRequest, Reply, Route, error_reply, find_route, no_such_route};
@@ -19,14 +19,25 @@ pub const PUSH_KEY: Route = Route::new("GET", "/admin/push-key");
 pub const ROTATE_PUSH_KEY: Route = Route::new("POST", "/admin/push-key/rotate");
 pub const WHAT_IF: Route = Route::new("POST", "/admin/what-if");
 pub const STATS_CSV: Route = Route::new("GET", "/admin/stats.csv");
+pub const TEST_EMAIL: Route = Route::new("POST", "/admin/test-email");
 
 /// Every route this function serves.
-pub const ROUTES: &[Route] =
-    &[GET_SETTINGS, PUT_SETTINGS, PREVIEW, STATS, STATS_CSV, RESUME_EMAIL, PUSH_KEY, ROTATE_PUSH_KEY, WHAT_IF];
+pub const ROUTES: &[Route] = &[
+    GET_SETTINGS,
+    PUT_SETTINGS,
+    PREVIEW,
+    STATS,
+    STATS_CSV,
+    RESUME_EMAIL,
+    PUSH_KEY,
+    ROTATE_PUSH_KEY,
+    WHAT_IF,
+    TEST_EMAIL,
+];
 
 /// What the admin API reads and writes: settings, the shop's state and its stats.
-pub trait AdminPorts: Ports<Store: SettingsStore + Shops + Stats + Checkouts> {}
-impl<P: Ports<Store: SettingsStore + Shops + Stats + Checkouts>> AdminPorts for P {}
+pub trait AdminPorts: Ports<Store: SettingsStore + Shops + Stats + Checkouts, Messenger: EmailSender> {}
+impl<P: Ports<Store: SettingsStore + Shops + Stats + Checkouts, Messenger: EmailSender>> AdminPorts for P {}
 
 /// Handles one request.
 pub async fn handle<P: AdminPorts>(ports: &P, request: HttpRequest) -> Reply {
@@ -80,6 +91,7 @@ async fn respond<P: AdminPorts>(ports: &P, route: Route, request: &HttpRequest) 
                 body,
             }
         }
+        TEST_EMAIL => Reply::json(200, &json!({ "sent_to": admin::send_test_email(ports, &shop).await? })),
         WHAT_IF => {
             let draft = admin::SettingsUpdate::draft_from_json(&request.body)?;
             Reply::json(200, &admin::what_if(ports, &shop, draft).await?)

@@ -1,5 +1,5 @@
 //! Lambda entry point of the `admin-api` function (API Gateway HTTP API). It builds only the adapters its
-//! handler uses: the table.
+//! handler uses: the table, and SES for "send me a test".
 
 use lambda_http::Error;
 use reclaim_aws::lambda::run_http;
@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     let app = Services {
         store: env.store()?,
         scheduler: (),
-        messenger: (),
+        messenger: env.mailer(),
         events: (),
         vault: (),
         platform: (),

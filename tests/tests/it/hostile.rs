@@ -366,6 +366,7 @@ fn admin_cases(stack: &TestStack) -> Vec<Case> {
         (reqwest::Method::POST, "/admin/push-key/rotate"),
         (reqwest::Method::POST, "/admin/what-if"),
         (reqwest::Method::GET, "/admin/stats.csv"),
+        (reqwest::Method::POST, "/admin/test-email"),
         (reqwest::Method::POST, "/auth/token-exchange"),
     ];
     let mut cases = Vec::new();

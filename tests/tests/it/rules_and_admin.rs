@@ -321,3 +321,20 @@ async fn the_stats_export_as_csv_one_row_per_day_one_column_per_counter() {
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(rows, ["day,abandoned,sent.step0.email", "2026-06-01,4,3", "2026-06-02,0,0", "2026-06-03,6,5"]);
 }
+
+#[tokio::test]
+async fn send_me_a_test_mails_the_first_step_to_the_shops_own_address_only() {
+    let stack = TestStack::start("test-email").await;
+    let refused = stack.admin(Method::POST, "/admin/test-email").send().await.unwrap();
+    assert_eq!(refused.status(), 400, "no contact address before the install");
+    assert_eq!(stack.admin(Method::POST, "/auth/token-exchange").send().await.unwrap().status(), 200);
+    let response = stack.admin(Method::POST, "/admin/test-email").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let owner = stack.shopify.contact_email();
+    assert_eq!(response.json::<Value>().await.unwrap()["sent_to"], owner.as_str());
+    let sent = stack.emails_to(&owner).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].subject, "[Test] You left something in your cart", "the first step's template");
+    assert!(sent[0].text.contains("Linen Throw Blanket"), "the example cart: {}", sent[0].text);
+    assert_eq!(sent[0].list_unsubscribe, None, "a message to the merchant is not marketing");
+}

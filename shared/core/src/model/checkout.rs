@@ -258,6 +258,46 @@ pub struct DiscountRecord {
     pub platform_id: Option<String>,
 }
 
+impl CheckoutSnapshot {
+    /// The cart a merchant's test email shows: one linen throw at 89.00 in the shop's first
+    /// currency, for the merchant themself (never a shopper's data).
+    pub fn example_for_merchant(to: Email, currency: super::Currency, at: DateTime<Utc>) -> Self {
+        let price = Money { minor: 8900, currency };
+        CheckoutSnapshot {
+            token: CheckoutToken::new("example").expect("a valid token"),
+            cart_token: None,
+            contact: Contact {
+                email: Some(to),
+                phone: None,
+                first_name: None,
+                accepts_email_marketing: true,
+                accepts_sms_marketing: false,
+            },
+            locale: None,
+            region: Region::default(),
+            line_items: vec![LineItem {
+                title: "Linen Throw Blanket".into(),
+                variant_title: Some("Oat".into()),
+                variant_id: None,
+                product_id: None,
+                quantity: 1,
+                unit_price: price.clone(),
+                image_url: None,
+            }],
+            subtotal: price.clone(),
+            total: price,
+            restore_url: None,
+            created_at: at,
+            updated_at: at,
+            completed_at: None,
+            stage: CheckoutStage::Shipping,
+            device: None,
+            discount_codes: Vec::new(),
+            customer_orders: None,
+        }
+    }
+}
+
 /// A small open checkout for tests: one line of two mugs at USD 19.99, an email, an address in
 /// New York, created and last active at `at`.
 #[cfg(any(test, feature = "testing"))]
