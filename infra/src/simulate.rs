@@ -81,7 +81,7 @@ impl HistoricalCheckout {
             cart_token: None,
             contact: Contact {
                 email: self.has_email.then(|| STAND_IN_ADDRESSES.0.clone()),
-                phone: self.has_phone.then(|| STAND_IN_ADDRESSES.1.clone()),
+                phone: self.has_phone.then(|| STAND_IN_ADDRESSES.1.clone().into()),
                 first_name: None,
                 accepts_email_marketing: self.accepts_email,
                 accepts_sms_marketing: self.accepts_sms,

@@ -140,7 +140,7 @@ fn the_real_payload_shapes_in_the_shared_fixtures_parse() {
     assert_eq!(checkout.total.minor, 37969);
     assert_eq!(checkout.total.currency.as_str(), "USD");
     assert_eq!(checkout.contact.email.as_deref(), Some("bob.norman@mail.example.com"));
-    assert!(checkout.contact.phone.as_deref().is_some_and(|p| p.starts_with('+')));
+    assert!(checkout.contact.phone_e164().is_some_and(|p| p.starts_with('+')));
     assert_eq!(checkout.region.country_code.as_deref(), Some("US"));
     assert!(checkout.restore_url.is_some());
     let PlatformEvent::OrderPlaced(order) = parse_event("orders/create", &read("rest_order_2026-07.json")).unwrap()

@@ -236,13 +236,17 @@ impl CheckoutRecord {
     /// The key of the shopper at this shop: their email, else their phone number.
     pub fn contact_key(&self) -> Option<ContactKey> {
         let contact = &self.snapshot.contact;
-        contact.email.as_deref().or(contact.phone.as_deref()).map(|address| ContactKey::for_email(&self.shop, address))
+        contact
+            .email
+            .as_deref()
+            .or(contact.phone_e164().map(|p| p.as_str()))
+            .map(|address| ContactKey::for_email(&self.shop, address))
     }
 
     /// Whether recovery could reach anyone about this checkout.
     pub fn is_recoverable(&self) -> bool {
         let contact = &self.snapshot.contact;
-        let reachable = contact.email.is_some() || (contact.phone.is_some() && contact.accepts_sms_marketing);
+        let reachable = contact.email.is_some() || (contact.accepts_sms_marketing && contact.phone_e164().is_some());
         self.status == CheckoutStatus::Open && reachable && !self.snapshot.line_items.is_empty()
     }
 }
@@ -308,7 +312,7 @@ pub fn sample_snapshot(at: DateTime<Utc>) -> CheckoutSnapshot {
         cart_token: Some(CartToken::new("cart").unwrap()),
         contact: Contact {
             email: Email::parse("ada@example.com").ok(),
-            phone: super::PhoneE164::parse("+12125550142", None).ok(),
+            phone: super::PhoneE164::parse("+12125550142", None).ok().map(Into::into),
             first_name: Some("Ada".into()),
             accepts_email_marketing: true,
             accepts_sms_marketing: false,

@@ -1,7 +1,7 @@
 //! How to reach a shopper, and what a contact asked for at a shop: suppressions, consent, recent
 //! sends, push devices.
 
-use super::{Channel, ContactKey, Email, PhoneE164, ShopDomain};
+use super::{Channel, ContactKey, Email, PhoneE164, ShopDomain, WrittenPhone};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Contact {
     pub email: Option<Email>,
-    pub phone: Option<PhoneE164>,
+    /// The number as the checkout wrote it; [`Contact::phone_e164`] is the valid number, if any.
+    pub phone: Option<WrittenPhone>,
     pub first_name: Option<String>,
     pub accepts_email_marketing: bool,
     pub accepts_sms_marketing: bool,
@@ -23,7 +24,11 @@ impl Contact {
     }
     /// The key of this contact's phone number within a shop, when there is one.
     pub fn phone_key(&self, shop: &ShopDomain) -> Option<ContactKey> {
-        self.phone.as_deref().map(|phone| ContactKey::for_phone(shop, phone))
+        self.phone_e164().map(|phone| ContactKey::for_phone(shop, phone))
+    }
+    /// The shopper's valid phone number, when the checkout wrote one (validated on first use).
+    pub fn phone_e164(&self) -> Option<&PhoneE164> {
+        self.phone.as_ref().and_then(WrittenPhone::e164)
     }
 }
 

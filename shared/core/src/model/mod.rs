@@ -10,7 +10,7 @@ mod message;
 mod money;
 mod shop;
 
-pub use address::{AddressError, Email, PhoneE164};
+pub use address::{AddressError, Email, PhoneE164, WrittenPhone};
 pub use channel::Channel;
 pub use checkout::*;
 pub use contact::*;

@@ -207,7 +207,9 @@ fn channel_refusal(
         ),
         // SMS always needs SMS marketing consent, whatever the email policy: at checkout, from the
         // customer record (`customers/update`) or a storefront capture.
-        Channel::Sms => (shopper.phone.is_some(), shopper.accepts_sms_marketing || contact.sms_consent.is_some()),
+        Channel::Sms => {
+            (shopper.phone_e164().is_some(), shopper.accepts_sms_marketing || contact.sms_consent.is_some())
+        }
         // A device is registered only after the shopper allowed notifications in the app.
         Channel::Push => (!contact.push_endpoints.is_empty(), true),
     };
@@ -228,7 +230,7 @@ fn channel_refusal(
 pub fn recipient_timezone(record: &CheckoutRecord, settings: &RecoverySettings) -> Tz {
     timezone::recipient_timezone(
         &record.snapshot.region,
-        record.snapshot.contact.phone.as_deref(),
+        record.snapshot.contact.phone_e164().map(|p| p.as_str()),
         settings.shop_timezone(),
     )
 }
@@ -302,7 +304,7 @@ pub fn decide_with(
         CheckoutStatus::Open => {}
     }
     let snapshot = &record.snapshot;
-    if snapshot.contact.email.is_none() && snapshot.contact.phone.is_none() {
+    if snapshot.contact.email.is_none() && snapshot.contact.phone_e164().is_none() {
         return stop(StopReason::NoContact);
     }
     if snapshot.line_items.is_empty() {

@@ -619,7 +619,7 @@ impl<P: CheckPorts> Outbound<'_, P> {
     /// promotional; remembers the conversation so that a reply finds this cart.
     async fn sms(&self, settings: &RecoverySettings) -> Prepared {
         let record = self.record;
-        let Some(to) = record.snapshot.contact.phone.clone() else {
+        let Some(to) = record.snapshot.contact.phone_e164().cloned() else {
             return Ok(Err("no phone number".into()));
         };
         let store = self.ports.store();
@@ -671,7 +671,7 @@ async fn sms_consent_evidence<P: Ports<Store: Carts>>(
     if let Some(cart) = &snapshot.cart_token
         && let Some(capture) = ports.store().load_capture(&record.shop, cart).await?
         && capture.phone.is_some()
-        && capture.phone == snapshot.contact.phone
+        && capture.phone.as_ref() == snapshot.contact.phone_e164()
     {
         return Ok(Some(capture.consent));
     }

@@ -116,7 +116,7 @@ fn withdrawals(before: &CheckoutSnapshot, after: &CheckoutSnapshot) -> Vec<Chann
     if was.accepts_email_marketing && !now.accepts_email_marketing && now.email.is_some() && was.email == now.email {
         channels.push(Channel::Email);
     }
-    if was.accepts_sms_marketing && !now.accepts_sms_marketing && now.phone.is_some() && was.phone == now.phone {
+    if was.accepts_sms_marketing && !now.accepts_sms_marketing && now.phone_e164().is_some() && was.phone == now.phone {
         channels.push(Channel::Sms);
     }
     channels
@@ -235,7 +235,7 @@ pub(crate) async fn apply_capture<P: CheckoutPorts>(
         contact.email = capture.email.clone();
         contact.accepts_email_marketing |= capture.email.is_some();
         if contact.phone.is_none() || capture.phone.is_some() {
-            contact.phone = capture.phone.clone().or(contact.phone.take());
+            contact.phone = capture.phone.clone().map(Into::into).or(contact.phone.take());
             contact.accepts_sms_marketing |= capture.phone.is_some();
         }
     }
@@ -268,7 +268,7 @@ pub(crate) async fn recover_cart<P: CheckoutPorts>(
         cart_token: Some(cart.token.clone()),
         contact: Contact {
             email: capture.email.clone(),
-            phone: capture.phone.clone(),
+            phone: capture.phone.clone().map(Into::into),
             first_name: None,
             accepts_email_marketing: capture.email.is_some(),
             accepts_sms_marketing: capture.phone.is_some(),
