@@ -11,7 +11,7 @@ export AWS_REGION ?= us-east-1
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help demo test test-rust lint-template fmt-check bench fuzz build deploy venv node-deps browser-deps clean
+.PHONY: help demo test test-rust lint-template fmt-check bench fuzz build deploy venv node-deps browser-deps app clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -31,14 +31,25 @@ tests/node/node_modules/.installed: tests/node/package.json tests/node/package-l
 
 node-deps: tests/node/node_modules/.installed ## Install the npm packages the tests use (Shopify's library, playwright-core)
 
+app/node_modules/.installed: app/package.json app/package-lock.json
+	@echo "==> installing the embedded app's packages (React, Polaris, uPlot, esbuild) into app"
+	@npm ci --prefix app --no-audit --no-fund --loglevel=error
+	@touch $@
+
+app/dist/manifest.json: app/node_modules/.installed app/build.mjs $(wildcard app/src/*)
+	@echo "==> bundling the embedded app (esbuild) into app/dist"
+	@node app/build.mjs
+
+app: app/dist/manifest.json ## Bundle the embedded app (app/dist, embedded into the admin-api function)
+
 browser-deps: ## Install Debian's Chromium for the browser tests if it is missing
 	@command -v chromium >/dev/null || { echo "==> installing chromium (apt-get)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-demo: venv ## Run the demo store through the whole recovery flow on the local stack
+demo: venv app ## Run the demo store through the whole recovery flow on the local stack
 	$(CARGO) run --quiet -p reclaim-local --bin reclaim -- demo
 
-test: venv node-deps browser-deps fmt-check lint-template test-rust ## Every test: unit, property, emulator, cross-check, template lint
+test: venv node-deps browser-deps app fmt-check lint-template test-rust ## Every test: unit, property, emulator, cross-check, template lint
 
 test-rust:
 	$(CARGO) test --workspace --all-targets
@@ -53,7 +64,7 @@ lint-template: venv ## cfn-lint and sam validate --lint on template.yaml
 fuzz: ## The fuzz targets (webhooks, settings, links, app proxy, session tokens) for a million cases each, in release mode
 	RECLAIM_FUZZ_CASES=$${RECLAIM_FUZZ_CASES:-1000000} $(CARGO) test --release -p reclaim-core --features testing --test fuzz -- --nocapture
 
-bench: node-deps ## Criterion benchmarks (hot path, decide, simulate), the hot path beside Node, reclaim simulate on 1,000,000 checkouts, cold start and RSS of the functions
+bench: node-deps app ## Criterion benchmarks (hot path, decide, simulate), the hot path beside Node, reclaim simulate on 1,000,000 checkouts, cold start and RSS of the functions
 	$(CARGO) bench -p reclaim-core --features testing --bench hot_path
 	$(CARGO) run --quiet --profile bench -p reclaim-local --bin reclaim -- bench-hot-path
 	$(CARGO) run --quiet --profile bench -p reclaim-local --bin reclaim -- generate-checkouts --count 1000000 --out target/bench/carts.jsonl
@@ -65,7 +76,7 @@ $(VENV)/.build-tools: infra/requirements-build.txt $(VENV)/.installed
 	@$(PIP) install --quiet --disable-pip-version-check -r infra/requirements-build.txt
 	@touch $@
 
-build: $(VENV)/.build-tools ## Build deployable arm64 Lambda artefacts (sam build with cargo-lambda)
+build: $(VENV)/.build-tools app ## Build deployable arm64 Lambda artefacts (sam build with cargo-lambda)
 	rustup target add aarch64-unknown-linux-gnu
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build --beta-features --template template.yaml
 
@@ -73,4 +84,4 @@ deploy: build ## Deploy to your AWS account (asks for the parameters the first t
 	$(VENV)/bin/sam deploy --guided --config-file infra/samconfig.toml
 
 clean:
-	rm -rf target .aws-sam tests/node/node_modules
+	rm -rf target .aws-sam tests/node/node_modules app/node_modules app/dist

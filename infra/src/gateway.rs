@@ -201,6 +201,37 @@ async fn script() -> Response {
         .expect("valid response")
 }
 
+/// Where the local stack serves its App Bridge stand-in (the embedded app's page loads it first).
+pub const APP_BRIDGE_STAND_IN: &str = "/local/app-bridge.js";
+
+async fn app_bridge_stand_in() -> Response {
+    Response::builder()
+        .header("content-type", "text/javascript; charset=utf-8")
+        .body(Body::from(include_str!("app_bridge_stand_in.js")))
+        .expect("valid response")
+}
+
+/// An ID token for the gateway's own shop, signed as Shopify signs them (one minute), for the
+/// App Bridge stand-in.
+async fn id_token(State(services): State<Shared>, Extension(shop): Shop) -> Response {
+    use reclaim_core::ports::Clock;
+    let Ok(domain) = reclaim_core::model::ShopDomain::parse(&shop.shop) else {
+        return respond(Reply::json(500, &serde_json::json!({ "error": "the local shop is not a shop domain" })));
+    };
+    let token = reclaim_core::session::sign_session_token(
+        &domain,
+        &services.config.shopify_api_key,
+        &services.config.shopify_api_secret,
+        services.clock.now(),
+        60,
+    );
+    Response::builder()
+        .header("content-type", "text/plain")
+        .header("cache-control", "no-store")
+        .body(Body::from(token))
+        .expect("valid response")
+}
+
 /// The local storefront's routes (not part of the deployed API).
 fn storefront_routes() -> Router<Shared> {
     Router::new()
@@ -211,6 +242,8 @@ fn storefront_routes() -> Router<Shared> {
         .route("/cart/clear.js", post(cart_clear))
         .route("/assets/reclaim.js", get(script))
         .route("/apps/reclaim/{*rest}", get(app_proxy).post(app_proxy))
+        .route(APP_BRIDGE_STAND_IN, get(app_bridge_stand_in))
+        .route("/local/id-token", get(id_token))
 }
 
 /// The routes of the HTTP API, plus the local storefront of `shop`.

@@ -129,6 +129,7 @@ fn operator_config() -> reclaim_core::usecases::Config {
         shopify_api_secret: Vec::new(),
         shop_daily_send_cap: None,
         sms_budget_ceiling: None,
+        app_bridge_url: String::new(),
     }
 }
 
@@ -211,6 +212,11 @@ async fn main() -> anyhow::Result<()> {
             println!(
                 "storefront: {}/store/products/linen-throw  (local test shop with the theme extension)",
                 gateway.url()
+            );
+            println!(
+                "merchant app: {}/app?shop={}  (the embedded app, with a local App Bridge stand-in)",
+                gateway.url(),
+                demo::DEMO_SHOP
             );
             println!("webhook secret: {}", config.shopify_secret);
             println!("Ctrl-C to stop.");

@@ -79,6 +79,8 @@ impl LocalConfig {
             ("PUBLIC_BASE_URL", self.public_base_url.clone()),
             ("SENDER_EMAIL", self.sender.clone()),
             ("SHOPIFY_API_KEY", self.shopify_api_key.clone()),
+            // The embedded app's page loads the gateway's App Bridge stand-in.
+            ("APP_BRIDGE_URL", crate::gateway::APP_BRIDGE_STAND_IN.into()),
             ("PUSH_APNS_APPLICATION_ARN", push_application_arn(PUSH_APPLICATIONS[0])),
             ("PUSH_FCM_APPLICATION_ARN", push_application_arn(PUSH_APPLICATIONS[1])),
             ("KMS_KEY_ID", self.kms_key_alias.clone()),

@@ -2,7 +2,10 @@
 //! session token. `GET`/`PUT /admin/settings`, `POST /admin/preview`, `GET /admin/stats?from=&to=`
 //! (counters and sender health), `POST /admin/sender-health/resume` (acknowledge a pause),
 //! `GET /admin/push-key` (the key that signs push-device registrations).
-//! Every route acts on the shop of the verified token only.
+//! Every route acts on the shop of the verified token only, except the embedded app's page and
+//! assets (`GET /app`, `GET /app/assets/{file}`, see [`app`]), which carry nothing of any shop.
+
+pub mod app;
 
 use reclaim_core::ports::{Checkouts, EmailSender, SettingsStore, Shops, Stats};
 use reclaim_core::usecases::admin::{self, PreviewRequest, SettingsUpdate};
@@ -20,6 +23,8 @@ pub const ROTATE_PUSH_KEY: Route = Route::new("POST", "/admin/push-key/rotate");
 pub const WHAT_IF: Route = Route::new("POST", "/admin/what-if");
 pub const STATS_CSV: Route = Route::new("GET", "/admin/stats.csv");
 pub const TEST_EMAIL: Route = Route::new("POST", "/admin/test-email");
+pub const APP: Route = Route::new("GET", "/app");
+pub const APP_ASSET: Route = Route::new("GET", "/app/assets/{file}");
 
 /// Every route this function serves.
 pub const ROUTES: &[Route] = &[
@@ -33,6 +38,8 @@ pub const ROUTES: &[Route] = &[
     ROTATE_PUSH_KEY,
     WHAT_IF,
     TEST_EMAIL,
+    APP,
+    APP_ASSET,
 ];
 
 /// What the admin API reads and writes: settings, the shop's state and its stats.
@@ -44,6 +51,11 @@ pub async fn handle<P: AdminPorts>(ports: &P, request: HttpRequest) -> Reply {
     let Some((route, _)) = find_route(ROUTES, &request) else {
         return no_such_route();
     };
+    match *route {
+        APP => return app::page(&request, &ports.config().shopify_api_key, &ports.config().app_bridge_url),
+        APP_ASSET => return app::asset(&request),
+        _ => {}
+    }
     respond(ports, *route, &request).await.unwrap_or_else(|error| error_reply(&error, Audience::Machine))
 }
 

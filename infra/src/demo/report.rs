@@ -70,4 +70,9 @@ pub fn print_report(report: &DemoReport, outbox: &std::path::Path) {
     );
     println!();
     println!("{} emails rendered to {}/ (open them in a browser)", report.outbox_files.len(), outbox.display());
+    println!(
+        "the merchant's app: run `cargo run -p reclaim-local --bin reclaim -- up` and open \
+         http://127.0.0.1:4000/app?shop={}",
+        super::DEMO_SHOP
+    );
 }

@@ -133,6 +133,9 @@ impl Environment {
             shopify_api_secret: secret.into_bytes(),
             shop_daily_send_cap: self.optional("SHOP_DAILY_SEND_CAP").and_then(|cap| cap.parse().ok()),
             sms_budget_ceiling: self.optional("SMS_BUDGET_CEILING").and_then(|cap| cap.parse().ok()),
+            app_bridge_url: self
+                .optional("APP_BRIDGE_URL")
+                .unwrap_or_else(|| reclaim_core::usecases::APP_BRIDGE_CDN.to_owned()),
         })
     }
 

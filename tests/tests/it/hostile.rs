@@ -379,6 +379,10 @@ fn admin_cases(stack: &TestStack) -> Vec<Case> {
             cases.push(case.body(b"{}".to_vec()));
         }
     }
+    // The embedded app's assets: only the built bundle's own names are served.
+    for path in ["/app/assets/..%2F..%2FCargo.toml", "/app/assets/manifest.json", "/app/assets/%3Cscript%3E.js"] {
+        cases.push(Case::new(format!("GET {path}"), reqwest::Method::GET, path).expect(404));
+    }
     let bearer = format!("Bearer {valid}");
     let authed = |name: &str, method: reqwest::Method, path: &str, body: Vec<u8>| {
         Case::new(name, method, path)

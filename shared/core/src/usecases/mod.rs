@@ -67,7 +67,13 @@ pub struct Config {
     pub shop_daily_send_cap: Option<u32>,
     /// The operator's ceiling on any shop's monthly SMS budget (`None`: none).
     pub sms_budget_ceiling: Option<u32>,
+    /// The App Bridge script the embedded app's page loads first: Shopify's CDN
+    /// ([`APP_BRIDGE_CDN`]), or the local stack's stand-in.
+    pub app_bridge_url: String,
 }
+
+/// Where Shopify serves App Bridge.
+pub const APP_BRIDGE_CDN: &str = "https://cdn.shopify.com/shopifycloud/app-bridge.js";
 
 /// Everything a use case can reach: one adapter per kind, each unbounded here. A use case names
 /// only the roles it uses in its own bounds (`P: Ports<Store: Checkouts + Stats, Scheduler:

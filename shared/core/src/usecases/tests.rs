@@ -47,6 +47,7 @@ fn ports() -> TestPorts {
             shopify_api_secret: SECRET.to_vec(),
             shop_daily_send_cap: None,
             sms_budget_ceiling: None,
+            app_bridge_url: super::APP_BRIDGE_CDN.into(),
         },
     }
 }
