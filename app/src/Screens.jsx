@@ -1,63 +1,9 @@
-// The smaller screens, each a view of the same settings draft: Messages (the templates each step
-// uses on each channel, and "send me a test"), On-site (the storefront script) and Settings (time
-// zone and SMS).
+// The smaller screens, each a view of the same settings draft: On-site (the storefront script)
+// and Settings (time zone and SMS).
 
-import React, { useState } from 'react';
-import { Banner, BlockStack, Button, Card, Checkbox, FormLayout, Select, Text, TextField } from '@shopify/polaris';
-import { api, fieldError } from './api.js';
-
-const TEMPLATES = {
-  email: [['Reminder', 'reminder'], ['Follow-up', 'follow_up'], ['Last chance', 'last_chance']],
-  sms: [['Reminder', 'reminder'], ['Last chance', 'last_chance']],
-  push: [['Reminder', 'reminder']],
-};
-
-export function Messages({ settings }) {
-  const { draft, edit, errors } = settings;
-  const [test, setTest] = useState(null);
-  const sendTest = async () => {
-    setTest({ sending: true });
-    try {
-      const reply = await api('/admin/test-email', { method: 'POST' });
-      setTest({ tone: 'success', text: `A test email is on its way to ${reply.sent_to}.` });
-    } catch (error) {
-      setTest({ tone: 'critical', text: error.message });
-    }
-  };
-  return (
-    <BlockStack gap="500">
-      <Card>
-        <BlockStack gap="300">
-          <Text as="h2" variant="headingMd">Send me a test</Text>
-          <Text as="p">The first step's email, around an example cart, to your shop's contact address.</Text>
-          {test?.text && <Banner tone={test.tone}>{test.text}</Banner>}
-          <div><Button onClick={sendTest} loading={test?.sending}>Send me a test</Button></div>
-        </BlockStack>
-      </Card>
-      {draft.steps.map((step, index) => (
-        <Card key={index}>
-          <BlockStack gap="300">
-            <Text as="h2" variant="headingMd">{step.name || `Step ${index + 1}`}</Text>
-            <FormLayout>
-              <FormLayout.Group>
-                {Object.entries(TEMPLATES).map(([channel, options]) => (
-                  <Select
-                    key={channel}
-                    label={`${channel === 'sms' ? 'SMS' : channel[0].toUpperCase() + channel.slice(1)} template`}
-                    options={options.map(([label, value]) => ({ label, value }))}
-                    value={step.templates?.[channel] ?? 'reminder'}
-                    onChange={(value) => edit((d) => { d.steps[index].templates = { ...(d.steps[index].templates ?? {}), [channel]: value }; })}
-                    error={fieldError(errors, `steps[${index}].templates.${channel}`)}
-                  />
-                ))}
-              </FormLayout.Group>
-            </FormLayout>
-          </BlockStack>
-        </Card>
-      ))}
-    </BlockStack>
-  );
-}
+import React from 'react';
+import { BlockStack, Card, Checkbox, FormLayout, Select, Text, TextField } from '@shopify/polaris';
+import { fieldError } from './api.js';
 
 export function OnSite({ settings }) {
   const { draft, edit, errors } = settings;

@@ -9,7 +9,8 @@ import { AppProvider, Banner, BlockStack, Button, InlineStack, Page, SkeletonPag
 import en from '@shopify/polaris/locales/en.json';
 import Dashboard from './Dashboard.jsx';
 import Rules from './Rules.jsx';
-import { Messages, OnSite, Settings } from './Screens.jsx';
+import Messages from './Messages.jsx';
+import { OnSite, Settings } from './Screens.jsx';
 import { useSettings } from './useSettings.js';
 
 const SECTIONS = [

@@ -1,10 +1,12 @@
 //! The embedded app in headless Chromium (tests/node/admin.test.mjs) against a local stack: the
 //! page and its bundle, the App Bridge stand-in's ID tokens, the rules screen saving through the
-//! admin API (field errors, conflicts), the dashboard against `/admin/stats`, axe-core on every
+//! admin API (field errors, conflicts), the message editor's live preview (a German shopper, the
+//! shop's own images), the dashboard against `/admin/stats`, axe-core on every
 //! screen, and a screenshot of each for the README.
 
 use chrono::Duration;
 use reclaim_core::ports::{SettingsStore, Stats};
+use reclaim_local::fixtures;
 use reclaim_tests::{TestStack, epoch};
 use std::path::PathBuf;
 
@@ -62,6 +64,12 @@ async fn the_embedded_app_in_chromium_edits_the_rules_and_shows_the_stats_honest
     let tiny = counters(&[("abandoned", 7), ("holdout", 1), ("email.sent", 6), ("treated.converted", 1)]);
     stack.services.store.add_to_stats(&shop, tiny_day, 0, &tiny).await.unwrap();
 
+    // A recent checkout with a product image: the message preview shows the shop's own images.
+    let image = "https://cdn.shopify.example/files/linen-throw.jpg";
+    let mut checkout = fixtures::checkout(&stack.checkout("chk-with-image", Some("image@shopper.test")));
+    checkout["line_items"][0]["image_url"] = serde_json::json!(image);
+    assert_eq!(stack.deliver("checkouts/create", "wh-with-image", &checkout).await.status(), 200);
+
     let status = tokio::process::Command::new("node")
         .args(["--test", "--test-concurrency=1", "admin.test.mjs"])
         .current_dir(root.join("node"))
@@ -70,6 +78,7 @@ async fn the_embedded_app_in_chromium_edits_the_rules_and_shows_the_stats_honest
         .env("RECLAIM_SEEDED_FROM", seeded_from.to_string())
         .env("RECLAIM_SEEDED_TO", seeded_to.to_string())
         .env("RECLAIM_TINY_DAY", tiny_day.to_string())
+        .env("RECLAIM_IMAGE", image)
         .env("RECLAIM_SCREENSHOTS", root.join("../docs/screenshots"))
         .status()
         .await
@@ -83,4 +92,6 @@ async fn the_embedded_app_in_chromium_edits_the_rules_and_shows_the_stats_honest
     assert_eq!(steps[0].delay(), Duration::hours(2));
     assert!(steps[0].enabled && !steps[1].enabled && steps[2].enabled);
     assert_eq!(saved.settings.policies.holdout_percent, 20);
+    let german = steps[0].copy.get(reclaim_core::model::Channel::Email, reclaim_core::render::Language::De);
+    assert_eq!(german.map(|copy| copy.len()), Some(1), "the German subject the browser saved");
 }

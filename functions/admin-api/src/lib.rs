@@ -1,6 +1,7 @@
 //! The `admin-api` function: the merchant's settings, preview and stats, behind the Shopify
 //! session token. `GET`/`PUT /admin/settings`, `POST /admin/preview`, `GET /admin/stats?from=&to=`
 //! (counters and sender health), `POST /admin/sender-health/resume` (acknowledge a pause),
+//! `POST /admin/message-preview` (a step's email, SMS and push for an example shopper),
 //! `GET /admin/push-key` (the key that signs push-device registrations).
 //! Every route acts on the shop of the verified token only, except the embedded app's page and
 //! assets (`GET /app`, `GET /app/assets/{file}`, see [`app`]), which carry nothing of any shop.
@@ -9,6 +10,7 @@ pub mod app;
 
 use reclaim_core::ports::{Checkouts, EmailSender, SettingsStore, Shops, Stats};
 use reclaim_core::usecases::admin::{self, PreviewRequest, SettingsUpdate};
+use reclaim_core::usecases::messages;
 use reclaim_core::usecases::{Ports, UseCaseError};
 use reclaim_core::web::{Audience, HttpRequest, Reply, Route, error_reply, find_route, no_such_route};
 use serde_json::json;
@@ -23,6 +25,7 @@ pub const ROTATE_PUSH_KEY: Route = Route::new("POST", "/admin/push-key/rotate");
 pub const WHAT_IF: Route = Route::new("POST", "/admin/what-if");
 pub const STATS_CSV: Route = Route::new("GET", "/admin/stats.csv");
 pub const TEST_EMAIL: Route = Route::new("POST", "/admin/test-email");
+pub const MESSAGE_PREVIEW: Route = Route::new("POST", "/admin/message-preview");
 pub const APP: Route = Route::new("GET", "/app");
 pub const APP_ASSET: Route = Route::new("GET", "/app/assets/{file}");
 
@@ -38,6 +41,7 @@ pub const ROUTES: &[Route] = &[
     ROTATE_PUSH_KEY,
     WHAT_IF,
     TEST_EMAIL,
+    MESSAGE_PREVIEW,
     APP,
     APP_ASSET,
 ];
@@ -104,6 +108,10 @@ async fn respond<P: AdminPorts>(ports: &P, route: Route, request: &HttpRequest) 
             }
         }
         TEST_EMAIL => Reply::json(200, &json!({ "sent_to": admin::send_test_email(ports, &shop).await? })),
+        MESSAGE_PREVIEW => {
+            let request = messages::MessagePreviewRequest::from_json(&request.body)?;
+            Reply::json(200, &messages::preview_messages(ports, &shop, request).await?)
+        }
         WHAT_IF => {
             let draft = admin::SettingsUpdate::draft_from_json(&request.body)?;
             Reply::json(200, &admin::what_if(ports, &shop, draft).await?)

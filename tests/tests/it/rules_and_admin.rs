@@ -340,3 +340,51 @@ async fn send_me_a_test_mails_the_first_step_to_the_shops_own_address_only() {
     assert!(sent[0].text.contains("Linen Throw Blanket"), "the example cart: {}", sent[0].text);
     assert_eq!(sent[0].list_unsubscribe, None, "a message to the merchant is not marketing");
 }
+
+#[tokio::test]
+async fn the_message_preview_renders_the_drafts_copy_for_a_german_shopper_with_the_shops_own_images() {
+    let stack = TestStack::start("message-preview").await;
+    let spec = stack.checkout("chk-images", Some("images@shopper.test"));
+    let mut body = fixtures::checkout(&spec);
+    body["line_items"][0]["image_url"] = json!("https://cdn.shopify.example/files/linen.jpg");
+    assert_eq!(stack.deliver("checkouts/create", "wh-images", &body).await.status(), 200);
+    let draft = json!({"steps": [
+        {"name": "reminder", "delay": "1h", "channels": ["email", "sms", "push"],
+         "copy": {"email": {"de": {"subject": "Alex, dein Warenkorb bei {{ shop_name }}"}},
+                  "sms": {"de": {"text": "{{ shop_name }}: {{ item_count }} Artikel warten:"}}}},
+        {"name": "follow-up", "delay": "1day"}]});
+    let preview = |body: Value| stack.admin(Method::POST, "/admin/message-preview").json(&body).send();
+    let response = preview(json!({"settings": draft, "step": 0, "language": "de"})).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let preview_json: Value = response.json().await.unwrap();
+    let email = &preview_json["email"];
+    assert_eq!(email["subject"], "Alex, dein Warenkorb bei Test Shop");
+    let html = email["html"].as_str().unwrap().replace("&#x2f;", "/");
+    assert!(html.contains(r#"<img src="https://cdn.shopify.example/files/linen.jpg""#), "the shop's own image: {html}");
+    assert!(html.contains("89,00\u{a0}€") && html.contains("137,00\u{a0}€") && html.contains("Hallo Alex,"), "{html}");
+    let sms = &preview_json["sms"];
+    assert!(sms["text"].as_str().unwrap().starts_with("Test Shop: 3 Artikel warten: http"), "{sms}");
+    assert!(sms["text"].as_str().unwrap().ends_with("Antworte STOP zum Abbestellen"), "{sms}");
+    assert_eq!((sms["encoding"].as_str(), sms["segments"].as_u64()), (Some("GSM-7"), Some(1)), "{sms}");
+    assert_eq!(preview_json["push"]["title"], "Test Shop");
+    assert_eq!(preview_json["variables"].as_array().unwrap().len(), 6);
+    let template_copy = &preview_json["template_copy"];
+    assert_eq!(
+        template_copy["email"]["subject"], "Du hast etwas in deinem Warenkorb vergessen",
+        "the template's own words"
+    );
+    assert_eq!(template_copy["push"]["title"], "{{ shop_name }}");
+
+    // The saved settings (English defaults) when no draft is sent; an English shopper pays in dollars.
+    let saved: Value = preview(json!({"step": 0})).await.unwrap().json().await.unwrap();
+    assert_eq!(saved["email"]["subject"], "You left something in your cart");
+    assert!(saved["email"]["html"].as_str().unwrap().contains("$89.00"));
+    // Copy naming what is not a variable is refused with its path; nothing renders.
+    let bad = json!({"settings": {"steps": [{"name": "a", "delay": "1h",
+        "copy": {"email": {"en": {"body": "{{ customer.password }}"}}}}]}});
+    let response = preview(bad).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let refusal: Value = response.json().await.unwrap();
+    assert_eq!(refusal["errors"][0]["path"], "steps[0].copy.email.en.body", "{refusal}");
+    assert_eq!(preview(json!({"step": 5})).await.unwrap().status(), 400, "no such step");
+}

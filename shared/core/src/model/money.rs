@@ -97,6 +97,24 @@ impl Money {
         Some(Self { minor, currency })
     }
 
+    /// The amount as people write it in `locale` (a BCP 47 locale such as Shopify's checkout
+    /// `locale`: `en`, `de-AT`, `pt_BR`), from CLDR's data through ICU4X: `$89.00` in `en-US`,
+    /// `89,00 €` in `de`, `€89.00` in `en`. A locale ICU cannot read is formatted as English; a
+    /// currency it has no data for falls back to [`Self::display`].
+    pub fn format_for(&self, locale: &str) -> String {
+        use icu_experimental::dimension::currency::CurrencyType;
+        use icu_experimental::dimension::currency::formatter::CurrencyFormatter;
+        let locale =
+            icu_locale_core::Locale::try_from_str(&locale.replace('_', "-")).unwrap_or(icu_locale_core::locale!("en"));
+        let Ok(currency) = CurrencyType::try_from_str(self.currency.as_str()) else { return self.display() };
+        let Ok(formatter) = CurrencyFormatter::try_new_symbol((&locale).into(), currency, Default::default()) else {
+            return self.display();
+        };
+        let mut amount = fixed_decimal::Decimal::from(self.minor);
+        amount.multiply_pow10(-(self.currency.exponent() as i16));
+        formatter.format_fixed_decimal(&amount).to_string()
+    }
+
     /// Formats the amount for people, e.g. `USD 379.69`.
     pub fn display(&self) -> String {
         let exponent = self.currency.exponent();
@@ -113,5 +131,36 @@ impl Money {
             abs % scale as u64,
             width = exponent as usize
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn money(minor: i64, currency: &str) -> Money {
+        Money { minor, currency: Currency::parse(currency).unwrap() }
+    }
+
+    #[test]
+    fn amounts_are_written_as_the_shoppers_locale_writes_them() {
+        // CLDR separates a trailing symbol with a no-break space.
+        for (amount, locale, written) in [
+            (money(8900, "USD"), "en", "$89.00"),
+            (money(8900, "USD"), "en-US", "$89.00"),
+            (money(8900, "EUR"), "de", "89,00\u{a0}€"),
+            (money(8900, "EUR"), "de-DE", "89,00\u{a0}€"),
+            (money(8900, "EUR"), "fr", "89,00\u{a0}€"),
+            (money(8900, "EUR"), "nl", "€\u{a0}89,00"),
+            (money(8900, "EUR"), "en", "€89.00"),
+            (money(123_456_789, "EUR"), "de", "1.234.567,89\u{a0}€"),
+            (money(8900, "BRL"), "pt_BR", "R$\u{a0}89,00"),
+            (money(8900, "JPY"), "ja", "￥8,900"),
+            (money(8900, "JPY"), "en", "¥8,900"),
+            (money(12345, "KWD"), "en", "KWD\u{a0}12.345"),
+            (money(8900, "USD"), "not a locale!", "$89.00"),
+        ] {
+            assert_eq!(amount.format_for(locale), written, "{amount:?} in {locale}");
+        }
     }
 }

@@ -14,10 +14,10 @@ pub mod timezone;
 
 pub use crate::model::{CheckoutStage, Device};
 pub use settings::{
-    Conditions, CountryCode, CustomerKind, Delay, DiscountCombination, EmailConsent, EmailTemplate, FrequencyCap,
-    IncentiveOffer, IncentivePolicy, Policies, PushTemplate, QuietHours, RecoverySettings, SettingValue, SettingsError,
-    ShopZone, SmsSettings, SmsTemplate, StepSettings, StorefrontAnswers, StorefrontSettings, TemplateName, Templates,
-    TimeOfDay, ValueRange, Variant,
+    Conditions, CopyText, CountryCode, CustomerKind, Delay, DiscountCombination, EmailConsent, EmailTemplate,
+    FrequencyCap, IncentiveOffer, IncentivePolicy, Policies, PushTemplate, QuietHours, RecoverySettings, SettingValue,
+    SettingsError, ShopZone, SmsSettings, SmsTemplate, StepCopy, StepSettings, StorefrontAnswers, StorefrontSettings,
+    TemplateName, Templates, TimeOfDay, ValueRange, Variant,
 };
 
 use crate::model::{Channel, CheckoutRecord, CheckoutSnapshot, CheckoutStatus, ContactState, MessageRecord};

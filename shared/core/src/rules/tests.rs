@@ -901,3 +901,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_steps_copy_is_checked_field_by_field_with_its_path_and_reads_back_as_written() {
+    let json = r#"{"steps":[{"name":"x","delay":"1h","copy":{
+        "email":{"de":{"subject":"Hallo {{ first_name }}","body":"{{ order_id }}"}},
+        "sms":{"en":{"subject":"not an SMS field"},"xx":{"text":"hi"}},
+        "push":{"fr":{"title":"{{ shop_name }}","text":"no"}}}}]}"#;
+    let errors = RecoverySettings::from_json(json).unwrap_err();
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert!(paths.contains(&"steps[0].copy.email.de.body"), "{errors:?}");
+    assert!(paths.contains(&"steps[0].copy.sms.xx"), "an unknown language: {errors:?}");
+    let fine = r#"{"steps":[{"name":"x","delay":"1h","copy":{
+        "sms":{"en":{"subject":"not an SMS field"}},"push":{"fr":{"title":"{{ shop_name }}","text":"no"}}}}]}"#;
+    let errors = RecoverySettings::from_json(fine).unwrap_err();
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["steps[0].copy.sms.en.subject", "steps[0].copy.push.fr.text"], "{errors:?}");
+    assert!(errors[0].reason.contains("it has text"), "{errors:?}");
+    let good = r#"{"steps":[{"name":"x","delay":"1h","copy":{"email":{"de":{"subject":"Hallo {{ first_name }}"}}}}]}"#;
+    let settings = RecoverySettings::from_json(good).unwrap();
+    let written = serde_json::to_value(&settings).unwrap();
+    assert_eq!(
+        written["steps"][0]["copy"],
+        serde_json::json!({"email": {"de": {"subject": "Hallo {{ first_name }}"}}})
+    );
+    assert!(RecoverySettings::from_json(r#"{"steps":[{"name":"x","delay":"1h"}]}"#).unwrap().steps[0].copy.is_empty());
+}

@@ -220,17 +220,21 @@ pub async fn send_test_email<P: Ports<Store: SettingsStore + Shops, Messenger: E
             UseCaseError::BadRequest("the shop has no contact address yet: install the app first".into())
         })?;
     let settings = get_settings(ports, shop).await?.settings;
-    let template = settings.enabled_steps().next().map_or("reminder", |(_, step)| step.templates.email.as_str());
+    let step = settings.enabled_steps().next().map(|(_, step)| step);
+    let template = step.map_or("reminder", |step| step.templates.email.as_str());
     let currency = crate::model::Currency::parse("USD").expect("a valid currency");
     let cart = crate::model::CheckoutSnapshot::example_for_merchant(to.clone(), currency, ports.clock().now());
     let base = ports.config().public_base_url.trim_end_matches('/');
     let rendered = crate::render::render_email(&crate::render::EmailInput {
-        template,
-        shop_name: &super::shop_display_name(shop.as_str()),
-        checkout: &cart,
+        message: crate::render::MessageInput {
+            template,
+            copy: step.map(|step| &step.copy),
+            shop_name: &super::shop_display_name(shop.as_str()),
+            checkout: &cart,
+            discount: None,
+        },
         restore_url: &format!("{base}/r/example"),
         unsubscribe_url: "",
-        discount: None,
     })?;
     let email = crate::ports::OutgoingEmail {
         from: ports.config().sender.clone(),

@@ -22,7 +22,7 @@ use crate::ports::{
     EventBus, MessageLog, Messenger, OutgoingEmail, OutgoingPush, OutgoingSms, PlatformAuth, PortError, PushSender,
     Quota, Quotas, Scheduler, Shops, ShortLinks, SmsSender, Store, Vault,
 };
-use crate::render::{EmailInput, render_email, render_short};
+use crate::render::{EmailInput, MessageInput, render_email, render_push, render_sms};
 use crate::rules::{DELIVERABLE_CHANNELS, Decision, Incentive, RecoverySettings, StopReason, WaitReason, decide_with};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -369,10 +369,10 @@ async fn prepare<P: CheckPorts>(
     if plan.channel == Channel::Sms {
         message.sms_consent = sms_consent_evidence(ports, record, contact).await?;
     }
-    let outbound = Outbound { ports, record, plan, now, discount: message.discount_code.as_deref() };
+    let outbound = Outbound { ports, record, plan, settings, now, discount: message.discount_code.as_deref() };
     match plan.channel {
         Channel::Email => outbound.email().await,
-        Channel::Sms => outbound.sms(settings).await,
+        Channel::Sms => outbound.sms().await,
         Channel::Push => outbound.push(contact),
     }
 }
@@ -556,6 +556,7 @@ struct Outbound<'a, P> {
     ports: &'a P,
     record: &'a CheckoutRecord,
     plan: &'a Plan,
+    settings: &'a RecoverySettings,
     now: DateTime<Utc>,
     /// The step's discount code, applied by the restore link.
     discount: Option<&'a str>,
@@ -579,6 +580,17 @@ impl<P: CheckPorts> Outbound<'_, P> {
         self.plan.incentive.map(|i| i.percent)
     }
 
+    /// What this step's message is rendered from (`shop_name` is the shop's display name).
+    fn message<'m>(&'m self, shop_name: &'m str) -> MessageInput<'m> {
+        MessageInput {
+            template: &self.plan.template,
+            copy: self.settings.steps.get(self.plan.step as usize).map(|step| &step.copy),
+            shop_name,
+            checkout: &self.record.snapshot,
+            discount: self.discount.zip(self.record_incentive()),
+        }
+    }
+
     /// The email, from the operator's sender, replying to the shop's own contact address.
     async fn email(&self) -> Prepared {
         let record = self.record;
@@ -594,13 +606,11 @@ impl<P: CheckPorts> Outbound<'_, P> {
         let restore_url = format!("{base}/r/{}", self.restore_token());
         let unsubscribe_url =
             format!("{base}/u/{}", config.links.unsubscribe(shop, checkout, step, &contact_key, self.now));
+        let shop_name = shop_display_name(shop.as_str());
         let rendered = render_email(&EmailInput {
-            template: &self.plan.template,
-            shop_name: &shop_display_name(shop.as_str()),
-            checkout: &record.snapshot,
+            message: self.message(&shop_name),
             restore_url: &restore_url,
             unsubscribe_url: &unsubscribe_url,
-            discount: self.discount.zip(self.record_incentive()),
         })?;
         Ok(Ok(Outgoing::Email(OutgoingEmail {
             from: config.sender.clone(),
@@ -617,7 +627,7 @@ impl<P: CheckPorts> Outbound<'_, P> {
 
     /// A short text with a short restore link, from the shop's origination identity, marked
     /// promotional; remembers the conversation so that a reply finds this cart.
-    async fn sms(&self, settings: &RecoverySettings) -> Prepared {
+    async fn sms(&self) -> Prepared {
         let record = self.record;
         let Some(to) = record.snapshot.contact.phone_e164().cloned() else {
             return Ok(Err("no phone number".into()));
@@ -628,8 +638,8 @@ impl<P: CheckPorts> Outbound<'_, P> {
         let expires_at = self.now + RESTORE_LINK_LIFETIME;
         store.save_short_link(&record.shop, &record.snapshot.token, &code, &token, expires_at).await?;
         let link = format!("{}/s/{code}", self.base_url());
-        let body = render_short(Channel::Sms, &self.plan.template, &shop_display_name(record.shop.as_str()), &link)?;
-        let origination = settings.sms.origination_identity.clone();
+        let body = render_sms(&self.message(&shop_display_name(record.shop.as_str())), &link)?;
+        let origination = self.settings.sms.origination_identity.clone();
         let thread = SmsThreadKey::new(origination.as_deref(), &to);
         let conversation =
             SmsThread { shop: record.shop.clone(), checkout: record.snapshot.token.clone(), texted_at: self.now };
@@ -643,7 +653,7 @@ impl<P: CheckPorts> Outbound<'_, P> {
             return Ok(Err("no enabled device".into()));
         }
         let shop_name = shop_display_name(self.record.shop.as_str());
-        let body = render_short(Channel::Push, &self.plan.template, &shop_name, "")?;
+        let push = render_push(&self.message(&shop_name))?;
         let deep_link = format!("{}/r/{}", self.base_url(), self.restore_token());
         let devices = contact
             .push_endpoints
@@ -651,8 +661,8 @@ impl<P: CheckPorts> Outbound<'_, P> {
             .map(|device| OutgoingPush {
                 endpoint: device.arn.clone(),
                 platform: device.platform,
-                title: shop_name.clone(),
-                body: body.clone(),
+                title: push.title.clone(),
+                body: push.body.clone(),
                 deep_link: deep_link.clone(),
             })
             .collect();

@@ -10,6 +10,7 @@ pub mod discounts;
 mod ingest;
 pub mod install;
 mod links;
+pub mod messages;
 mod orders;
 pub mod privacy;
 pub mod push;

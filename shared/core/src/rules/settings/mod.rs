@@ -14,12 +14,14 @@ mod values;
 
 pub use policies::{DiscountCombination, EmailConsent, FrequencyCap, IncentivePolicy, Policies, QuietHours};
 pub use sms::SmsSettings;
-pub use steps::{Conditions, CustomerKind, IncentiveOffer, StepSettings, Templates, ValueRange, Variant};
+pub use steps::{Conditions, CustomerKind, IncentiveOffer, StepCopy, StepSettings, Templates, ValueRange, Variant};
 pub use storefront::{StorefrontAnswers, StorefrontSettings};
 pub use values::{
-    CountryCode, Delay, EmailTemplate, PushTemplate, SettingValue, ShopZone, SmsTemplate, TemplateName, TimeOfDay,
+    CopyText, CountryCode, Delay, EmailTemplate, PushTemplate, SettingValue, ShopZone, SmsTemplate, TemplateName,
+    TimeOfDay,
 };
 
+use crate::render::copy::CopyField;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
@@ -278,6 +280,16 @@ fn check_step(step: &StepSettings, path: &dyn Fn(&str) -> String, policies: &Pol
             && min > max
         {
             problems.add(path("conditions.cart_value.max"), "must not be below min");
+        }
+    }
+    for (channel, languages) in step.copy.channels() {
+        for (language, copy) in languages {
+            for field in copy.keys().filter(|field| !field.is_of(channel)) {
+                problems.add(
+                    path(&format!("copy.{}.{language}.{}", channel.as_str(), field.as_str())),
+                    format!("is not part of {} copy (it has {})", channel.as_str(), CopyField::names_of(channel)),
+                );
+            }
         }
     }
     for (i, variant) in step.variants.iter().enumerate() {

@@ -3,8 +3,11 @@
 
 use super::values::{CountryCode, Delay, EmailTemplate, PushTemplate, SmsTemplate};
 use crate::model::{Channel, CheckoutStage, Device};
+use crate::render::Language;
+use crate::render::copy::MessageCopy;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// One step of the recovery sequence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +25,10 @@ pub struct StepSettings {
     pub channels: Vec<Channel>,
     #[serde(default)]
     pub templates: Templates,
+    /// The merchant's own words for this step, per channel and language, in place of the
+    /// templates' (each field left out keeps the template's).
+    #[serde(default, skip_serializing_if = "StepCopy::is_empty")]
+    pub copy: StepCopy,
     #[serde(default)]
     pub conditions: Conditions,
     /// A/B variants; empty means one implicit variant `"control"`.
@@ -62,6 +69,39 @@ impl Templates {
 }
 
 /// Who a step is for. Every condition that is set must hold.
+/// A step's own copy: per channel, per language, the fields the merchant rewrote.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepCopy {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub email: BTreeMap<Language, MessageCopy>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sms: BTreeMap<Language, MessageCopy>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub push: BTreeMap<Language, MessageCopy>,
+}
+
+impl StepCopy {
+    pub fn is_empty(&self) -> bool {
+        self.email.is_empty() && self.sms.is_empty() && self.push.is_empty()
+    }
+
+    /// The copy of `channel` in `language`, if the merchant wrote any.
+    pub fn get(&self, channel: Channel, language: Language) -> Option<&MessageCopy> {
+        match channel {
+            Channel::Email => &self.email,
+            Channel::Sms => &self.sms,
+            Channel::Push => &self.push,
+        }
+        .get(&language)
+    }
+
+    /// Every channel's copy, for checks across them.
+    pub fn channels(&self) -> [(Channel, &BTreeMap<Language, MessageCopy>); 3] {
+        [(Channel::Email, &self.email), (Channel::Sms, &self.sms), (Channel::Push, &self.push)]
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Conditions {
@@ -154,6 +194,7 @@ impl StepSettings {
             delay: Delay::known(delay),
             channels: email_only(),
             templates: Templates { email: EmailTemplate::known(email_template), ..Templates::default() },
+            copy: StepCopy::default(),
             conditions: Conditions::default(),
             variants: Vec::new(),
             incentive: None,

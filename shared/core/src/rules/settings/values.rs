@@ -233,6 +233,38 @@ impl<const C: u8> fmt::Debug for TemplateName<C> {
     }
 }
 
+/// A piece of message copy as the merchant wrote it: text with `{{ variable }}` placeholders,
+/// checked by [`crate::render::copy::check`] (it parses, names only the documented variables and
+/// is not too long), so a saved copy always renders.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CopyText(String);
+
+impl CopyText {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Copy written in the code (defaults, tests); panics if it is not valid.
+    pub fn known(text: &str) -> Self {
+        Self::parse_setting(text).expect("valid copy")
+    }
+}
+
+impl SettingValue for CopyText {
+    fn parse_setting(text: &str) -> Result<Self, String> {
+        crate::render::copy::check(text).map(|()| Self(text.to_owned()))
+    }
+    fn placeholder() -> Self {
+        Self(String::new())
+    }
+}
+
+impl fmt::Debug for CopyText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
 /// Serialises and deserialises each value type as the text it was parsed from.
 macro_rules! as_text {
     ($type:ty, $text:expr) => {
@@ -257,3 +289,4 @@ as_text!(CountryCode, |c: &CountryCode| c.as_str().to_owned());
 as_text!(TemplateName<0>, |t: &TemplateName<0>| t.0.clone());
 as_text!(TemplateName<1>, |t: &TemplateName<1>| t.0.clone());
 as_text!(TemplateName<2>, |t: &TemplateName<2>| t.0.clone());
+as_text!(CopyText, |c: &CopyText| c.0.clone());
