@@ -10,6 +10,7 @@ import {
   Banner, BlockStack, Button, Card, DataTable, InlineGrid, InlineStack, SkeletonBodyText, Text, TextField,
 } from '@shopify/polaris';
 import { api } from './api.js';
+import Onboarding, { loadChecklist } from './Onboarding.jsx';
 
 const DAY = 24 * 60 * 60 * 1000;
 const isoDay = (date) => date.toISOString().slice(0, 10);
@@ -132,12 +133,13 @@ export default function Dashboard() {
     setProblem(null);
     try {
       const query = `from=${range.from}&to=${range.to}`;
-      const [reply, csv] = await Promise.all([
+      const [reply, csv, checklist] = await Promise.all([
         api(`/admin/stats?${query}`),
         api(`/admin/stats.csv?${query}`, { raw: true }).then((r) => r.text()),
+        loadChecklist(),
       ]);
       if (request !== latest.current) return;
-      setStats({ ...reply, range });
+      setStats({ ...reply, range, checklist });
       setDays(Papa.parse(csv.trim(), { header: true, dynamicTyping: true, skipEmptyLines: true }).data);
     } catch (error) {
       if (request === latest.current) setProblem(error.message);
@@ -174,6 +176,7 @@ export default function Dashboard() {
   return (
     <div data-showing={`${stats.range.from}..${stats.range.to}`}>
     <BlockStack gap="500">
+      <Onboarding checklist={stats.checklist} reload={load} />
       {stats.sender_health?.email_paused && (
         <Banner tone="critical" title="Email is paused to protect your sender reputation" action={{ content: 'Resume email', onAction: resume }}>
           {stats.sender_health.pause?.reason ?? 'Bounces or complaints went over the limit.'}

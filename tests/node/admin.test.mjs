@@ -78,6 +78,23 @@ test('the page is served with its CSP and the fingerprinted bundle is cached for
   assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
 });
 
+test('on first open the dashboard shows the setup checklist, read live', async () => {
+  const { page, errors, close } = await openApp('dashboard');
+  const item = (id) => page.locator(`[data-check="${id}"]`);
+  await item('test_email').waitFor();
+  const states = async () => Object.fromEntries(await Promise.all(
+    ['sender_verified', 'app_embed', 'test_email', 'sms_number'].map(async (id) => [id, await item(id).getAttribute('data-done')]),
+  ));
+  assert.deepEqual(await states(), { sender_verified: 'true', app_embed: 'false', test_email: 'false', sms_number: 'false' });
+  assert.match(await item('app_embed').textContent(), /Turn on the Reclaim app embed/);
+  await item('test_email').getByRole('button', { name: 'Send me a test' }).click();
+  await page.locator('[data-check="test_email"][data-done="true"]').waitFor();
+  assert.match(await item('test_email').textContent(), /You sent yourself a test on \d{4}-\d{2}-\d{2}/);
+  await shot(page, 'onboarding');
+  assert.deepEqual(errors, []);
+  await close();
+});
+
 test('a changed delay and a disabled step are saved, survive a reload, and /admin/settings agrees', async () => {
   const { page, errors, close } = await openApp('rules');
   await page.getByRole('button', { name: 'Edit reminder' }).click();

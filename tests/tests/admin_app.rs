@@ -64,6 +64,8 @@ async fn the_embedded_app_in_chromium_edits_the_rules_and_shows_the_stats_honest
     let tiny = counters(&[("abandoned", 7), ("holdout", 1), ("email.sent", 6), ("treated.converted", 1)]);
     stack.services.store.add_to_stats(&shop, tiny_day, 0, &tiny).await.unwrap();
 
+    // Installed (the shop has a contact address for "send me a test").
+    assert_eq!(stack.admin(reqwest::Method::POST, "/auth/token-exchange").send().await.unwrap().status(), 200);
     // A recent checkout with a product image: the message preview shows the shop's own images.
     let image = "https://cdn.shopify.example/files/linen-throw.jpg";
     let mut checkout = fixtures::checkout(&stack.checkout("chk-with-image", Some("image@shopper.test")));

@@ -2,13 +2,14 @@
 //! session token. `GET`/`PUT /admin/settings`, `POST /admin/preview`, `GET /admin/stats?from=&to=`
 //! (counters and sender health), `POST /admin/sender-health/resume` (acknowledge a pause),
 //! `POST /admin/message-preview` (a step's email, SMS and push for an example shopper),
+//! `GET /admin/onboarding` (the first-open checklist, read live),
 //! `GET /admin/push-key` (the key that signs push-device registrations).
 //! Every route acts on the shop of the verified token only, except the embedded app's page and
 //! assets (`GET /app`, `GET /app/assets/{file}`, see [`app`]), which carry nothing of any shop.
 
 pub mod app;
 
-use reclaim_core::ports::{Checkouts, EmailSender, SettingsStore, Shops, Stats};
+use reclaim_core::ports::{Checkouts, EmailSender, SenderIdentity, SettingsStore, Shops, Stats};
 use reclaim_core::usecases::admin::{self, PreviewRequest, SettingsUpdate};
 use reclaim_core::usecases::messages;
 use reclaim_core::usecases::{Ports, UseCaseError};
@@ -26,6 +27,7 @@ pub const WHAT_IF: Route = Route::new("POST", "/admin/what-if");
 pub const STATS_CSV: Route = Route::new("GET", "/admin/stats.csv");
 pub const TEST_EMAIL: Route = Route::new("POST", "/admin/test-email");
 pub const MESSAGE_PREVIEW: Route = Route::new("POST", "/admin/message-preview");
+pub const ONBOARDING: Route = Route::new("GET", "/admin/onboarding");
 pub const APP: Route = Route::new("GET", "/app");
 pub const APP_ASSET: Route = Route::new("GET", "/app/assets/{file}");
 
@@ -42,13 +44,20 @@ pub const ROUTES: &[Route] = &[
     WHAT_IF,
     TEST_EMAIL,
     MESSAGE_PREVIEW,
+    ONBOARDING,
     APP,
     APP_ASSET,
 ];
 
 /// What the admin API reads and writes: settings, the shop's state and its stats.
-pub trait AdminPorts: Ports<Store: SettingsStore + Shops + Stats + Checkouts, Messenger: EmailSender> {}
-impl<P: Ports<Store: SettingsStore + Shops + Stats + Checkouts, Messenger: EmailSender>> AdminPorts for P {}
+pub trait AdminPorts:
+    Ports<Store: SettingsStore + Shops + Stats + Checkouts, Messenger: EmailSender + SenderIdentity>
+{
+}
+impl<P: Ports<Store: SettingsStore + Shops + Stats + Checkouts, Messenger: EmailSender + SenderIdentity>> AdminPorts
+    for P
+{
+}
 
 /// Handles one request.
 pub async fn handle<P: AdminPorts>(ports: &P, request: HttpRequest) -> Reply {
@@ -108,6 +117,7 @@ async fn respond<P: AdminPorts>(ports: &P, route: Route, request: &HttpRequest) 
             }
         }
         TEST_EMAIL => Reply::json(200, &json!({ "sent_to": admin::send_test_email(ports, &shop).await? })),
+        ONBOARDING => Reply::json(200, &json!({ "checklist": admin::onboarding(ports, &shop).await? })),
         MESSAGE_PREVIEW => {
             let request = messages::MessagePreviewRequest::from_json(&request.body)?;
             Reply::json(200, &messages::preview_messages(ports, &shop, request).await?)

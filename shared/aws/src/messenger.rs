@@ -14,7 +14,8 @@ use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
 use reclaim_core::model::PushPlatform;
 use reclaim_core::ports::{
-    EmailSender, OutgoingEmail, OutgoingPush, OutgoingSms, PortError, PortResult, PushSender, SmsSender,
+    EmailSender, OutgoingEmail, OutgoingPush, OutgoingSms, PortError, PortResult, PushSender, SenderIdentity,
+    SenderStatus, SmsSender,
 };
 use serde_json::json;
 
@@ -67,6 +68,12 @@ impl AwsMessenger {
 impl EmailSender for AwsMessenger {
     async fn send_email(&self, email: &OutgoingEmail) -> PortResult<String> {
         self.mail.send_email(email).await
+    }
+}
+
+impl SenderIdentity for AwsMessenger {
+    async fn sender_status(&self, domain: &str) -> PortResult<SenderStatus> {
+        self.mail.sender_status(domain).await
     }
 }
 

@@ -8,7 +8,7 @@ use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
 use mail_builder::headers::raw::Raw;
-use reclaim_core::ports::{EmailSender, OutgoingEmail, PortError, PortResult};
+use reclaim_core::ports::{EmailSender, OutgoingEmail, PortError, PortResult, SenderIdentity, SenderStatus};
 
 /// SES v2 adapter.
 #[derive(Debug, Clone)]
@@ -118,6 +118,24 @@ impl EmailSender for SesMailer {
         // Sent once (the client has the SDK's retries off): SES may have accepted a request
         // whose answer was lost, and only `provider_failure` knows which failures are safe to repeat.
         result.map(|output| output.message_id.unwrap_or_default()).map_err(|e| provider_failure("SendEmail", e))
+    }
+}
+
+impl SenderIdentity for SesMailer {
+    /// SES v2 `GetEmailIdentity`: verified when the identity's verification succeeded (or SES
+    /// says it may send); an identity SES does not know is `NOT_FOUND`, not an error.
+    async fn sender_status(&self, domain: &str) -> PortResult<SenderStatus> {
+        match self.client.get_email_identity().email_identity(domain).send().await {
+            Ok(identity) => {
+                let status =
+                    identity.verification_status.map_or_else(|| "NOT_STARTED".to_owned(), |s| s.as_str().to_owned());
+                Ok(SenderStatus { verified: identity.verified_for_sending_status || status == "SUCCESS", status })
+            }
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found_exception()) => {
+                Ok(SenderStatus { verified: false, status: "NOT_FOUND".into() })
+            }
+            Err(error) => Err(provider_failure("GetEmailIdentity", error)),
+        }
     }
 }
 

@@ -368,6 +368,7 @@ fn admin_cases(stack: &TestStack) -> Vec<Case> {
         (reqwest::Method::GET, "/admin/stats.csv"),
         (reqwest::Method::POST, "/admin/test-email"),
         (reqwest::Method::POST, "/admin/message-preview"),
+        (reqwest::Method::GET, "/admin/onboarding"),
         (reqwest::Method::POST, "/auth/token-exchange"),
     ];
     let mut cases = Vec::new();

@@ -388,3 +388,35 @@ async fn the_message_preview_renders_the_drafts_copy_for_a_german_shopper_with_t
     assert_eq!(refusal["errors"][0]["path"], "steps[0].copy.email.en.body", "{refusal}");
     assert_eq!(preview(json!({"step": 5})).await.unwrap().status(), 400, "no such step");
 }
+
+#[tokio::test]
+async fn the_onboarding_checklist_reads_each_step_live() {
+    use reclaim_core::ports::Shops;
+    let stack = TestStack::start("onboarding").await;
+    let checklist = || async {
+        let list = stack.admin_json("/admin/onboarding", &stack.session_token(&stack.shop)).await["checklist"].clone();
+        let done = |id: &str| list.as_array().unwrap().iter().find(|item| item["id"] == id).unwrap()["done"] == true;
+        ["sender_verified", "app_embed", "test_email", "sms_number"].map(done)
+    };
+    // The local stack created and verified its sender domain in SES (the emulator): only that.
+    assert_eq!(checklist().await, [true, false, false, false]);
+    // The storefront script asks for its settings through the app proxy: the embed is live.
+    let widget = stack.http.get(format!("{}/apps/reclaim/settings", stack.gateway.url())).send().await.unwrap();
+    assert_eq!(widget.status(), 200);
+    assert_eq!(checklist().await, [true, true, false, false]);
+    assert_eq!(stack.admin(Method::POST, "/auth/token-exchange").send().await.unwrap().status(), 200);
+    assert_eq!(stack.admin(Method::POST, "/admin/test-email").send().await.unwrap().status(), 200);
+    assert_eq!(checklist().await, [true, true, true, false]);
+    // The operator allows a number, the merchant picks it: the optional step is done too.
+    let shop = stack.shop_domain();
+    stack
+        .services
+        .store
+        .update_shop_state(&shop, |state| state.allowed_originations.insert("+12065550100".into()))
+        .await
+        .unwrap();
+    let mut settings = RecoverySettings::default();
+    settings.sms.origination_identity = Some("+12065550100".into());
+    stack.put_settings(0, serde_json::to_value(&settings).unwrap()).await;
+    assert_eq!(checklist().await, [true, true, true, true]);
+}

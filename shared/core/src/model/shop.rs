@@ -29,6 +29,13 @@ pub struct ShopState {
     /// to open the app again. Incentives go without a code meanwhile.
     #[serde(default)]
     pub needs_reauthorisation: Option<DateTime<Utc>>,
+    /// When the merchant last sent themselves a test email (onboarding).
+    #[serde(default)]
+    pub test_email_sent_at: Option<DateTime<Utc>>,
+    /// When the storefront script last asked for its settings through the app proxy: the app
+    /// embed is on in the live theme (onboarding). Refreshed at most daily.
+    #[serde(default)]
+    pub storefront_seen_at: Option<DateTime<Utc>>,
 }
 
 /// A shop's offline access, sealed: the access token and, for an expiring one, its refresh

@@ -54,6 +54,21 @@ pub trait EmailSender: Send + Sync {
     fn send_email(&self, email: &OutgoingEmail) -> impl Future<Output = PortResult<String>> + Send;
 }
 
+/// Whether a sender domain may send: the onboarding checklist's first item.
+pub trait SenderIdentity: Send + Sync {
+    /// The state of the sending identity for `domain` (the operator's sender domain).
+    fn sender_status(&self, domain: &str) -> impl Future<Output = PortResult<SenderStatus>> + Send;
+}
+
+/// A sending identity's state, as the provider reports it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SenderStatus {
+    /// Verified: mail from the domain is accepted.
+    pub verified: bool,
+    /// The provider's word for it (`SUCCESS`, `PENDING`, `FAILED`, `NOT_STARTED`, `NOT_FOUND`).
+    pub status: String,
+}
+
 /// Sends text messages; returns the provider's message id.
 pub trait SmsSender: Send + Sync {
     fn send_sms(&self, sms: &OutgoingSms) -> impl Future<Output = PortResult<String>> + Send;

@@ -35,7 +35,7 @@ use crate::model::{PushPlatform, SealedSecret, ShopDomain};
 use crate::ports::{
     AccessGrant, DiscountApi, DiscountOutcome, DiscountRequest, DomainEvent, EmailSender, EventBus, Job, JobQueue,
     OutgoingEmail, OutgoingPush, OutgoingSms, PlatformAuth, PortError, PortResult, PushSender, ScheduledCheck,
-    Scheduler, ShopProfile, SmsSender, Vault,
+    Scheduler, SenderIdentity, SenderStatus, ShopProfile, SmsSender, Vault,
 };
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -85,6 +85,8 @@ pub struct MemoryMessenger {
     pub disabled: Mutex<Vec<String>>,
     pub deleted: Mutex<Vec<String>>,
     failures: Mutex<std::collections::VecDeque<PortError>>,
+    /// The sender identity's status as the provider would report it (verified by default).
+    pub sender: Mutex<Option<SenderStatus>>,
 }
 
 impl MemoryMessenger {
@@ -114,6 +116,13 @@ impl MemoryMessenger {
 impl EmailSender for MemoryMessenger {
     async fn send_email(&self, email: &OutgoingEmail) -> PortResult<String> {
         self.deliver(&self.emails, email, "msg")
+    }
+}
+
+impl SenderIdentity for MemoryMessenger {
+    async fn sender_status(&self, _domain: &str) -> PortResult<SenderStatus> {
+        let scripted = self.sender.lock().unwrap().clone();
+        Ok(scripted.unwrap_or(SenderStatus { verified: true, status: "SUCCESS".into() }))
     }
 }
 

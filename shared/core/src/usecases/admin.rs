@@ -5,7 +5,9 @@
 use super::{Ports, UseCaseError};
 use crate::model::{CheckoutRecord, ContactState, SenderPause, ShopDomain};
 use crate::platform::{PlatformEvent, shopify};
-use crate::ports::{Checkouts, Clock, EmailSender, PortError, SettingsStore, Shops, Stats, VersionedSettings};
+use crate::ports::{
+    Checkouts, Clock, EmailSender, PortError, SenderIdentity, SettingsStore, Shops, Stats, VersionedSettings,
+};
 use crate::rules::timeline::{TimelineEntry, timeline};
 use crate::rules::{DELIVERABLE_CHANNELS, RecoverySettings, SettingsError};
 use crate::session::{SessionError, verify_session_token};
@@ -248,7 +250,80 @@ pub async fn send_test_email<P: Ports<Store: SettingsStore + Shops, Messenger: E
         reply_to: None,
     };
     ports.messenger().send_email(&email).await?;
+    let now = ports.clock().now();
+    ports
+        .store()
+        .update_shop_state(shop, |state| {
+            state.test_email_sent_at = Some(now);
+            true
+        })
+        .await?;
     Ok(to)
+}
+
+/// One item of the onboarding checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChecklistItem {
+    pub id: &'static str,
+    pub done: bool,
+    /// The merchant may skip it (SMS).
+    pub optional: bool,
+    /// What its state is, in the merchant's words.
+    pub detail: String,
+}
+
+/// The onboarding checklist, each item's state read live: the sender domain verified in SES,
+/// the app embed on in the live theme (the storefront script has asked for its settings), a test
+/// email sent, an SMS number configured (optional).
+pub async fn onboarding<P: Ports<Store: SettingsStore + Shops, Messenger: SenderIdentity>>(
+    ports: &P,
+    shop: &ShopDomain,
+) -> Result<Vec<ChecklistItem>, UseCaseError> {
+    let state = ports.store().shop_state(shop).await?;
+    let settings = get_settings(ports, shop).await?.settings;
+    let sender = &ports.config().sender;
+    let domain = sender.rsplit('@').next().unwrap_or_default().trim_end_matches('>');
+    let sender_status = ports.messenger().sender_status(domain).await?;
+    let seen = |at: Option<chrono::DateTime<chrono::Utc>>| at.map(|at| at.format("%Y-%m-%d").to_string());
+    Ok(vec![
+        ChecklistItem {
+            id: "sender_verified",
+            done: sender_status.verified,
+            optional: false,
+            detail: if sender_status.verified {
+                format!("{domain} is verified in Amazon SES.")
+            } else {
+                format!("{domain} is not verified in Amazon SES yet ({}): add its DNS records.", sender_status.status)
+            },
+        },
+        ChecklistItem {
+            id: "app_embed",
+            done: state.storefront_seen_at.is_some(),
+            optional: false,
+            detail: match seen(state.storefront_seen_at) {
+                Some(day) => format!("Your storefront loaded Reclaim on {day}."),
+                None => "Turn on the Reclaim app embed in your theme editor (App embeds), then open your shop.".into(),
+            },
+        },
+        ChecklistItem {
+            id: "test_email",
+            done: state.test_email_sent_at.is_some(),
+            optional: false,
+            detail: match seen(state.test_email_sent_at) {
+                Some(day) => format!("You sent yourself a test on {day}."),
+                None => "Send yourself a test from Messages to see what shoppers receive.".into(),
+            },
+        },
+        ChecklistItem {
+            id: "sms_number",
+            done: settings.sms.origination_identity.is_some(),
+            optional: true,
+            detail: match &settings.sms.origination_identity {
+                Some(_) => "Texts go from your own number.".into(),
+                None => "Optional: choose the number texts come from in Settings.".into(),
+            },
+        },
+    ])
 }
 
 /// The shop's sender health: whether email is paused, why, and the figures.

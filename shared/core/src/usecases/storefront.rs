@@ -5,7 +5,7 @@ use super::checkouts::{CheckoutPorts, store_capture};
 use super::{Ports, UseCaseError, settings_of};
 use crate::model::{Capture, CartToken, ConsentEvidence, Email, PhoneE164, ShopDomain};
 use crate::platform::proxy;
-use crate::ports::{Carts, Checkouts, Clock, Quota, Quotas, SettingsStore};
+use crate::ports::{Carts, Checkouts, Clock, Quota, Quotas, SettingsStore, Shops};
 use crate::rules::StorefrontSettings;
 use serde::Deserialize;
 
@@ -16,11 +16,27 @@ pub fn authenticate_proxy<P: Ports>(ports: &P, query: &[(String, String)]) -> Re
         .map_err(|_| UseCaseError::Session(crate::session::SessionError::Invalid))
 }
 
-/// What the widget needs to know (no secrets, nothing personal).
-pub async fn widget_settings<P: Ports<Store: SettingsStore>>(
+/// How often the storefront's visit is written down: the onboarding checklist only needs to know
+/// that the app embed is live, not every page view.
+const STOREFRONT_SEEN_EVERY: chrono::Duration = chrono::Duration::days(1);
+
+/// What the widget needs to know (no secrets, nothing personal). The script asks on every page,
+/// so this is also how Reclaim learns that the app embed is on in the live theme.
+pub async fn widget_settings<P: Ports<Store: SettingsStore + Shops>>(
     ports: &P,
     shop: &ShopDomain,
 ) -> Result<StorefrontSettings, UseCaseError> {
+    let now = ports.clock().now();
+    let seen = ports.store().shop_state(shop).await?.storefront_seen_at;
+    if seen.is_none_or(|at| now - at >= STOREFRONT_SEEN_EVERY) {
+        ports
+            .store()
+            .update_shop_state(shop, |state| {
+                state.storefront_seen_at = Some(now);
+                true
+            })
+            .await?;
+    }
     Ok(settings_of(ports, shop).await?.storefront)
 }
 

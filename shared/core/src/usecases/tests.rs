@@ -1002,3 +1002,29 @@ async fn a_young_claim_of_a_crashed_check_is_settled_even_when_an_order_cancels_
     assert_eq!(fire_due(&p).await, [CheckOutcome::Superseded]);
     assert_eq!(p.store.messages(&shop(), &chk).await.unwrap()[0].state, DeliveryState::Uncertain);
 }
+
+#[tokio::test]
+async fn the_onboarding_checklist_says_what_the_sender_domain_still_needs() {
+    let ports = ports();
+    *ports.messenger.sender.lock().unwrap() = Some(SenderStatus { verified: false, status: "PENDING".into() });
+    let checklist = admin::onboarding(&ports, &shop()).await.unwrap();
+    let ids: Vec<&str> = checklist.iter().map(|item| item.id).collect();
+    assert_eq!(ids, ["sender_verified", "app_embed", "test_email", "sms_number"]);
+    assert!(!checklist[0].done);
+    assert_eq!(checklist[0].detail, "example.com is not verified in Amazon SES yet (PENDING): add its DNS records.");
+    assert!(checklist.iter().all(|item| !item.done) && checklist[3].optional);
+    // The storefront's visits are written down at most daily.
+    storefront::widget_settings(&ports, &shop()).await.unwrap();
+    let first = ports.store.shop_state(&shop()).await.unwrap().storefront_seen_at;
+    assert_eq!(first, Some(start()));
+    ports.clock.advance(chrono::Duration::hours(23));
+    storefront::widget_settings(&ports, &shop()).await.unwrap();
+    assert_eq!(ports.store.shop_state(&shop()).await.unwrap().storefront_seen_at, first, "not every page view");
+    ports.clock.advance(chrono::Duration::hours(1));
+    storefront::widget_settings(&ports, &shop()).await.unwrap();
+    assert_eq!(
+        ports.store.shop_state(&shop()).await.unwrap().storefront_seen_at,
+        Some(start() + chrono::Duration::days(1))
+    );
+    assert!(admin::onboarding(&ports, &shop()).await.unwrap()[1].done);
+}
