@@ -64,13 +64,19 @@ lint-template: venv ## cfn-lint and sam validate --lint on template.yaml
 fuzz: ## The fuzz targets (webhooks, settings, links, app proxy, session tokens) for a million cases each, in release mode
 	RECLAIM_FUZZ_CASES=$${RECLAIM_FUZZ_CASES:-1000000} $(CARGO) test --release -p reclaim-core --features testing --test fuzz -- --nocapture
 
-bench: node-deps app ## Criterion benchmarks (hot path, decide, simulate), the hot path beside Node, reclaim simulate on 1,000,000 checkouts, cold start and RSS of the functions
+bench/lighthouse/node_modules/.installed: bench/lighthouse/package.json bench/lighthouse/package-lock.json
+	@echo "==> installing Lighthouse into bench/lighthouse"
+	@npm ci --prefix bench/lighthouse --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bench: node-deps app browser-deps bench/lighthouse/node_modules/.installed ## Criterion benchmarks (hot path, decide, simulate), the hot path beside Node, reclaim simulate on 1,000,000 checkouts, cold start and RSS of the functions, Lighthouse on each screen of the app
 	$(CARGO) bench -p reclaim-core --features testing --bench hot_path
-	$(CARGO) run --quiet --profile bench -p reclaim-local --bin reclaim -- bench-hot-path
-	$(CARGO) run --quiet --profile bench -p reclaim-local --bin reclaim -- generate-checkouts --count 1000000 --out target/bench/carts.jsonl
-	$(CARGO) run --quiet --profile bench -p reclaim-local --bin reclaim -- simulate --settings infra/bench/simulate-settings.json --checkouts target/bench/carts.jsonl
+	$(CARGO) bench -p reclaim-core --features testing --bench vs_node -- --breakdown
+	$(CARGO) run --quiet --profile cli -p reclaim-local --bin reclaim -- generate-checkouts --count 1000000 --out target/bench/carts.jsonl
+	$(CARGO) run --quiet --profile cli -p reclaim-local --bin reclaim -- simulate --settings infra/bench/simulate-settings.json --checkouts target/bench/carts.jsonl
 	$(CARGO) build --release -p reclaim-webhooks -p reclaim-links -p reclaim-admin-api -p reclaim-storefront-api -p reclaim-auth
-	$(CARGO) run --quiet --profile bench -p reclaim-local --bin reclaim -- cold-start --dir $${CARGO_TARGET_DIR:-target}/release
+	$(CARGO) run --quiet --profile cli -p reclaim-local --bin reclaim -- cold-start --dir $${CARGO_TARGET_DIR:-target}/release
+	$(CARGO) run --quiet -p reclaim-local --bin reclaim -- lighthouse
 
 $(VENV)/.build-tools: infra/requirements-build.txt $(VENV)/.installed
 	@$(PIP) install --quiet --disable-pip-version-check -r infra/requirements-build.txt
@@ -84,4 +90,4 @@ deploy: build ## Deploy to your AWS account (asks for the parameters the first t
 	$(VENV)/bin/sam deploy --guided --config-file infra/samconfig.toml
 
 clean:
-	rm -rf target .aws-sam tests/node/node_modules app/node_modules app/dist
+	rm -rf target .aws-sam tests/node/node_modules app/node_modules app/dist bench/lighthouse/node_modules

@@ -202,6 +202,8 @@ export default function Messages({ settings }) {
             </InlineStack>
             {test?.text && <Banner tone={test.tone}>{test.text}</Banner>}
             {problem && <Banner tone="critical" title="The preview could not be rendered">{problem}</Banner>}
+            {/* The preview's room is kept while it loads, so nothing below it moves. */}
+            {!preview && <div style={{ minHeight: channelId === 'email' ? '680px' : '120px' }} aria-busy="true" />}
             {preview && channelId === 'email' && <EmailPreview email={preview.email} />}
             {preview && channelId === 'sms' && <SmsPreview sms={preview.sms} />}
             {preview && channelId === 'push' && <PushPreview push={preview.push} />}

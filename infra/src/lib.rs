@@ -15,7 +15,6 @@
 //! - [`outbox`]: reads what the emulator "sent" and writes each email to a file;
 //! - [`demo`]: a demo store of shoppers replayed through the whole recovery flow;
 //! - [`simulate`]: what-if of recovery settings over historical checkouts;
-//! - [`hotpath`]: the webhook hot path beside its Node peers on the same bytes;
 //! - [`coldstart`]: cold start and peak RSS of the function binaries against a local Lambda
 //!   Runtime API.
 
@@ -24,7 +23,6 @@ pub mod demo;
 pub mod emulator;
 pub mod fixtures;
 pub mod gateway;
-pub mod hotpath;
 pub mod local_stack;
 pub mod outbox;
 pub mod pump;

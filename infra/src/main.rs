@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use reclaim_core::clock::{AnyClock, SystemClock};
 use reclaim_core::rules::RecoverySettings;
 use reclaim_local::local_stack::{LocalStack, StackOptions};
-use reclaim_local::{coldstart, demo, emulator::Emulator, hotpath, outbox, redrive, simulate, stack};
+use reclaim_local::{coldstart, demo, emulator::Emulator, outbox, redrive, simulate, stack};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -66,20 +66,12 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         runs: usize,
     },
-    /// The webhook hot path beside @shopify/shopify-api and bare Node on the same bytes.
-    BenchHotPath {
-        /// The Node side (`npm ci --prefix tests/node` first).
-        #[arg(long, default_value = "tests/node/bench-hotpath.mjs")]
+    /// Lighthouse on each screen of the embedded app, against a local stack started for it
+    /// (`npm ci --prefix bench/lighthouse` first); fails when a screen is over its budget.
+    Lighthouse {
+        /// The Node side.
+        #[arg(long, default_value = "bench/lighthouse/run.mjs")]
         script: PathBuf,
-        /// Where the benchmark body is written for Node to read.
-        #[arg(long, default_value = "target/bench/checkout-10kb.json")]
-        body: PathBuf,
-        /// Seconds of timed batches per side.
-        #[arg(long, default_value_t = 3.0)]
-        seconds: f64,
-        /// Also time the parts of the Rust hot path.
-        #[arg(long)]
-        breakdown: bool,
     },
     /// Re-submit the invocations that failed every retry (the failed-invocations queue) to their
     /// functions, and delete each one that was re-submitted.
@@ -246,13 +238,23 @@ async fn main() -> anyhow::Result<()> {
             file.flush()?;
             println!("{count} checkouts written to {}", out.display());
         }
-        Command::BenchHotPath { script, body, seconds, breakdown } => {
-            hotpath::print(&hotpath::run(&script, &body, seconds)?);
-            if breakdown {
-                for (part, ns) in hotpath::breakdown(seconds) {
-                    println!("  part: {part:<45} {:>8.1} µs", ns / 1000.0);
-                }
-            }
+        Command::Lighthouse { script } => {
+            let emulator = Emulator::start(0)?;
+            let options = StackOptions {
+                port: 0,
+                clock: AnyClock::System(SystemClock),
+                shop: demo::DEMO_SHOP.to_owned(),
+                pump_every: None,
+            };
+            let local = LocalStack::start(emulator.endpoint(), options, |_| {}).await?;
+            let status = tokio::process::Command::new("node")
+                .arg(&script)
+                .env("RECLAIM_BASE", local.gateway.url())
+                .env("RECLAIM_SHOP", demo::DEMO_SHOP)
+                .status()
+                .await
+                .context("running node (Node 20+, and `npm ci --prefix bench/lighthouse`)")?;
+            anyhow::ensure!(status.success(), "a screen of the app is over its Lighthouse budget (see above)");
         }
         Command::ColdStart { dir, runs } => {
             coldstart::run(&dir, runs).await?;

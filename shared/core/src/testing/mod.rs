@@ -13,7 +13,7 @@ pub mod contract;
 mod memory;
 
 /// A `checkouts/update` body of at least `min_bytes`: the project's checkout fixture with its line
-/// items repeated. The hot-path benchmarks (criterion and `reclaim bench-hot-path`, beside Node)
+/// items repeated. The hot-path benchmarks (criterion, and `benches/vs_node.rs` beside Node)
 /// all measure these bytes.
 pub fn checkout_webhook_body(min_bytes: usize) -> Vec<u8> {
     let mut checkout: serde_json::Value =
