@@ -69,13 +69,14 @@ bench/lighthouse/node_modules/.installed: bench/lighthouse/package.json bench/li
 	@npm ci --prefix bench/lighthouse --no-audit --no-fund --loglevel=error
 	@touch $@
 
-bench: node-deps app browser-deps bench/lighthouse/node_modules/.installed ## Criterion benchmarks (hot path, decide, simulate), the hot path beside Node, reclaim simulate on 1,000,000 checkouts, cold start and RSS of the functions, Lighthouse on each screen of the app
+bench: node-deps app browser-deps bench/lighthouse/node_modules/.installed ## Criterion benchmarks (hot path, decide, simulate), the hot path beside Node, reclaim simulate on 1,000,000 checkouts, cold start and RSS of the functions, the reply classifier on held-out replies, Lighthouse on each screen of the app
 	$(CARGO) bench -p reclaim-core --features testing --bench hot_path
 	$(CARGO) bench -p reclaim-core --features testing --bench vs_node -- --breakdown
 	$(CARGO) run --quiet --profile cli -p reclaim-local --bin reclaim -- generate-checkouts --count 1000000 --out target/bench/carts.jsonl
 	$(CARGO) run --quiet --profile cli -p reclaim-local --bin reclaim -- simulate --settings infra/bench/simulate-settings.json --checkouts target/bench/carts.jsonl
 	$(CARGO) build --release -p reclaim-webhooks -p reclaim-links -p reclaim-admin-api -p reclaim-storefront-api -p reclaim-auth
 	$(CARGO) run --quiet --profile cli -p reclaim-local --bin reclaim -- cold-start --dir $${CARGO_TARGET_DIR:-target}/release
+	$(CARGO) run --quiet --profile cli -p reclaim-local --bin reclaim -- evaluate-classifier
 	$(CARGO) run --quiet -p reclaim-local --bin reclaim -- lighthouse
 
 $(VENV)/.build-tools: infra/requirements-build.txt $(VENV)/.installed

@@ -15,9 +15,11 @@
 //! - [`outbox`]: reads what the emulator "sent" and writes each email to a file;
 //! - [`demo`]: a demo store of shoppers replayed through the whole recovery flow;
 //! - [`simulate`]: what-if of recovery settings over historical checkouts;
+//! - [`classifier`]: training, evaluating and running the reply classifier from its files;
 //! - [`coldstart`]: cold start and peak RSS of the function binaries against a local Lambda
 //!   Runtime API.
 
+pub mod classifier;
 pub mod coldstart;
 pub mod demo;
 pub mod emulator;

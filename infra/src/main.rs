@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use reclaim_core::clock::{AnyClock, SystemClock};
 use reclaim_core::rules::RecoverySettings;
 use reclaim_local::local_stack::{LocalStack, StackOptions};
-use reclaim_local::{coldstart, demo, emulator::Emulator, outbox, redrive, simulate, stack};
+use reclaim_local::{classifier, coldstart, demo, emulator::Emulator, outbox, redrive, simulate, stack};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -66,6 +66,25 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         runs: usize,
     },
+    /// Train the reply classifier on the labelled replies and write the model the core embeds.
+    TrainClassifier {
+        #[arg(long, default_value = "data/replies")]
+        data: PathBuf,
+        #[arg(long, default_value = "shared/core/src/conversation/model/intents.bin")]
+        out: PathBuf,
+    },
+    /// The embedded classifier on the held-out replies: accuracy per intent and language, size,
+    /// replies per second; fails under budget.
+    EvaluateClassifier {
+        #[arg(long, default_value = "data/replies")]
+        data: PathBuf,
+        /// Instead: try training settings on the training part (four fifths fit, one scored).
+        #[arg(long)]
+        sweep: bool,
+    },
+    /// Classify replies: JSON lines `{"text": "..."}` on stdin, `{"intent", "confidence", "also"}`
+    /// per line on stdout.
+    Classify,
     /// Lighthouse on each screen of the embedded app, against a local stack started for it
     /// (`npm ci --prefix bench/lighthouse` first); fails when a screen is over its budget.
     Lighthouse {
@@ -238,6 +257,10 @@ async fn main() -> anyhow::Result<()> {
             file.flush()?;
             println!("{count} checkouts written to {}", out.display());
         }
+        Command::TrainClassifier { data, out } => classifier::train(&data, &out)?,
+        Command::EvaluateClassifier { data, sweep: false } => classifier::evaluate(&data)?,
+        Command::EvaluateClassifier { data, sweep: true } => classifier::sweep(&data)?,
+        Command::Classify => classifier::classify(std::io::stdin().lock(), std::io::stdout().lock())?,
         Command::Lighthouse { script } => {
             let emulator = Emulator::start(0)?;
             let options = StackOptions {

@@ -6,7 +6,8 @@
 //! - [`model`]: shops, checkouts, orders, contacts and money as validated types;
 //! - [`platform`]: verifying and parsing a platform's signed webhooks into [`platform::PlatformEvent`];
 //! - [`rules`]: recovery settings and [`rules::decide`], the one function that says send, wait or stop;
-//! - [`render`]: the recovery message templates;
+//! - [`render`]: the recovery messages (copy per language, email, SMS, push);
+//! - [`conversation`]: what a shopper's reply is about (the intent classifier);
 //! - [`links`]: signed, expiring restore and unsubscribe tokens;
 //! - [`session`]: Shopify session tokens (the admin API's authentication);
 //! - [`ports`]: the traits the use cases need, by role (storage roles, one messaging role per
@@ -17,6 +18,7 @@
 //! - `testing` (feature `testing`): in-memory adapters and the storage contract both adapters pass.
 
 pub mod clock;
+pub mod conversation;
 pub mod links;
 pub mod model;
 pub mod platform;
