@@ -149,15 +149,24 @@ export default function Dashboard() {
   useEffect(() => { load(); }, []); // eslint-disable-line react-hooks/exhaustive-deps
 
   const exportCsv = async () => {
-    const response = await api(`/admin/stats.csv?from=${range.from}&to=${range.to}`, { raw: true });
-    const url = URL.createObjectURL(await response.blob());
-    const link = Object.assign(document.createElement('a'), { href: url, download: `reclaim-${range.from}-${range.to}.csv` });
-    link.click();
-    URL.revokeObjectURL(url);
+    try {
+      const response = await api(`/admin/stats.csv?from=${range.from}&to=${range.to}`, { raw: true });
+      const url = URL.createObjectURL(await response.blob());
+      const link = Object.assign(document.createElement('a'), { href: url, download: `reclaim-${range.from}-${range.to}.csv` });
+      link.click();
+      URL.revokeObjectURL(url);
+    } catch (error) {
+      setProblem(error.message);
+    }
   };
 
   const resume = async () => {
-    await api('/admin/sender-health/resume', { method: 'POST' });
+    try {
+      await api('/admin/sender-health/resume', { method: 'POST' });
+    } catch (error) {
+      setProblem(error.message);
+      return;
+    }
     load();
   };
 

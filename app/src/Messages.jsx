@@ -198,7 +198,7 @@ export default function Messages({ settings }) {
           <BlockStack gap="300">
             <InlineStack align="space-between" blockAlign="center">
               <Text as="h2" variant="headingMd">Preview</Text>
-              {channelId === 'email' && <Button onClick={sendTest} loading={test?.sending}>Send me a test</Button>}
+              {channelId === 'email' && <Button onClick={sendTest} loading={test?.sending}>Send me the saved first step</Button>}
             </InlineStack>
             {test?.text && <Banner tone={test.tone}>{test.text}</Banner>}
             {problem && <Banner tone="critical" title="The preview could not be rendered">{problem}</Banner>}

@@ -4,7 +4,7 @@
 // figures, so the page renders once (no layout shift when the checklist arrives).
 
 import React, { useState } from 'react';
-import { Badge, BlockStack, Box, Button, Card, InlineStack, Text } from '@shopify/polaris';
+import { Badge, Banner, BlockStack, Box, Button, Card, InlineStack, Text } from '@shopify/polaris';
 import { api } from './api.js';
 
 const TITLES = {
@@ -34,11 +34,15 @@ export async function loadChecklist() {
 
 export default function Onboarding({ checklist, reload }) {
   const [sending, setSending] = useState(false);
+  const [problem, setProblem] = useState(null);
   if (!checklist || checklist.every((item) => item.done || item.optional)) return null;
   const sendTest = async () => {
     setSending(true);
+    setProblem(null);
     try {
       await api('/admin/test-email', { method: 'POST' });
+    } catch (error) {
+      setProblem(error.message);
     } finally {
       setSending(false);
       reload();
@@ -52,6 +56,7 @@ export default function Onboarding({ checklist, reload }) {
           <Text as="h2" variant="headingMd">Set up Reclaim</Text>
           <Text as="p" tone="subdued">{`${done} of ${checklist.length} done`}</Text>
         </InlineStack>
+        {problem && <Banner tone="critical" title="The test email was not sent">{problem}</Banner>}
         <ul className="reclaim-checklist" aria-label="Setup checklist">
           {checklist.map((item) => (
             <li key={item.id} data-check={item.id} data-done={String(item.done)}>

@@ -12,7 +12,8 @@ export const DELAY_UNITS = UNITS.map((u) => u.unit);
 
 /** `{amount, unit}` for text the picker can show, else `{text}`. */
 export function readDelay(text) {
-  const match = /^\s*(\d+)\s*([a-z]+)\s*$/i.exec(text ?? '');
+  // An empty amount keeps the picker (the merchant is typing); the API says what is missing.
+  const match = /^\s*(\d*)\s*([a-z]+)\s*$/i.exec(text ?? '');
   const unit = match && UNITS.find((u) => u.pattern.test(match[2].toLowerCase()));
   return unit ? { amount: match[1], unit: unit.unit } : { text: text ?? '' };
 }

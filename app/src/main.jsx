@@ -6,6 +6,7 @@
 import React, { useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { AppProvider, Banner, BlockStack, Button, InlineStack, Page, SkeletonPage, Tabs, Text } from '@shopify/polaris';
+import { api } from './api.js';
 import en from '@shopify/polaris/locales/en.json';
 import Dashboard from './Dashboard.jsx';
 import Rules from './Rules.jsx';
@@ -60,7 +61,20 @@ function SaveControls({ settings }) {
   );
 }
 
+/**
+ * Shopify's token exchange, once per open: the app's ID token becomes (or renews) the shop's
+ * offline access, which also clears "needs re-authorisation". A failure leaves the app usable.
+ */
+function useTokenExchange() {
+  useEffect(() => {
+    api('/auth/token-exchange', { method: 'POST' }).catch((error) => {
+      console.warn(`token exchange: ${error.message}`);
+    });
+  }, []);
+}
+
 function App() {
+  useTokenExchange();
   const [selected, setSelected] = useState(sectionFromHash);
   const settings = useSettings();
   useEffect(() => {
@@ -85,6 +99,8 @@ function App() {
   return (
     <Page title={section.title} fullWidth={false}>
       <ui-nav-menu>
+        {/* App Bridge takes the first link as the app's home and does not list it. */}
+        <a href="/app" rel="home">Dashboard</a>
         {SECTIONS.slice(1).map((s) => <a key={s.id} href={`/app#${s.id}`}>{s.content}</a>)}
       </ui-nav-menu>
       <BlockStack gap="400">

@@ -48,9 +48,11 @@ async function openApp(section, options = {}) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  // Every open exchanges the ID token for the shop's offline access (and so installs it).
+  const exchanged = page.waitForResponse((r) => new URL(r.url()).pathname === '/auth/token-exchange');
   await page.goto(`${BASE}/app?shop=${SHOP}&embedded=1#${section}`);
   await page.getByRole('tab', { selected: true }).first().waitFor();
-  return { page, errors, close: () => context.close() };
+  return { page, errors, exchanged, close: () => context.close() };
 }
 
 const shot = (page, name) => SHOTS && page.screenshot({ path: `${SHOTS}/app-${name}.png`, fullPage: true });
@@ -79,7 +81,8 @@ test('the page is served with its CSP and the fingerprinted bundle is cached for
 });
 
 test('on first open the dashboard shows the setup checklist, read live', async () => {
-  const { page, errors, close } = await openApp('dashboard');
+  const { page, errors, exchanged, close } = await openApp('dashboard');
+  assert.equal((await exchanged).status(), 200, 'the app installed itself through the token exchange');
   const item = (id) => page.locator(`[data-check="${id}"]`);
   await item('test_email').waitFor();
   const states = async () => Object.fromEntries(await Promise.all(
@@ -184,9 +187,9 @@ test("the message editor's preview shows an edited subject, the shop's images an
 
   // Copy that names something that is not a variable: the reason beside the field, no preview of it.
   await page.getByRole('tab', { name: 'Email' }).click();
-  await page.getByLabel('Heading', { exact: true }).fill('{{ customer.password }}');
+  await page.getByLabel('Heading', { exact: true }).fill('{{ password }}');
   await page.getByText('The preview could not be rendered').waitFor();
-  assert.match(await messageBeside(page, 'Heading'), /uses customer, which is not one of first_name/);
+  assert.match(await messageBeside(page, 'Heading'), /uses password, which is not one of first_name/);
   await page.getByLabel('Heading', { exact: true }).fill('');
   await page.getByText('The preview could not be rendered').waitFor({ state: 'detached' });
 

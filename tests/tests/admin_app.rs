@@ -64,8 +64,6 @@ async fn the_embedded_app_in_chromium_edits_the_rules_and_shows_the_stats_honest
     let tiny = counters(&[("abandoned", 7), ("holdout", 1), ("email.sent", 6), ("treated.converted", 1)]);
     stack.services.store.add_to_stats(&shop, tiny_day, 0, &tiny).await.unwrap();
 
-    // Installed (the shop has a contact address for "send me a test").
-    assert_eq!(stack.admin(reqwest::Method::POST, "/auth/token-exchange").send().await.unwrap().status(), 200);
     // A recent checkout with a product image: the message preview shows the shop's own images.
     let image = "https://cdn.shopify.example/files/linen-throw.jpg";
     let mut checkout = fixtures::checkout(&stack.checkout("chk-with-image", Some("image@shopper.test")));
@@ -94,6 +92,9 @@ async fn the_embedded_app_in_chromium_edits_the_rules_and_shows_the_stats_honest
     assert_eq!(steps[0].delay(), Duration::hours(2));
     assert!(steps[0].enabled && !steps[1].enabled && steps[2].enabled);
     assert_eq!(saved.settings.policies.holdout_percent, 20);
+    // The app installed the shop itself, through the token exchange on open.
+    use reclaim_core::ports::Shops;
+    assert!(stack.services.store.shop_state(&shop).await.unwrap().installation.is_some(), "installed by the app");
     let german = steps[0].copy.get(reclaim_core::model::Channel::Email, reclaim_core::render::Language::De);
     assert_eq!(german.map(|copy| copy.len()), Some(1), "the German subject the browser saved");
 }

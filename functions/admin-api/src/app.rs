@@ -42,13 +42,16 @@ pub fn page(request: &HttpRequest, api_key: &str, app_bridge_url: &str) -> Reply
         api_key = attribute(api_key),
         app_bridge = attribute(app_bridge_url),
     );
-    let app_bridge_origin = url::Url::parse(app_bridge_url)
+    // Only App Bridge's own directory on the CDN, not the whole host: merchants can upload files
+    // to cdn.shopify.com. A relative URL (the local stand-in) is covered by 'self'.
+    let app_bridge_source = url::Url::parse(app_bridge_url)
         .ok()
-        .map(|url| url.origin().ascii_serialization())
-        .filter(|origin| origin != "null")
+        .filter(|url| url.scheme() == "https")
+        .and_then(|url| url.join("./").ok())
+        .map(|directory| directory.to_string())
         .unwrap_or_default();
     let csp = format!(
-        "default-src 'self'; script-src 'self' {app_bridge_origin}; style-src 'self' 'unsafe-inline'; \
+        "default-src 'self'; script-src 'self' {app_bridge_source}; style-src 'self' 'unsafe-inline'; \
          img-src 'self' data: https:; connect-src 'self' https://*.shopify.com; \
          frame-ancestors {frame_ancestors}; base-uri 'none'; object-src 'none'; form-action 'self'"
     );
@@ -111,7 +114,10 @@ mod tests {
         assert_eq!(reply.status, 200);
         let csp = header(&reply, "content-security-policy");
         assert!(csp.contains("frame-ancestors https://demo-store.myshopify.com https://admin.shopify.com;"), "{csp}");
-        assert!(csp.contains("script-src 'self' https://cdn.shopify.com;"), "{csp}");
+        assert!(
+            csp.contains("script-src 'self' https://cdn.shopify.com/shopifycloud/;"),
+            "only App Bridge's directory: {csp}"
+        );
         let body = &reply.body;
         assert!(body.contains(r#"<meta name="shopify-api-key" content="key-1">"#));
         let bridge = body.find(CDN).unwrap();
@@ -126,7 +132,7 @@ mod tests {
             let reply = page(&get(&format!("/app?shop={hostile}")), "key", CDN);
             let csp = header(&reply, "content-security-policy");
             assert!(csp.contains("frame-ancestors https://admin.shopify.com;"), "{hostile}: {csp}");
-            assert!(!reply.body.contains("evil") && !reply.body.contains("<script>"), "{hostile}");
+            assert!(!csp.contains("evil") && !reply.body.contains("evil"), "{hostile}");
         }
     }
 

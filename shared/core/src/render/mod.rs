@@ -293,7 +293,7 @@ mod tests {
             Language::En,
             [
                 (CopyField::Subject, CopyText::known("{{ first_name }}, your\n{{ item_count }} items")),
-                (CopyField::Body, CopyText::known("<script>alert(1)</script>{{ shop_name|safe }}")),
+                (CopyField::Body, CopyText::known("<script>alert(1)</script>{{ shop_name }}")),
             ]
             .into(),
         );

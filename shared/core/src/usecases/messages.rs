@@ -140,7 +140,9 @@ pub async fn preview_messages<P: Ports<Store: SettingsStore + Checkouts>>(
         restore_url: &format!("{base}/r/example"),
         unsubscribe_url: &format!("{base}/u/example"),
     })?;
-    let sms = render_sms(&message(step.templates.sms.as_str()), &format!("{base}/s/example"))?;
+    // A short link as long as a real one (its code is ten characters), so the count is the real one.
+    let short_link = format!("{base}/s/{}", crate::links::short_code("example"));
+    let sms = render_sms(&message(step.templates.sms.as_str()), &short_link)?;
     let mut template_copy = BTreeMap::new();
     for channel in [Channel::Email, Channel::Sms, Channel::Push] {
         let template = step.templates.for_channel(channel);

@@ -26,16 +26,24 @@ pub async fn widget_settings<P: Ports<Store: SettingsStore + Shops>>(
     ports: &P,
     shop: &ShopDomain,
 ) -> Result<StorefrontSettings, UseCaseError> {
+    // Best effort: the widget never fails because its visit could not be written down.
     let now = ports.clock().now();
-    let seen = ports.store().shop_state(shop).await?.storefront_seen_at;
-    if seen.is_none_or(|at| now - at >= STOREFRONT_SEEN_EVERY) {
-        ports
-            .store()
-            .update_shop_state(shop, |state| {
-                state.storefront_seen_at = Some(now);
-                true
-            })
-            .await?;
+    let written = async {
+        let seen = ports.store().shop_state(shop).await?.storefront_seen_at;
+        if seen.is_none_or(|at| now - at >= STOREFRONT_SEEN_EVERY) {
+            ports
+                .store()
+                .update_shop_state(shop, |state| {
+                    let stale = state.storefront_seen_at.is_none_or(|at| now - at >= STOREFRONT_SEEN_EVERY);
+                    state.storefront_seen_at = Some(now);
+                    stale
+                })
+                .await?;
+        }
+        Ok::<(), crate::ports::PortError>(())
+    };
+    if let Err(error) = written.await {
+        tracing::warn!(%shop, %error, "the storefront's visit was not written down");
     }
     Ok(settings_of(ports, shop).await?.storefront)
 }

@@ -68,7 +68,6 @@ impl Templates {
     }
 }
 
-/// Who a step is for. Every condition that is set must hold.
 /// A step's own copy: per channel, per language, the fields the merchant rewrote.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,6 +101,7 @@ impl StepCopy {
     }
 }
 
+/// Who a step is for. Every condition that is set must hold.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Conditions {
