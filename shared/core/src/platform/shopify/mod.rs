@@ -258,6 +258,11 @@ struct RawClientDetails<'a> {
 }
 
 /// Mobile or desktop, from a user agent.
+/// The currency the shopper pays in: the presentment currency, else the shop's.
+fn shoppers_currency(presentment: Option<&str>, shop: Option<&str>) -> Result<Currency, NormaliseError> {
+    Ok(Currency::parse(presentment.or(shop).ok_or(NormaliseError::Missing("currency"))?)?)
+}
+
 fn device_of(user_agent: &str) -> Device {
     let mobile = ["Mobile", "Android", "iPhone", "iPad"].iter().any(|m| user_agent.contains(m));
     if mobile { Device::Mobile } else { Device::Desktop }
@@ -423,12 +428,7 @@ struct RawCheckout<'a> {
 
 impl RawCheckout<'_> {
     fn normalise(self) -> Result<CheckoutSnapshot, NormaliseError> {
-        let currency = Currency::parse(
-            self.presentment_currency
-                .as_deref()
-                .or(self.currency.as_deref())
-                .ok_or(NormaliseError::Missing("currency"))?,
-        )?;
+        let currency = shoppers_currency(self.presentment_currency.as_deref(), self.currency.as_deref())?;
         let address = self.shipping_address.as_ref().or(self.billing_address.as_ref());
         let code = |code: Option<&str>| code.filter(|c| c.len() <= bounds::REGION_CODE).map(str::to_owned);
         let region = Region {
@@ -651,12 +651,7 @@ struct RawOrder<'a> {
 
 impl RawOrder<'_> {
     fn normalise(self) -> Result<OrderSnapshot, NormaliseError> {
-        let currency = Currency::parse(
-            self.presentment_currency
-                .as_deref()
-                .or(self.currency.as_deref())
-                .ok_or(NormaliseError::Missing("currency"))?,
-        )?;
+        let currency = shoppers_currency(self.presentment_currency.as_deref(), self.currency.as_deref())?;
         Ok(OrderSnapshot {
             id: OrderId::new(self.id)?,
             checkout_token: self.checkout_token.map(CheckoutToken::new).transpose()?,
