@@ -2,7 +2,8 @@
 // the real renderer (POST /admin/message-preview with the draft): the email as it will arrive
 // (images, quantities, prices in the example shopper's currency and format), the SMS with its
 // segment count and STOP line, the push's title and body. A field left empty keeps the
-// template's words, shown as its placeholder. "Send me a test" mails the shop's contact address.
+// template's words, shown as its placeholder. "Send me a test" mails exactly what the preview
+// shows (the draft, the step, the language and currency) to the shop's contact address.
 
 import React, { useEffect, useRef, useState } from 'react';
 import {
@@ -129,7 +130,7 @@ export default function Messages({ settings }) {
   const sendTest = async () => {
     setTest({ sending: true });
     try {
-      const reply = await api('/admin/test-email', { method: 'POST' });
+      const reply = await api('/admin/test-email', { method: 'POST', body: { settings: draft, step: index, language, currency } });
       setTest({ tone: 'success', text: `A test email is on its way to ${reply.sent_to}.` });
     } catch (error) {
       setTest({ tone: 'critical', text: error.message });
@@ -198,7 +199,7 @@ export default function Messages({ settings }) {
           <BlockStack gap="300">
             <InlineStack align="space-between" blockAlign="center">
               <Text as="h2" variant="headingMd">Preview</Text>
-              {channelId === 'email' && <Button onClick={sendTest} loading={test?.sending}>Send me the saved first step</Button>}
+              {channelId === 'email' && <Button onClick={sendTest} loading={test?.sending}>Send me a test</Button>}
             </InlineStack>
             {test?.text && <Banner tone={test.tone}>{test.text}</Banner>}
             {problem && <Banner tone="critical" title="The preview could not be rendered">{problem}</Banner>}

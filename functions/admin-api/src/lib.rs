@@ -116,7 +116,10 @@ async fn respond<P: AdminPorts>(ports: &P, route: Route, request: &HttpRequest) 
                 body,
             }
         }
-        TEST_EMAIL => Reply::json(200, &json!({ "sent_to": admin::send_test_email(ports, &shop).await? })),
+        TEST_EMAIL => {
+            let request = messages::MessagePreviewRequest::from_json(&request.body)?;
+            Reply::json(200, &json!({ "sent_to": messages::send_test_email(ports, &shop, request).await? }))
+        }
         ONBOARDING => Reply::json(200, &json!({ "checklist": admin::onboarding(ports, &shop).await? })),
         MESSAGE_PREVIEW => {
             let request = messages::MessagePreviewRequest::from_json(&request.body)?;

@@ -339,6 +339,16 @@ async fn send_me_a_test_mails_the_first_step_to_the_shops_own_address_only() {
     assert_eq!(sent[0].subject, "[Test] You left something in your cart", "the first step's template");
     assert!(sent[0].text.contains("Linen Throw Blanket"), "the example cart: {}", sent[0].text);
     assert_eq!(sent[0].list_unsubscribe, None, "a message to the merchant is not marketing");
+    // With a body: exactly what the editor previews (the draft's German copy, in euros).
+    let draft = json!({"steps": [{"name": "reminder", "delay": "1h",
+        "copy": {"email": {"de": {"subject": "Test auf Deutsch für {{ first_name }}"}}}}]});
+    let body = json!({"settings": draft, "step": 0, "language": "de"});
+    let response = stack.admin(Method::POST, "/admin/test-email").json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let german: Vec<_> =
+        stack.emails_to(&owner).await.into_iter().filter(|e| e.subject == "[Test] Test auf Deutsch für Alex").collect();
+    assert_eq!(german.len(), 1, "the draft's subject, not the saved one");
+    assert!(german[0].text.contains("89,00\u{a0}€"), "{}", german[0].text);
 }
 
 #[tokio::test]
@@ -405,7 +415,11 @@ async fn the_onboarding_checklist_reads_each_step_live() {
     assert_eq!(widget.status(), 200);
     assert_eq!(checklist().await, [true, true, false, false]);
     assert_eq!(stack.admin(Method::POST, "/auth/token-exchange").send().await.unwrap().status(), 200);
-    assert_eq!(stack.admin(Method::POST, "/admin/test-email").send().await.unwrap().status(), 200);
+    // (Its own subject: the emulator's outbox and the stand-in's contact address are shared.)
+    let draft = json!({"steps": [{"name": "reminder", "delay": "1h",
+        "copy": {"email": {"en": {"subject": "Onboarding checklist test"}}}}]});
+    let test_email = stack.admin(Method::POST, "/admin/test-email").json(&json!({"settings": draft})).send();
+    assert_eq!(test_email.await.unwrap().status(), 200);
     assert_eq!(checklist().await, [true, true, true, false]);
     // The operator allows a number, the merchant picks it: the optional step is done too.
     let shop = stack.shop_domain();

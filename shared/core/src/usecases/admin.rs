@@ -5,9 +5,7 @@
 use super::{Ports, UseCaseError};
 use crate::model::{CheckoutRecord, ContactState, SenderPause, ShopDomain};
 use crate::platform::{PlatformEvent, shopify};
-use crate::ports::{
-    Checkouts, Clock, EmailSender, PortError, SenderIdentity, SettingsStore, Shops, Stats, VersionedSettings,
-};
+use crate::ports::{Checkouts, Clock, PortError, SenderIdentity, SettingsStore, Shops, Stats, VersionedSettings};
 use crate::rules::timeline::{TimelineEntry, timeline};
 use crate::rules::{DELIVERABLE_CHANNELS, RecoverySettings, SettingsError};
 use crate::session::{SessionError, verify_session_token};
@@ -208,57 +206,6 @@ pub async fn what_if<P: Ports<Store: SettingsStore + Checkouts>>(
         tally
     };
     Ok(WhatIf { checkouts: records.len(), current: tally(&current), draft: tally(&draft) })
-}
-
-/// "Send me a test": the first step's email, rendered by the real renderer around an example
-/// cart, mailed to the shop's own contact address (never to anyone else). Returns where it went;
-/// a shop that has not installed the app (no contact address) is told so.
-pub async fn send_test_email<P: Ports<Store: SettingsStore + Shops, Messenger: EmailSender>>(
-    ports: &P,
-    shop: &ShopDomain,
-) -> Result<crate::model::Email, UseCaseError> {
-    let to =
-        ports.store().shop_state(shop).await?.installation.and_then(|i| i.contact_email).ok_or_else(|| {
-            UseCaseError::BadRequest("the shop has no contact address yet: install the app first".into())
-        })?;
-    let settings = get_settings(ports, shop).await?.settings;
-    let step = settings.enabled_steps().next().map(|(_, step)| step);
-    let template = step.map_or("reminder", |step| step.templates.email.as_str());
-    let currency = crate::model::Currency::parse("USD").expect("a valid currency");
-    let cart = crate::model::CheckoutSnapshot::example_for_merchant(to.clone(), currency, ports.clock().now());
-    let base = ports.config().public_base_url.trim_end_matches('/');
-    let rendered = crate::render::render_email(&crate::render::EmailInput {
-        message: crate::render::MessageInput {
-            template,
-            copy: step.map(|step| &step.copy),
-            shop_name: &super::shop_display_name(shop.as_str()),
-            checkout: &cart,
-            discount: None,
-        },
-        restore_url: &format!("{base}/r/example"),
-        unsubscribe_url: "",
-    })?;
-    let email = crate::ports::OutgoingEmail {
-        from: ports.config().sender.clone(),
-        to: to.clone(),
-        subject: format!("[Test] {}", rendered.subject),
-        html: rendered.html,
-        text: rendered.text,
-        unsubscribe_url: String::new(),
-        tags: vec![("shop".into(), shop.as_str().replace('.', "_")), ("kind".into(), "test".into())],
-        attachment: None,
-        reply_to: None,
-    };
-    ports.messenger().send_email(&email).await?;
-    let now = ports.clock().now();
-    ports
-        .store()
-        .update_shop_state(shop, |state| {
-            state.test_email_sent_at = Some(now);
-            true
-        })
-        .await?;
-    Ok(to)
 }
 
 /// One item of the onboarding checklist.

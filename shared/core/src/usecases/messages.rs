@@ -9,7 +9,7 @@ use super::admin::get_settings;
 use super::{Ports, UseCaseError};
 use crate::model::Channel;
 use crate::model::{CheckoutSnapshot, Currency, LineItem, Money, ShopDomain};
-use crate::ports::{Checkouts, Clock, SettingsStore};
+use crate::ports::{Checkouts, Clock, EmailSender, SettingsStore, Shops};
 use crate::render::copy::{self, CopyField, VARIABLES};
 use crate::render::{
     EmailInput, Language, MessageInput, RenderedEmail, RenderedPush, SmsSegments, render_email, render_push,
@@ -27,7 +27,8 @@ const IMAGE_DAYS: i64 = 30;
 pub struct MessagePreviewRequest {
     /// The draft to render (the shop's saved settings when absent).
     pub settings: Option<RecoverySettings>,
-    pub step: usize,
+    /// The step to render (the first enabled one when absent).
+    pub step: Option<usize>,
     pub language: Language,
     pub currency: Currency,
 }
@@ -38,7 +39,7 @@ struct Body {
     #[serde(default)]
     settings: Option<serde_json::Value>,
     #[serde(default)]
-    step: usize,
+    step: Option<usize>,
     #[serde(default)]
     language: Option<Language>,
     #[serde(default)]
@@ -46,10 +47,12 @@ struct Body {
 }
 
 impl MessagePreviewRequest {
-    /// Parses `{"settings": {…}?, "step": 0, "language": "de", "currency": "EUR"?}`; the currency
-    /// defaults to the language's usual one (USD for English, else EUR). Invalid draft settings
-    /// list every problem with its path, as a save would.
+    /// Parses `{"settings": {…}?, "step": 0?, "language": "de"?, "currency": "EUR"?}` (an empty
+    /// body is `{}`); the language defaults to English, the currency to the language's usual one
+    /// (USD for English, else EUR). Invalid draft settings list every problem with its path, as a
+    /// save would.
     pub fn from_json(body: &[u8]) -> Result<Self, UseCaseError> {
+        let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
         let body: Body = serde_json::from_slice(body).map_err(|e| {
             UseCaseError::BadRequest(format!(
                 "expected {{\"step\": n, \"language\": \"en|de|fr|es|pt|it|nl\", \"currency\": \"EUR\"?, \"settings\": {{…}}?}}: {e}"
@@ -116,12 +119,9 @@ pub async fn preview_messages<P: Ports<Store: SettingsStore + Checkouts>>(
         Some(settings) => settings,
         None => get_settings(ports, shop).await?.settings,
     };
-    let step = settings.steps.get(request.step).ok_or_else(|| {
-        UseCaseError::BadRequest(format!(
-            "step: there is no step {} (the settings have {})",
-            request.step,
-            settings.steps.len()
-        ))
+    let index = request.step.unwrap_or_else(|| settings.enabled_steps().next().map_or(0, |(i, _)| i as usize));
+    let step = settings.steps.get(index).ok_or_else(|| {
+        UseCaseError::BadRequest(format!("step: there is no step {index} (the settings have {})", settings.steps.len()))
     })?;
     let now = ports.clock().now();
     let images = shop_images(ports, shop, now).await?;
@@ -153,7 +153,7 @@ pub async fn preview_messages<P: Ports<Store: SettingsStore + Checkouts>>(
         template_copy.insert(channel.as_str(), fields);
     }
     Ok(MessagePreview {
-        step: request.step,
+        step: index,
         language: request.language,
         email,
         sms: SmsPreview { segments: sms_segments(&sms), text: sms },
@@ -166,6 +166,43 @@ pub async fn preview_messages<P: Ports<Store: SettingsStore + Checkouts>>(
         },
         template_copy,
     })
+}
+
+/// "Send me a test": the step's email exactly as the preview shows it (the draft or the saved
+/// settings, the chosen language and currency), mailed to the shop's own contact address and
+/// never to anyone else. Returns where it went; a shop that has not installed the app (no contact
+/// address) is told so.
+pub async fn send_test_email<P: Ports<Store: SettingsStore + Shops + Checkouts, Messenger: EmailSender>>(
+    ports: &P,
+    shop: &ShopDomain,
+    request: MessagePreviewRequest,
+) -> Result<crate::model::Email, UseCaseError> {
+    let to =
+        ports.store().shop_state(shop).await?.installation.and_then(|i| i.contact_email).ok_or_else(|| {
+            UseCaseError::BadRequest("the shop has no contact address yet: install the app first".into())
+        })?;
+    let email = preview_messages(ports, shop, request).await?.email;
+    let email = crate::ports::OutgoingEmail {
+        from: ports.config().sender.clone(),
+        to: to.clone(),
+        subject: format!("[Test] {}", email.subject),
+        html: email.html,
+        text: email.text,
+        unsubscribe_url: String::new(),
+        tags: vec![("shop".into(), shop.as_str().replace('.', "_")), ("kind".into(), "test".into())],
+        attachment: None,
+        reply_to: None,
+    };
+    ports.messenger().send_email(&email).await?;
+    let now = ports.clock().now();
+    ports
+        .store()
+        .update_shop_state(shop, |state| {
+            state.test_email_sent_at = Some(now);
+            true
+        })
+        .await?;
+    Ok(to)
 }
 
 /// Up to two product images (https) from the shop's recent checkouts, newest first.
@@ -247,9 +284,11 @@ mod tests {
     #[test]
     fn a_request_defaults_to_the_languages_currency_and_refuses_nonsense() {
         let request = MessagePreviewRequest::from_json(br#"{"step": 1, "language": "de"}"#).unwrap();
-        assert_eq!((request.step, request.language, request.currency.as_str()), (1, Language::De, "EUR"));
-        let request = MessagePreviewRequest::from_json(br#"{}"#).unwrap();
-        assert_eq!((request.language, request.currency.as_str()), (Language::En, "USD"));
+        assert_eq!((request.step, request.language, request.currency.as_str()), (Some(1), Language::De, "EUR"));
+        for empty in [&b"{}"[..], b"", b" \n"] {
+            let request = MessagePreviewRequest::from_json(empty).unwrap();
+            assert_eq!((request.step, request.language, request.currency.as_str()), (None, Language::En, "USD"));
+        }
         for bad in
             [&br#"{"language": "xx"}"#[..], br#"{"currency": "EURO"}"#, br#"{"step": -1}"#, br#"{"surprise": 1}"#]
         {
