@@ -9,6 +9,7 @@ import {
 } from '@shopify/polaris';
 import { fieldError } from './api.js';
 import { DELAY_UNITS, readDelay, writeDelay } from './delay.js';
+import WhatIf from './WhatIf.jsx';
 
 const CHANNELS = ['email', 'sms', 'push'];
 const CHANNEL_NAMES = { email: 'Email', sms: 'SMS', push: 'Push' };
@@ -253,6 +254,7 @@ export default function Rules({ settings }) {
         </BlockStack>
       </Card>
       <Policies draft={draft} edit={edit} errors={errors} />
+      <WhatIf draft={draft} />
     </BlockStack>
   );
 }

@@ -123,6 +123,30 @@ test('a changed delay and a disabled step are saved, survive a reload, and /admi
   await close();
 });
 
+test("the what-if replays the shop's checkouts under the draft beside the saved settings, and /admin/what-if agrees", async () => {
+  const { page, errors, close } = await openApp('rules');
+  await page.getByLabel('Enabled: last-chance').uncheck();
+  await page.getByRole('button', { name: 'Run what-if' }).click();
+  const table = page.locator('[data-whatif]');
+  await table.waitFor();
+  const current = (await adminApi('/admin/settings')).body.settings;
+  current.steps[2].enabled = false;
+  const { status, body } = await adminApi('/admin/what-if', { method: 'POST', body: { settings: current } });
+  assert.equal(status, 200);
+  assert.equal(await table.getAttribute('data-whatif'), String(body.checkouts));
+  assert.ok(body.checkouts >= 1, 'the seeded checkout is replayed');
+  assert.ok(Object.keys(body.draft.sends).length > 0, 'the draft sends something to compare');
+  const text = await table.textContent();
+  for (const [name, count] of Object.entries(body.draft.sends)) {
+    assert.ok(text.includes(`Step ${Number(name.match(/\d+/)[0]) + 1} · ${name.split('.')[1]}`), `${name} in ${text}`);
+    assert.ok(text.includes(String(count)));
+  }
+  await shot(page, 'what-if');
+  assert.equal(await unsaved(page).count(), 1, 'nothing saved by a what-if');
+  assert.deepEqual(errors, []);
+  await close();
+});
+
 test("an invalid value shows the API's message beside its field and nothing is saved", async () => {
   const before = (await adminApi('/admin/settings')).body;
   const { page, errors, close } = await openApp('rules');

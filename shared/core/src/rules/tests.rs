@@ -927,3 +927,17 @@ fn a_steps_copy_is_checked_field_by_field_with_its_path_and_reads_back_as_writte
     );
     assert!(RecoverySettings::from_json(r#"{"steps":[{"name":"x","delay":"1h"}]}"#).unwrap().steps[0].copy.is_empty());
 }
+
+#[test]
+fn a_steps_own_email_copy_and_ab_variants_of_email_templates_do_not_mix() {
+    let json = r#"{"steps":[{"name":"x","delay":"1h",
+        "variants":[{"name":"A","weight":1},{"name":"B","weight":1,"email_template":"follow_up"}],
+        "copy":{"email":{"en":{"subject":"Hello"}}}}]}"#;
+    let errors = RecoverySettings::from_json(json).unwrap_err();
+    assert_eq!(errors.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(), ["steps[0].copy.email"], "{errors:?}");
+    // SMS copy, or variants without templates, are fine.
+    let fine = r#"{"steps":[{"name":"x","delay":"1h",
+        "variants":[{"name":"A","weight":1},{"name":"B","weight":1,"email_template":"follow_up"}],
+        "copy":{"sms":{"en":{"text":"Hi"}}}}]}"#;
+    assert!(RecoverySettings::from_json(fine).is_ok());
+}

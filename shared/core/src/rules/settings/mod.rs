@@ -292,6 +292,14 @@ fn check_step(step: &StepSettings, path: &dyn Fn(&str) -> String, policies: &Pol
             }
         }
     }
+    // A/B variants differ by their email template; the step's own email copy would replace the
+    // words of both arms, and the test would compare the same email with itself.
+    if !step.copy.email.is_empty() && step.variants.iter().any(|variant| variant.email_template.is_some()) {
+        problems.add(
+            path("copy.email"),
+            "cannot be combined with A/B variants that choose email templates (both arms would send these words)",
+        );
+    }
     for (i, variant) in step.variants.iter().enumerate() {
         let variant_path = |field: &str| path(&format!("variants[{i}].{field}"));
         if variant.name.trim().is_empty() {
